@@ -1,0 +1,119 @@
+"""A batch: every selected probe of one (image, runtime, profile), run in ONE container."""
+
+from __future__ import annotations
+
+import json
+import time
+from dataclasses import dataclass, field
+
+from .catalogue import ApiEntry, Catalogue, RawEntry
+from .observation import Observation, classify, delivered
+from .profiles import Profile
+from .runtimes.base import BatchPlan, Runtime
+
+
+@dataclass(frozen=True)
+class BatchKey:
+    image: str
+    runtime: str
+    profile: str
+
+    def __str__(self) -> str:
+        return f"{self.image}|{self.runtime}|{self.profile}"
+
+
+@dataclass
+class BatchResult:
+    key: BatchKey
+    arch: str = ""
+    libc: str = ""
+    container: str = ""
+    observations: dict[str, Observation] = field(default_factory=dict)
+    delivered: dict[str, str] = field(default_factory=dict)  # syscall -> delivered class
+    error: str | None = None  # the batch as a whole could not be measured
+    duration_s: float = 0.0
+    runtime_stderr: str = ""
+
+
+def runner_spec(entry: ApiEntry | RawEntry, arch: str) -> str:
+    if isinstance(entry, RawEntry):
+        return f"{entry.id}=/fbc/{arch}/raw {entry.syscall}"
+    return " ".join([f"{entry.id}=/fbc/{arch}/{entry.binary}", *entry.args])
+
+
+def needed_entries(catalogue: Catalogue, probe_ids: list[str]) -> list:
+    """The selected entries plus the raw probes their delivered errnos are read from."""
+    wanted = []
+    for pid in probe_ids:
+        entry = catalogue.get(pid)
+        for sc in entry.syscalls:
+            raw = catalogue.raw_for(sc)
+            if raw is not None and raw not in wanted:
+                wanted.append(raw)
+        if entry not in wanted:
+            wanted.append(entry)
+    # Raw probes first: they describe the filter, and are the cheapest to run.
+    return sorted(wanted, key=lambda e: e.kind != "raw")
+
+
+def parse_output(stdout: str) -> tuple[dict[str, dict], bool]:
+    records, done = {}, False
+    for line in stdout.splitlines():
+        try:
+            item = json.loads(line)
+        except ValueError:
+            continue
+        if not isinstance(item, dict):
+            continue
+        if item.get("runner_done"):
+            done = True
+        elif "id" in item:
+            records[item["id"]] = item
+    return records, done
+
+
+def run(runtime: Runtime, catalogue: Catalogue, key: BatchKey, profile: Profile, probe_ids: list[str],
+        session: str, probe_timeout_s: float) -> BatchResult:
+    result = BatchResult(key)
+    started = time.monotonic()
+    try:
+        ref, arch = runtime.prepare_image(key.image)
+        result.arch = arch
+        probe_dir = runtime.probe_dir(arch)
+        result.libc = runtime.image_libc(key.image, ref)
+        entries = [e for e in needed_entries(catalogue, probe_ids)
+                   if e.kind == "api" or e.exists_on(arch)]
+        plan = BatchPlan(key.image, ref, arch, profile, tuple(runner_spec(e, arch) for e in entries),
+                         probe_dir, probe_timeout_s, session)
+        output = runtime.run_batch(plan)
+    except (RuntimeError, OSError) as exc:
+        result.error = str(exc)
+        result.duration_s = time.monotonic() - started
+        return result
+    except Exception as exc:  # engine API errors: keep the message, the cells report it
+        result.error = f"{type(exc).__name__}: {exc}"
+        result.duration_s = time.monotonic() - started
+        return result
+    result.duration_s = time.monotonic() - started
+    result.container = output.container
+    result.runtime_stderr = output.stderr[-4000:]
+    records, done = parse_output(output.stdout)
+    for entry in entries:
+        record = records.get(entry.id)
+        if record is not None:
+            result.observations[entry.id] = classify(record, probe_timeout_s)
+        else:
+            why = "the batch timed out" if output.timed_out else (
+                "the runner stopped early" if records else "the runner produced nothing")
+            tail = " | ".join(output.stderr.strip().splitlines()[-3:])
+            result.observations[entry.id] = Observation(
+                entry.id, "broken", detail=f"not run: {why} (exit {output.exit_code}){': ' + tail if tail else ''}")
+    if not done and not result.error and not records:
+        result.error = f"the batch produced no output (exit {output.exit_code}): {output.stderr.strip()[-500:]}"
+    for entry in entries:
+        if entry.kind == "raw":
+            result.delivered[entry.syscall] = delivered(entry.answer, result.observations.get(entry.id))
+    for sc in {s for e in entries for s in e.syscalls}:
+        result.delivered.setdefault(sc, "n/a" if catalogue.raw_for(sc) and not catalogue.raw_for(sc).exists_on(arch)
+                                    else "unknown")
+    return result

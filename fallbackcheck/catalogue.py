@@ -1,0 +1,196 @@
+"""The catalogue: declarative probe entries and their expectations, loaded from probes/catalogue/*.toml.
+
+The catalogue is data. This module only parses and validates it; judging lives in verdict.py.
+"""
+
+from __future__ import annotations
+
+import errno as errno_mod
+import tomllib
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from .errors import UsageError
+from .libc import LibcRange
+
+CATALOGUE_DIR = Path(__file__).resolve().parent.parent / "probes" / "catalogue"
+
+OUTCOMES = ("ok", "error", "abort", "cannot-start", "timeout", "absent")
+RULE_VERDICTS = ("pass", "expected-break", "n/a")
+ARCHES = ("amd64", "i386")
+LIBC_FAMILIES = ("glibc", "musl")
+# What a rule may say about the delivered errno of the syscall it is about.
+DELIVERED_WORDS = ("any", "allowed", "denied", "SIGSYS")
+
+# The implicit last rule of every API entry, so that entries only spell out what differs
+# from "an unfiltered call works". Stated here once, and in probes/catalogue/README.md.
+ALLOWED_WORKS_SOURCE = "catalogue default: with every syscall it uses allowed, the API succeeds"
+
+
+def is_errno_name(name: str) -> bool:
+    return hasattr(errno_mod, name) and name.startswith("E")
+
+
+@dataclass(frozen=True)
+class Rule:
+    libc: LibcRange
+    delivered: str
+    outcome: str
+    verdict: str
+    source: str
+    errno: str | None = None  # an errno name, or "=delivered"
+    message: str | None = None  # a substring the detail must contain (abort / cannot-start)
+    via: str | None = None  # the syscall whose delivered errno this rule reads
+
+    def matches_delivered(self, delivered: str) -> bool:
+        if self.delivered == "any":
+            return True
+        if self.delivered == "denied":
+            return is_errno_name(delivered) and delivered != "ENOSYS"
+        return self.delivered == delivered
+
+
+@dataclass(frozen=True)
+class ApiEntry:
+    id: str
+    binary: str
+    args: tuple[str, ...]
+    api: str
+    syscalls: tuple[str, ...]
+    summary: str
+    arches: tuple[str, ...] = ARCHES
+    libcs: tuple[str, ...] = LIBC_FAMILIES
+    rules: tuple[Rule, ...] = field(default_factory=tuple)
+
+    kind = "api"
+
+
+@dataclass(frozen=True)
+class RawEntry:
+    syscall: str
+    nr: dict
+    kernel: str
+    call: str
+    answer: str
+    why: str
+    verified: str = ""
+
+    kind = "raw"
+
+    @property
+    def id(self) -> str:
+        return f"raw:{self.syscall}"
+
+    @property
+    def syscalls(self) -> tuple[str, ...]:
+        return (self.syscall,)
+
+    def exists_on(self, arch: str) -> bool:
+        return ("x86_64" if arch == "amd64" else arch) in self.nr
+
+
+@dataclass(frozen=True)
+class Catalogue:
+    api: dict[str, ApiEntry]
+    raw: dict[str, RawEntry]
+
+    def get(self, probe_id: str):
+        return self.api.get(probe_id) or self.raw.get(probe_id)
+
+    @property
+    def ids(self) -> list[str]:
+        return list(self.api) + list(self.raw)
+
+    def raw_for(self, syscall: str) -> RawEntry | None:
+        return self.raw.get(f"raw:{syscall}")
+
+
+def _fail(where: str, what: str) -> UsageError:
+    return UsageError(f"catalogue {where}: {what}")
+
+
+def _rule(where: str, data: dict, syscalls: tuple[str, ...]) -> Rule:
+    known = {"libc", "delivered", "outcome", "verdict", "source", "errno", "message", "via"}
+    extra = set(data) - known
+    if extra:
+        raise _fail(where, f"unknown rule keys {sorted(extra)}")
+    for key in ("libc", "delivered", "outcome", "verdict", "source"):
+        if not data.get(key):
+            raise _fail(where, f"rule lacks {key!r} (every expectation carries its provenance in 'source')")
+    try:
+        libc = LibcRange.parse(data["libc"])
+    except ValueError as exc:
+        raise _fail(where, str(exc)) from None
+    delivered = data["delivered"]
+    if delivered not in DELIVERED_WORDS and not is_errno_name(delivered):
+        raise _fail(where, f"delivered {delivered!r} is neither an errno name nor one of {DELIVERED_WORDS}")
+    if data["outcome"] not in OUTCOMES:
+        raise _fail(where, f"outcome {data['outcome']!r} not in {OUTCOMES}")
+    if data["verdict"] not in RULE_VERDICTS:
+        raise _fail(where, f"verdict {data['verdict']!r} not in {RULE_VERDICTS}")
+    err = data.get("errno")
+    if err is not None and err != "=delivered" and not is_errno_name(err):
+        raise _fail(where, f"errno {err!r} is not an errno name")
+    via = data.get("via")
+    if via is not None and via not in syscalls:
+        raise _fail(where, f"via {via!r} is not one of the entry's syscalls {list(syscalls)}")
+    return Rule(libc, delivered, data["outcome"], data["verdict"], data["source"], err, data.get("message"), via)
+
+
+def _api_entry(data: dict, index: int, path: Path) -> ApiEntry:
+    where = f"{path.name} api #{index + 1} ({data.get('id', '?')})"
+    for key in ("id", "api", "syscalls", "summary"):
+        if not data.get(key):
+            raise _fail(where, f"missing {key!r}")
+    syscalls = tuple(data["syscalls"])
+    arches = tuple(data.get("arches", ARCHES))
+    libcs = tuple(data.get("libcs", LIBC_FAMILIES))
+    if set(arches) - set(ARCHES):
+        raise _fail(where, f"arches must be among {ARCHES}")
+    if set(libcs) - set(LIBC_FAMILIES):
+        raise _fail(where, f"libcs must be among {LIBC_FAMILIES}")
+    rules = [_rule(f"{where} rule #{i + 1}", r, syscalls) for i, r in enumerate(data.get("expect", []))]
+    for family in libcs:
+        rules.append(Rule(LibcRange.parse(family), "allowed", "ok", "pass", ALLOWED_WORKS_SOURCE))
+    binary = data.get("binary", data["id"].split(".")[0])
+    return ApiEntry(data["id"], binary, tuple(data.get("args", ())), data["api"], syscalls,
+                    data["summary"], arches, libcs, tuple(rules))
+
+
+def _raw_entry(data: dict, index: int, path: Path) -> RawEntry:
+    where = f"{path.name} raw #{index + 1} ({data.get('syscall', '?')})"
+    for key in ("syscall", "nr", "kernel", "call", "answer", "why"):
+        if key not in data:
+            raise _fail(where, f"missing {key!r}")
+    if data["answer"] != "0" and not is_errno_name(data["answer"]):
+        raise _fail(where, f"answer {data['answer']!r} must be an errno name or '0'")
+    return RawEntry(data["syscall"], dict(data["nr"]), str(data["kernel"]), data["call"],
+                    data["answer"], data["why"], data.get("verified", ""))
+
+
+def load(directory: Path = CATALOGUE_DIR) -> Catalogue:
+    api: dict[str, ApiEntry] = {}
+    raw: dict[str, RawEntry] = {}
+    files = sorted(directory.glob("*.toml"))
+    if not files:
+        raise UsageError(f"no catalogue files in {directory}")
+    for path in files:
+        try:
+            data = tomllib.loads(path.read_text())
+        except tomllib.TOMLDecodeError as exc:
+            raise UsageError(f"catalogue {path.name} is not valid TOML: {exc}") from None
+        for i, item in enumerate(data.get("api", [])):
+            entry = _api_entry(item, i, path)
+            if entry.id in api:
+                raise _fail(path.name, f"duplicate probe id {entry.id!r}")
+            api[entry.id] = entry
+        for i, item in enumerate(data.get("raw", [])):
+            entry = _raw_entry(item, i, path)
+            if entry.id in raw:
+                raise _fail(path.name, f"duplicate probe id {entry.id!r}")
+            raw[entry.id] = entry
+    for entry in api.values():
+        missing = [s for s in entry.syscalls if f"raw:{s}" not in raw]
+        if missing:
+            raise _fail(entry.id, f"depends on {missing} but the catalogue has no raw probe for them")
+    return Catalogue(api, raw)

@@ -1,0 +1,103 @@
+"""Image recipes (Debian via mmdebstrap, no registry) and their content-addressed builds.
+
+A recipe's hash covers everything that shapes the root file system; the engine tag carries
+it, so a second run finds the tag and builds nothing.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import subprocess
+import tomllib
+from dataclasses import asdict, dataclass
+from pathlib import Path
+
+from .cache import cache_dir, digest, locked
+from .errors import UsageError
+
+RECIPE_VERSION = "1"  # bump when the build procedure itself changes
+
+
+@dataclass(frozen=True)
+class Recipe:
+    """One Debian root file system built with mmdebstrap."""
+
+    id: str
+    suite: str
+    arch: str  # Debian architecture: amd64 | i386
+    include: tuple[str, ...] = ()
+    role: str = "target"  # target | builder
+    # sid's Release file can be past its Valid-Until date (measured; DESIGN.md).
+    aptopts: tuple[str, ...] = ('Acquire::Check-Valid-Until "false"',)
+
+    @property
+    def hash(self) -> str:
+        return digest(RECIPE_VERSION, json.dumps(asdict(self), sort_keys=True))[:16]
+
+    @property
+    def tag(self) -> str:
+        return f"fallbackcheck/{self.id}:{self.hash}"
+
+    def mmdebstrap_argv(self, out: Path) -> list[str]:
+        argv = ["mmdebstrap", "--quiet", "--variant=minbase", f"--architectures={self.arch}", "--format=tar"]
+        if self.include:
+            argv.append("--include=" + ",".join(self.include))
+        argv += [f"--aptopt={opt}" for opt in self.aptopts]
+        # No mirror argument: mmdebstrap then uses Debian's default archive.
+        return argv + [self.suite, str(out)]
+
+
+RECIPES = Path(__file__).resolve().parent.parent / "images" / "recipes.toml"
+
+
+def _load() -> tuple[dict[str, Recipe], dict[str, Recipe]]:
+    data = tomllib.loads(RECIPES.read_text())
+    targets = {name: Recipe(name, r["suite"], r["arch"], tuple(r.get("include", ())))
+               for name, r in data.get("target", {}).items()}
+    builders = {arch: Recipe(f"builder-{arch}", r["suite"], r["arch"], tuple(r.get("include", ())), "builder")
+                for arch, r in data.get("builder", {}).items()}
+    return targets, builders
+
+
+TARGETS, BUILDERS = _load()
+DEFAULT_IMAGES = ("debian-11", "debian-12", "debian-13", "debian-sid")
+
+
+def lookup(image_id: str) -> Recipe | None:
+    return TARGETS.get(image_id)
+
+
+def is_reference(image_id: str) -> bool:
+    """A user's own image reference (registry/name:tag) rather than one of our recipe ids."""
+    return "/" in image_id or ":" in image_id
+
+
+def check_id(image_id: str) -> None:
+    if image_id == "host" or image_id in TARGETS or is_reference(image_id):
+        return
+    raise UsageError(f"unknown image {image_id!r}: use one of {', '.join(sorted(TARGETS))}, host "
+                     "(the local runtime), or an image reference such as registry/name:tag")
+
+
+def build_tar(recipe: Recipe) -> Path:
+    """The recipe's root file system as a tar in the cache, built once per recipe hash."""
+    out = cache_dir() / "images" / f"{recipe.id}-{recipe.hash}.tar"
+    if out.exists():
+        return out
+    with locked(f"tar-{recipe.id}-{recipe.hash}"):
+        if out.exists():
+            return out
+        if shutil.which("mmdebstrap") is None:
+            raise RuntimeError("mmdebstrap is not installed (apt-get install mmdebstrap): it builds the Debian images")
+        out.parent.mkdir(parents=True, exist_ok=True)
+        partial = out.with_suffix(".partial")
+        proc = subprocess.run(recipe.mmdebstrap_argv(partial), stdin=subprocess.DEVNULL,
+                              capture_output=True, text=True, env={**os.environ, "LC_ALL": "C"})
+        if proc.returncode != 0:
+            partial.unlink(missing_ok=True)
+            tail = " | ".join(proc.stderr.strip().splitlines()[-3:])
+            raise RuntimeError(f"mmdebstrap failed for {recipe.id} ({recipe.suite}/{recipe.arch}): {tail}")
+        partial.rename(out)
+    return out

@@ -1,0 +1,206 @@
+"""The pytest surface of fallbackcheck: options, the cell matrix, batching, the report.
+
+Domain logic lives in the other modules; this one only wires it into pytest.
+"""
+
+from __future__ import annotations
+
+import os
+import time
+import uuid
+from pathlib import Path
+
+import pytest
+
+from . import catalogue as catalogue_mod
+from . import render_md, report
+from .batch import BatchKey, run as run_batch
+from .cells import Cell, judge, record
+from .errors import UsageError
+from .runtimes import get as get_runtime
+from .selection import resolve
+
+ROOT = Path(__file__).resolve().parent.parent
+SUITES = ROOT / "suites"
+CELL_PROPERTY = "fallbackcheck_cell"
+REQUIRE_ENGINE = "FALLBACKCHECK_REQUIRE_ENGINE"
+
+
+def pytest_addoption(parser):
+    group = parser.getgroup("fallbackcheck", "fallbackcheck compatibility matrix")
+    group.addoption("--images", help="comma-separated image ids (debian-11,debian-12,... or registry/name:tag)")
+    group.addoption("--runtimes", help="comma-separated runtime ids (docker-runc,docker-crun,...,local)")
+    group.addoption("--profiles", help="comma-separated profile ids (unconfined,default,deny:clone3:EPERM,"
+                                       "vintage:5.2:EPERM,file:path.json)")
+    group.addoption("--probes", help="comma-separated probe ids or globs (pthread_create,raw:*)")
+    group.addoption("--report-dir", default=str(ROOT / "reports"), help="where matrix.json/.md go (default reports/)")
+    group.addoption("--probe-timeout", type=float, default=10.0, help="seconds each probe may run (default 10)")
+
+
+def _runs_matrix(config) -> bool:
+    for arg in config.args:
+        path = Path(arg.split("::")[0]).resolve()
+        if path == SUITES or SUITES in path.parents:
+            return True
+    return False
+
+
+def _is_controller(config) -> bool:
+    return not hasattr(config, "workerinput")
+
+
+class MatrixRun:
+    """Per-process state of a matrix run: the selection, cached batches, collected rows."""
+
+    def __init__(self, config):
+        self.config = config
+        self.catalogue = catalogue_mod.load()
+        opt = config.option
+        self.selection = resolve(self.catalogue, opt.images, opt.runtimes, opt.profiles, opt.probes)
+        if _is_controller(config):
+            self.session = "s-" + uuid.uuid4().hex[:12]
+        else:
+            self.session = config.workerinput["fallbackcheck_session"]
+        self.batches: dict[BatchKey, object] = {}
+        self.rows: list[dict] = []
+        self.started = time.time()
+        self.interrupted = False
+
+    def batch_probes(self, session, key: BatchKey) -> list[str]:
+        """The probes of `key` still selected after -k/deselection, in this process."""
+        ids = []
+        for item in session.items:
+            cell = getattr(getattr(item, "callspec", None), "params", {}).get("cell")
+            if isinstance(cell, Cell) and cell.batch == key and cell.probe not in ids:
+                ids.append(cell.probe)
+        return ids
+
+    def measure(self, session, cell: Cell) -> dict:
+        key = cell.batch
+        if key not in self.batches:
+            self.batches[key] = run_batch(get_runtime(cell.runtime), self.catalogue, key,
+                                          self.selection.profiles[cell.profile], self.batch_probes(session, key),
+                                          self.session, self.config.option.probe_timeout)
+        result = self.batches[key]
+        entry = self.catalogue.get(cell.probe)
+        judgement = judge(cell, entry, result, self.selection.profiles[cell.profile])
+        return record(cell, self.catalogue, result, judgement)
+
+    def environment(self) -> dict:
+        runtimes = {}
+        for rid in self.selection.runtimes:
+            try:
+                runtimes[rid] = get_runtime(rid).versions()
+            except Exception as exc:  # the report must still be written
+                runtimes[rid] = {"error": str(exc)}
+        return {"runtimes": runtimes, "skipped_runtimes": self.selection.skipped_runtimes,
+                "notes": self.selection.notes, "duration_s": round(time.time() - self.started, 1)}
+
+
+def pytest_configure(config):
+    config.addinivalue_line("markers", "engine: needs a container engine")
+    config._fallbackcheck = None
+    if _runs_matrix(config):
+        try:
+            config._fallbackcheck = MatrixRun(config)
+        except UsageError as exc:
+            raise pytest.UsageError(str(exc)) from None
+        if _is_controller(config):
+            config.pluginmanager.register(ReportWriter(config._fallbackcheck), "fallbackcheck-report")
+
+
+@pytest.hookimpl(optionalhook=True)
+def pytest_configure_node(node):
+    run = node.config._fallbackcheck
+    if run is not None:
+        node.workerinput["fallbackcheck_session"] = run.session
+
+
+def pytest_report_header(config):
+    run = config._fallbackcheck
+    if run is None:
+        return None
+    sel = run.selection
+    lines = [f"fallbackcheck: runtimes {', '.join(sel.runtimes)}; images {', '.join(sel.images)}; "
+             f"{len(sel.profiles)} profiles; {len(sel.probes)} probes"]
+    lines += [f"fallbackcheck: NOTE {note}" for note in sel.notes]
+    lines += [f"fallbackcheck: skipped runtime {rid}: {why}" for rid, why in sel.skipped_runtimes.items()]
+    return lines
+
+
+def pytest_generate_tests(metafunc):
+    if "cell" not in metafunc.fixturenames:
+        return
+    run = metafunc.config._fallbackcheck
+    if run is None:
+        raise pytest.UsageError("the matrix suite needs its plugin state; run it as `pytest suites`")
+    cells = run.selection.cells(run.catalogue)
+    # One batch = one xdist group, so that under --dist loadgroup a batch runs once, on one worker.
+    metafunc.parametrize("cell", [pytest.param(c, id=c.id, marks=pytest.mark.xdist_group(str(c.batch)))
+                                  for c in cells])
+
+
+@pytest.fixture(scope="session")
+def fallbackcheck_run(request) -> MatrixRun:
+    """Session scope: the matrix run of this process (selection, batch cache)."""
+    return request.config._fallbackcheck
+
+
+@pytest.fixture
+def measured_cell(request, cell, fallbackcheck_run) -> dict:
+    """Function scope: the report row of this test's cell (its batch is run on first use)."""
+    row = fallbackcheck_run.measure(request.session, cell)
+    request.node.user_properties.append((CELL_PROPERTY, row))
+    return row
+
+
+def pytest_runtest_setup(item):
+    if item.get_closest_marker("engine") is None:
+        return
+    from .runtimes.docker_engine import engine
+
+    reason = engine().unavailable_reason()
+    if reason:
+        if os.environ.get(REQUIRE_ENGINE) == "1":
+            pytest.fail(f"{REQUIRE_ENGINE}=1 but {reason}", pytrace=False)
+        pytest.skip(f"needs a container engine: {reason}")
+
+
+class ReportWriter:
+    """Controller-only plugin: gathers every cell row and writes the report at the end.
+
+    Registered only where not hasattr(config, "workerinput"), so xdist workers never write.
+    """
+
+    def __init__(self, run: MatrixRun):
+        self.run = run
+
+    def pytest_runtest_logreport(self, report):
+        if report.when != "call":
+            return
+        for name, value in report.user_properties:
+            if name == CELL_PROPERTY:
+                self.run.rows.append(value)
+
+    def pytest_keyboard_interrupt(self, excinfo):
+        self.run.interrupted = True
+
+    def pytest_sessionfinish(self, session, exitstatus):
+        run = self.run
+        for rid in run.selection.runtimes:
+            try:
+                get_runtime(rid).cleanup(run.session)
+            except Exception:  # cleanup must not hide the report
+                pass
+        complete = exitstatus in (0, 1) and not run.interrupted
+        data = report.build(run.rows, run.environment(), run.selection.as_dict(), complete)
+        directory = Path(session.config.option.report_dir)
+        report.write(data, directory)
+        render_md.write(data, directory)
+
+
+def pytest_sessionfinish(session, exitstatus):
+    run = session.config._fallbackcheck
+    if run is not None and not _is_controller(session.config):
+        for rid in run.selection.runtimes:  # a worker removes what it may have left behind
+            get_runtime(rid).cleanup(run.session)

@@ -1,0 +1,73 @@
+"""Compiling the probes: inside a builder container per architecture, or on the host for `local`.
+
+The output directory is named by a hash of the probe sources and the builder recipe, so
+a second run compiles nothing. Layout: <dir>/<arch>/<binary>; <dir>/amd64/runner is the
+static runner used for every image (the kernel is 64-bit, so it runs in i386 images too).
+"""
+
+from __future__ import annotations
+
+import shutil
+import subprocess
+import tempfile
+from pathlib import Path
+
+from .cache import cache_dir, digest, locked, tree_digest
+
+PROBES = Path(__file__).resolve().parent.parent / "probes"
+
+
+def sources_hash() -> str:
+    return tree_digest(PROBES, exclude=("catalogue",))
+
+
+def _finish(tmp: Path, out: Path) -> None:
+    (tmp / ".complete").write_text("ok\n")
+    if out.exists():
+        shutil.rmtree(out)
+    tmp.rename(out)
+
+
+def build_in_container(engine, builders: dict, arch: str) -> Path:
+    """Probes for `arch`, compiled in that arch's builder image (engine: EngineImages)."""
+    recipe = builders[arch]
+    out = cache_dir() / "probes" / digest(sources_hash(), recipe.hash)[:16] / arch
+    if (out / ".complete").exists():
+        return out.parent
+    with locked(f"probes-{out.parent.name}-{arch}"):
+        if (out / ".complete").exists():
+            return out.parent
+        ref = engine.ensure(recipe)
+        out.parent.mkdir(parents=True, exist_ok=True)
+        tmp = Path(tempfile.mkdtemp(prefix=f".{arch}-", dir=out.parent))
+        tmp.chmod(0o755)
+        command = ["make", "-s", "-C", "/src", "OUT=/out", "all"]
+        logs = engine.run_tool(ref, command, {str(PROBES): {"bind": "/src", "mode": "ro"},
+                                               str(tmp): {"bind": "/out", "mode": "rw"}})
+        if not (tmp / "runner").exists():
+            shutil.rmtree(tmp, ignore_errors=True)
+            raise RuntimeError(f"probe build for {arch} produced no runner; builder said: {logs[-2000:]}")
+        _finish(tmp, out)
+    return out.parent
+
+
+def build_on_host() -> Path:
+    """Probes compiled with the host's compiler, for the `local` runtime (no engine)."""
+    out = cache_dir() / "probes" / ("host-" + sources_hash()[:16]) / "amd64"
+    if (out / ".complete").exists():
+        return out.parent
+    with locked(f"probes-host-{out.parent.name}"):
+        if (out / ".complete").exists():
+            return out.parent
+        out.parent.mkdir(parents=True, exist_ok=True)
+        tmp = Path(tempfile.mkdtemp(prefix=".host-", dir=out.parent))
+        # Without musl-gcc the static pieces are linked statically against glibc instead.
+        musl = "musl-gcc" if shutil.which("musl-gcc") else "cc"
+        for target in ("all", "local-helper"):
+            proc = subprocess.run(["make", "-s", "-C", str(PROBES), f"OUT={tmp}", f"MUSLCC={musl}", target],
+                                  capture_output=True, text=True)
+            if proc.returncode != 0:
+                shutil.rmtree(tmp, ignore_errors=True)
+                raise RuntimeError(f"building the probes on the host failed ({target}): {proc.stderr.strip()[-1500:]}")
+        _finish(tmp, out)
+    return out.parent

@@ -1,0 +1,75 @@
+"""The runtime interface shared by every way of starting a batch."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from ..profiles import Profile
+
+# Every container we start carries these labels, so that leftovers can be found and removed.
+LABEL = "fallbackcheck"
+SESSION_LABEL = "fallbackcheck.session"
+
+# Resource limits for a batch container: enough for the probes, small enough that a
+# runaway probe cannot hurt the machine.
+PIDS_LIMIT = 256
+MEMORY_LIMIT = "512m"
+
+
+@dataclass(frozen=True)
+class BatchPlan:
+    image_id: str
+    image_ref: str  # what the runtime starts (engine tag, or "host")
+    arch: str  # amd64 | i386
+    profile: Profile
+    specs: tuple[str, ...]  # runner SPEC strings, "ID=/fbc/<arch>/<binary> [args]"
+    probe_dir: Path  # host directory mounted read-only at /fbc
+    probe_timeout_s: float
+    session: str
+
+    @property
+    def overall_timeout_s(self) -> float:
+        # Each probe has its own limit inside the runner; this only catches a stuck runner.
+        return self.probe_timeout_s * (len(self.specs) + 1) + 60
+
+
+@dataclass
+class BatchOutput:
+    stdout: str
+    stderr: str
+    exit_code: int | None
+    container: str = ""  # engine id of the one container that ran the batch
+    timed_out: bool = False
+    notes: list[str] = field(default_factory=list)
+
+
+class Runtime:
+    """A way to run a batch. Subclasses say whether they are usable here and why not."""
+
+    id = "?"
+    needs_engine = True
+
+    def unavailable_reason(self) -> str | None:
+        raise NotImplementedError
+
+    def versions(self) -> dict:
+        return {}
+
+    def prepare_image(self, image_id: str) -> tuple[str, str]:
+        """Make `image_id` runnable; return (reference to start, Debian arch)."""
+        raise NotImplementedError
+
+    def probe_dir(self, arch: str = "amd64") -> Path:
+        """Host directory with the compiled probes for this runtime's images."""
+        raise NotImplementedError
+
+    def image_libc(self, image_id: str, image_ref: str) -> str:
+        raise NotImplementedError
+
+    def run_batch(self, plan: BatchPlan) -> BatchOutput:
+        raise NotImplementedError
+
+    def cleanup(self, session: str | None) -> int:
+        """Remove anything this runtime left behind for `session` (all sessions if None)."""
+        return 0

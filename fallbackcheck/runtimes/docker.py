@@ -1,0 +1,83 @@
+"""docker-runc and docker-crun: one container per batch through the Docker engine."""
+
+from __future__ import annotations
+
+import requests
+
+from .. import images, probebuild
+from ..imageinfo import libc_of_container_image
+from .base import LABEL, MEMORY_LIMIT, PIDS_LIMIT, SESSION_LABEL, BatchOutput, BatchPlan, Runtime
+from .docker_engine import engine
+
+
+class DockerRuntime(Runtime):
+    def __init__(self, oci_runtime: str):
+        self.oci_runtime = oci_runtime
+        self.id = f"docker-{oci_runtime}"
+
+    def unavailable_reason(self) -> str | None:
+        reason = engine().unavailable_reason()
+        if reason:
+            return reason
+        known = engine().info().get("Runtimes", {})
+        if self.oci_runtime not in known:
+            return (f"dockerd has no runtime named {self.oci_runtime!r} (has: {', '.join(sorted(known))}); "
+                    f"register it with --add-runtime {self.oci_runtime}=<path> or daemon.json")
+        return None
+
+    def versions(self) -> dict:
+        info = engine().info()
+        version = engine().version()
+        runtime = info.get("Runtimes", {}).get(self.oci_runtime, {})
+        out = {"engine": f"docker {version.get('Version')}", "api": version.get("ApiVersion"),
+               "oci_runtime": self.oci_runtime, "oci_runtime_path": runtime.get("path")}
+        if self.oci_runtime == "runc":
+            commit = info.get("RuncCommit", {}) or {}
+            out["oci_runtime_commit"] = commit.get("ID")
+        return out
+
+    def prepare_image(self, image_id: str) -> tuple[str, str]:
+        return engine().reference(image_id)
+
+    def probe_dir(self, arch: str = "amd64"):
+        path = probebuild.build_in_container(engine(), images.BUILDERS, "amd64")
+        if arch != "amd64":
+            probebuild.build_in_container(engine(), images.BUILDERS, arch)
+        return path
+
+    def image_libc(self, image_id: str, image_ref: str) -> str:
+        return libc_of_container_image(engine(), image_ref)
+
+    def _security_opt(self, plan: BatchPlan) -> list[str]:
+        opts = ["no-new-privileges"]
+        if plan.profile.kind == "unconfined":
+            opts.append("seccomp=unconfined")
+        elif plan.profile.oci is not None:
+            # The Engine API takes the profile as JSON text, not as a path (runtimes.md §8).
+            opts.append("seccomp=" + plan.profile.render())
+        return opts
+
+    def run_batch(self, plan: BatchPlan) -> BatchOutput:
+        client = engine().client
+        command = ["/fbc/amd64/runner", "-t", f"{plan.probe_timeout_s:g}", *plan.specs]
+        container = client.containers.create(
+            plan.image_ref, command, runtime=self.oci_runtime, network_disabled=True,
+            security_opt=self._security_opt(plan), pids_limit=PIDS_LIMIT, mem_limit=MEMORY_LIMIT,
+            volumes={str(plan.probe_dir): {"bind": "/fbc", "mode": "ro"}}, working_dir="/tmp",
+            labels={LABEL: "batch", SESSION_LABEL: plan.session})
+        try:
+            container.start()
+            timed_out = False
+            try:
+                status = container.wait(timeout=plan.overall_timeout_s).get("StatusCode")
+            except (requests.exceptions.ReadTimeout, requests.exceptions.ConnectionError):  # SDK read timeout
+                timed_out, status = True, None
+                container.kill()
+            return BatchOutput(container.logs(stdout=True, stderr=False).decode(errors="replace"),
+                               container.logs(stdout=False, stderr=True).decode(errors="replace"),
+                               status, container.id[:12], timed_out)
+        finally:
+            container.remove(force=True)
+
+    def cleanup(self, session: str | None) -> int:
+        return engine().cleanup(session)

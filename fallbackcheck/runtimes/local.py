@@ -1,0 +1,93 @@
+"""`local`: no container; the host libc under a filter installed with libseccomp.
+
+The filter is installed by probes/fbc-seccomp-exec (compiled on the host) from a small
+line-based policy rendered here, and then the runner is executed under it.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import signal
+import subprocess
+import tempfile
+from pathlib import Path
+
+from .. import probebuild
+from ..profiles import Profile
+from .base import BatchOutput, BatchPlan, Runtime
+
+_ACTIONS = {
+    "SCMP_ACT_ALLOW": "allow", "SCMP_ACT_LOG": "log", "SCMP_ACT_KILL": "kill",
+    "SCMP_ACT_KILL_THREAD": "kill", "SCMP_ACT_KILL_PROCESS": "kill_process", "SCMP_ACT_TRAP": "trap",
+}
+_ARCHES = {"SCMP_ARCH_X86_64": "x86_64", "SCMP_ARCH_X86": "x86", "SCMP_ARCH_X32": "x32"}
+
+
+def _action(action: str, errno_ret) -> str:
+    if action == "SCMP_ACT_ERRNO":
+        return f"errno {int(errno_ret) if errno_ret is not None else 1}"
+    if action in _ACTIONS:
+        return _ACTIONS[action]
+    raise ValueError(f"the local runtime cannot apply seccomp action {action}")
+
+
+def render_policy(profile: Profile) -> str:
+    """The profile in fbc-seccomp-exec's line format (see probes/fbc-seccomp-exec.c)."""
+    oci = profile.oci
+    lines = [f"# fallbackcheck profile {profile.id}",
+             f"default {_action(oci['defaultAction'], oci.get('defaultErrnoRet'))}"]
+    lines += [f"arch {_ARCHES[a]}" for a in oci.get("architectures") or [] if a in _ARCHES]
+    for rule in oci.get("syscalls") or []:
+        if rule.get("args"):
+            raise ValueError(f"the local runtime does not apply argument conditions (profile {profile.id})")
+        action = _action(rule["action"], rule.get("errnoRet"))
+        lines += [f"rule {name} {action}" for name in rule.get("names") or [rule.get("name")]]
+    return "\n".join(lines) + "\n"
+
+
+class LocalRuntime(Runtime):
+    id = "local"
+    needs_engine = False
+
+    def unavailable_reason(self) -> str | None:
+        if shutil.which("cc") is None or shutil.which("make") is None:
+            return "no C compiler or make on the host (apt-get install gcc make)"
+        if not Path("/usr/include/seccomp.h").exists():
+            return "libseccomp headers missing on the host (apt-get install libseccomp-dev)"
+        return None
+
+    def versions(self) -> dict:
+        return {"engine": "none (host process under a libseccomp filter)"}
+
+    def prepare_image(self, image_id: str) -> tuple[str, str]:
+        return "host", "amd64"
+
+    def probe_dir(self, arch: str = "amd64") -> Path:
+        return probebuild.build_on_host()
+
+    def image_libc(self, image_id: str, image_ref: str) -> str:
+        return os.confstr("CS_GNU_LIBC_VERSION") or "unknown"
+
+    def run_batch(self, plan: BatchPlan) -> BatchOutput:
+        base = plan.probe_dir / "amd64"
+        specs = [spec.replace("=/fbc/", f"={plan.probe_dir}/", 1) for spec in plan.specs]
+        argv = [str(base / "runner"), "-t", f"{plan.probe_timeout_s:g}", *specs]
+        with tempfile.TemporaryDirectory(prefix="fbc-local-") as tmp:
+            if plan.profile.oci is not None:  # unconfined, and `default` (no filter of its own)
+                policy = Path(tmp) / "policy"
+                policy.write_text(render_policy(plan.profile))
+                argv = [str(base / "fbc-seccomp-exec"), str(policy), *argv]
+            proc = subprocess.Popen(argv, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                                    errors="replace", cwd=tmp, start_new_session=True)
+            try:
+                out, err = proc.communicate(timeout=plan.overall_timeout_s)
+                return BatchOutput(out, err, proc.returncode, f"local-pid-{proc.pid}")
+            except subprocess.TimeoutExpired:
+                os.killpg(proc.pid, signal.SIGKILL)
+                out, err = proc.communicate()
+                return BatchOutput(out, err, None, f"local-pid-{proc.pid}", timed_out=True)
+            except BaseException:  # Ctrl-C: never leave the process group behind
+                os.killpg(proc.pid, signal.SIGKILL)
+                proc.communicate()
+                raise

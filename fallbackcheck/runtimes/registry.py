@@ -1,0 +1,34 @@
+"""Runtime ids -> runtime objects."""
+
+from __future__ import annotations
+
+from ..errors import UsageError
+from .base import Runtime
+
+RUNTIME_IDS = ("docker-runc", "docker-crun", "podman-runc", "podman-crun", "runc", "crun", "local")
+_CACHE: dict[str, Runtime] = {}
+
+
+class Unimplemented(Runtime):
+    def __init__(self, runtime_id: str):
+        self.id = runtime_id
+
+    def unavailable_reason(self) -> str | None:
+        return f"runtime {self.id} is not implemented yet in this version of fallbackcheck"
+
+
+def get(runtime_id: str) -> Runtime:
+    if runtime_id not in RUNTIME_IDS:
+        raise UsageError(f"unknown runtime {runtime_id!r}: use one of {', '.join(RUNTIME_IDS)}")
+    if runtime_id not in _CACHE:
+        if runtime_id.startswith("docker-"):
+            from .docker import DockerRuntime
+
+            _CACHE[runtime_id] = DockerRuntime(runtime_id.split("-", 1)[1])
+        elif runtime_id == "local":
+            from .local import LocalRuntime
+
+            _CACHE[runtime_id] = LocalRuntime()
+        else:
+            _CACHE[runtime_id] = Unimplemented(runtime_id)
+    return _CACHE[runtime_id]

@@ -1,0 +1,129 @@
+"""The command-line selection (--images/--runtimes/--profiles/--probes) -> validated ids -> cells."""
+
+from __future__ import annotations
+
+import fnmatch
+from dataclasses import dataclass, field
+
+from . import images, profiles
+from .catalogue import Catalogue
+from .cells import Cell
+from .errors import UsageError
+from .runtimes import RUNTIME_IDS, get as get_runtime
+
+CONTAINER_RUNTIMES = tuple(r for r in RUNTIME_IDS if r != "local")
+
+
+def split(value: str | None) -> list[str]:
+    return [v.strip() for v in (value or "").split(",") if v.strip()]
+
+
+def split_profiles(value: str | None) -> list[str]:
+    """Profiles are comma-separated, but deny: lists syscalls with commas too:
+    'unconfined,deny:clone3,close_range:EPERM' is two profiles."""
+    out: list[str] = []
+    for part in split(value):
+        if out and out[-1].startswith("deny:") and out[-1].count(":") == 1:
+            out[-1] += "," + part  # still inside the syscall list of the previous deny:
+        else:
+            out.append(part)
+    return out
+
+
+def default_profiles(catalogue: Catalogue) -> list[str]:
+    syscalls = sorted({s for e in catalogue.api.values() for s in e.syscalls})
+    return ["unconfined"] + [f"deny:{s}:{err}" for s in syscalls for err in ("EPERM", "ENOSYS")]
+
+
+@dataclass
+class Selection:
+    images: list[str]
+    runtimes: list[str]
+    profiles: dict[str, profiles.Profile]
+    probes: list[str]
+    skipped_runtimes: dict[str, str] = field(default_factory=dict)
+    notes: list[str] = field(default_factory=list)
+
+    def image_arch(self, image_id: str) -> str:
+        recipe = images.lookup(image_id)
+        return recipe.arch if recipe else "amd64"
+
+    def cells(self, catalogue: Catalogue) -> list[Cell]:
+        out = []
+        for runtime in self.runtimes:
+            for image in self.images:
+                if (image == "host") != (runtime == "local"):
+                    continue
+                arch = self.image_arch(image)
+                for profile in self.profiles:
+                    for pid in self.probes:
+                        entry = catalogue.get(pid)
+                        if entry.kind == "api" and arch not in entry.arches:
+                            continue
+                        if entry.kind == "raw" and not entry.exists_on(arch):
+                            continue
+                        out.append(Cell(pid, image, runtime, profile))
+        return out
+
+    def as_dict(self) -> dict:
+        return {"images": self.images, "runtimes": self.runtimes, "profiles": list(self.profiles),
+                "probes": self.probes}
+
+
+def _select_probes(catalogue: Catalogue, wanted: list[str]) -> list[str]:
+    if not wanted:
+        return catalogue.ids
+    chosen: list[str] = []
+    for pattern in wanted:
+        hits = [pid for pid in catalogue.ids if fnmatch.fnmatchcase(pid, pattern)]
+        if not hits:
+            raise UsageError(f"unknown probe {pattern!r}: see probes/catalogue/*.toml for ids "
+                             f"(e.g. {', '.join(list(catalogue.api)[:3])}, raw:clone3)")
+        chosen += [h for h in hits if h not in chosen]
+    return chosen
+
+
+def _select_runtimes(requested: list[str]) -> tuple[list[str], dict[str, str]]:
+    for rid in requested:
+        get_runtime(rid)  # raises UsageError for an unknown id
+    candidates = requested or list(CONTAINER_RUNTIMES)
+    usable, skipped = [], {}
+    for rid in candidates:
+        reason = get_runtime(rid).unavailable_reason()
+        if reason:
+            skipped[rid] = reason
+        else:
+            usable.append(rid)
+    if not requested and not usable:
+        reason = get_runtime("local").unavailable_reason()
+        if reason:
+            raise UsageError(f"no container runtime is available and the local runtime cannot run: {reason}")
+        usable = ["local"]
+    if requested and not usable:
+        raise UsageError("none of the requested runtimes can run here: "
+                         + "; ".join(f"{rid}: {why}" for rid, why in skipped.items()))
+    return usable, skipped
+
+
+def resolve(catalogue: Catalogue, images_opt: str | None, runtimes_opt: str | None,
+            profiles_opt: str | None, probes_opt: str | None) -> Selection:
+    image_ids = split(images_opt)
+    for image_id in image_ids:
+        images.check_id(image_id)
+    profile_ids = split_profiles(profiles_opt) or default_profiles(catalogue)
+    parsed = {pid: profiles.parse(pid) for pid in profile_ids}
+    probes = _select_probes(catalogue, split(probes_opt))
+    runtimes, skipped = _select_runtimes(split(runtimes_opt))
+    notes = []
+    if runtimes == ["local"] and not split(runtimes_opt):
+        notes.append("no container engine is available: running the local runtime on the host libc")
+    if not image_ids:
+        image_ids = (["host"] if "local" in runtimes else []) + (
+            list(images.DEFAULT_IMAGES) if any(r != "local" for r in runtimes) else [])
+    elif "local" in runtimes and "host" not in image_ids:
+        notes.append("the local runtime only runs the image 'host'; add it to --images to include it")
+    selection = Selection(image_ids, runtimes, parsed, probes, skipped, notes)
+    if not selection.cells(catalogue):
+        raise UsageError("the selection has no cells: the local runtime pairs only with --images host, "
+                         "container runtimes only with container images")
+    return selection

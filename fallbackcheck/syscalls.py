@@ -1,0 +1,56 @@
+"""The syscall table: names, numbers and the first kernel of every syscall, per architecture.
+
+Data: data/syscalls.csv (provenance in data/syscalls.PROVENANCE.md).
+"""
+
+from __future__ import annotations
+
+import csv
+from dataclasses import dataclass
+from functools import lru_cache
+from pathlib import Path
+
+from .libc import parse_version
+
+DATA = Path(__file__).resolve().parent / "data" / "syscalls.csv"
+
+# Our architecture words, and the seccomp/CSV words they correspond to.
+SECCOMP_ARCH = {"amd64": "SCMP_ARCH_X86_64", "i386": "SCMP_ARCH_X86", "x32": "SCMP_ARCH_X32"}
+CSV_ARCH = {"amd64": "x86_64", "i386": "x86", "x32": "x32"}
+
+
+@dataclass(frozen=True)
+class Syscall:
+    name: str
+    nr: dict  # arch word -> number
+    kernel: dict  # arch word -> "5.3"
+
+
+@lru_cache(maxsize=1)
+def table() -> dict[str, Syscall]:
+    rows: dict[str, Syscall] = {}
+    with DATA.open(newline="") as fh:
+        for row in csv.DictReader(fh):
+            nr, kernel = {}, {}
+            for arch, col in CSV_ARCH.items():
+                if row.get(col):
+                    nr[arch] = int(row[col])
+                    kernel[arch] = row.get(f"{col}_kernel") or ""
+            rows[row["name"]] = Syscall(row["name"], nr, kernel)
+    return rows
+
+
+def is_known(name: str) -> bool:
+    return name in table()
+
+
+def existed_in(name: str, arch: str, kernel: str) -> bool:
+    """Did syscall `name` exist on `arch` in Linux `kernel` (e.g. "5.2")?"""
+    sc = table().get(name)
+    if sc is None or arch not in sc.kernel or not sc.kernel[arch]:
+        return False
+    return parse_version(sc.kernel[arch]) <= parse_version(kernel)
+
+
+def names_in(arch: str, kernel: str) -> list[str]:
+    return sorted(n for n in table() if existed_in(n, arch, kernel))

@@ -1,0 +1,86 @@
+"""Judging: an observation against the catalogue, given the delivered errnos and the libc."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from .catalogue import ApiEntry, RawEntry, Rule
+from .libc import Libc
+from .observation import Observation
+
+VERDICTS = ("pass", "expected-break", "unexpected", "n/a")
+
+
+@dataclass(frozen=True)
+class Judgement:
+    verdict: str
+    detail: str
+    expected: str = ""  # the catalogue's prediction, in words
+    source: str = ""  # its provenance
+
+
+def describe(outcome: str, errno: str | None) -> str:
+    return f"{outcome} {errno}" if errno else outcome
+
+
+def _expected_errno(rule: Rule, delivered: str) -> str | None:
+    return delivered if rule.errno == "=delivered" else rule.errno
+
+
+def _find_rule(entry: ApiEntry, libc: Libc, delivered: dict[str, str]) -> Rule | None:
+    for rule in entry.rules:
+        if rule.libc.contains(libc) and rule.matches_delivered(delivered[rule.via or entry.syscalls[0]]):
+            return rule
+    return None
+
+
+def _delivered_summary(entry: ApiEntry, delivered: dict[str, str]) -> str:
+    return ", ".join(f"{s} {delivered[s]}" for s in entry.syscalls)
+
+
+def judge_api(entry: ApiEntry, obs: Observation, delivered: dict[str, str], libc: Libc) -> Judgement:
+    unmeasured = [s for s in entry.syscalls if delivered.get(s) in (None, "unknown")]
+    if unmeasured:
+        return Judgement("unexpected", f"{obs.detail} (could not measure what the filter delivers for {unmeasured}: "
+                                       "the raw probe failed, see its cell)")
+    if all(delivered[s] != "allowed" for s in entry.syscalls) and any(delivered[s] == "n/a" for s in entry.syscalls):
+        return Judgement("n/a", f"{entry.syscalls} do not exist on this architecture")
+    rule = _find_rule(entry, libc, delivered)
+    got = describe(obs.outcome, obs.errno)
+    if rule is None:
+        return Judgement("unexpected", f"{entry.api}: {got} ({obs.detail}); the catalogue has no prediction for "
+                                       f"{libc} with {_delivered_summary(entry, delivered)}")
+    want_errno = _expected_errno(rule, delivered[rule.via or entry.syscalls[0]])
+    want = describe(rule.outcome, want_errno)
+    matches = obs.outcome == rule.outcome and (want_errno is None or obs.errno == want_errno)
+    if matches and rule.message and rule.message not in obs.detail:
+        matches = False
+        want += f" with message containing {rule.message!r}"
+    if not matches:
+        return Judgement("unexpected", f"{entry.api}: observed {got} ({obs.detail}), catalogue predicts {want} "
+                                       f"for {libc} with {_delivered_summary(entry, delivered)}",
+                         want, rule.source)
+    return Judgement(rule.verdict, obs.detail or got, want, rule.source)
+
+
+def judge_raw(entry: RawEntry, obs: Observation, delivered: str, asked: str | None,
+              explain=None) -> Judgement:
+    """A raw probe passes when the filter delivered what the profile literally asks for.
+
+    `explain(asked, delivered)` may name a documented runtime behaviour that accounts for a
+    difference (runtimes.py); such a cell passes and carries the name.
+    """
+    if delivered == "n/a":
+        return Judgement("n/a", f"{entry.syscall} does not exist on this architecture")
+    if delivered == "unknown":
+        return Judgement("unexpected", f"raw probe failed: {describe(obs.outcome, obs.errno)} ({obs.detail})")
+    if asked is None:
+        return Judgement("n/a", f"delivered {delivered}; what this profile asks for {entry.syscall} is not known here",
+                         "unknown")
+    if delivered == asked:
+        return Judgement("pass", f"delivered {delivered}, as the profile asks", asked, "the profile")
+    reason = explain(asked, delivered) if explain else None
+    if reason:
+        return Judgement("pass", f"delivered {delivered} where the profile asks {asked}: {reason}", asked, reason)
+    return Judgement("unexpected", f"delivered {delivered} but the profile asks {asked} for {entry.syscall}",
+                     asked, "the profile")

@@ -1,0 +1,35 @@
+"""Bad input gets one clear line and no traceback (no engine needed for these)."""
+
+import pytest
+
+from helpers import run_suites
+
+NO_ENGINE = {"DOCKER_HOST": "unix:///nonexistent/docker.sock"}
+
+
+@pytest.mark.parametrize("args, message", [
+    (["--images", "debian-99"], "unknown image 'debian-99'"),
+    (["--probes", "pthread_creat"], "unknown probe 'pthread_creat'"),
+    (["--profiles", "permissive"], "unknown profile 'permissive'"),
+    (["--profiles", "deny:clone3"], "expected deny:<syscall>"),
+    (["--profiles", "deny:clonee3:EPERM"], "unknown syscall name"),
+    (["--profiles", "deny:clone3:EPREM"], "not an errno name"),
+    (["--runtimes", "docker-runx"], "unknown runtime 'docker-runx'"),
+    (["--runtimes", "docker-runc"], "cannot reach the Docker engine"),
+])
+def test_bad_input_is_one_line(args, message):
+    proc = run_suites(*args, env=NO_ENGINE, timeout=120)
+    out = proc.stdout + proc.stderr
+    assert proc.returncode == 4, out  # pytest's usage-error exit status
+    assert message in out, out
+    assert "Traceback" not in out, out
+    errors = [line for line in out.splitlines() if line.startswith("ERROR:")]
+    assert len(errors) == 1, out
+
+
+def test_malformed_profile_file(tmp_path):
+    path = tmp_path / "p.json"
+    path.write_text('{"defaultAction": "SCMP_ACT_ERRNO",')
+    proc = run_suites("--profiles", f"file:{path}", env=NO_ENGINE, timeout=120)
+    out = proc.stdout + proc.stderr
+    assert proc.returncode == 4 and "is not valid JSON" in out and "Traceback" not in out, out

@@ -1,0 +1,114 @@
+"""Integration: real images, real probes, real containers (needs the Docker engine).
+
+Skipped without an engine, unless FALLBACKCHECK_REQUIRE_ENGINE=1 (set by .ci/run), in
+which case a missing engine fails them.
+"""
+
+import signal
+import subprocess
+import sys
+import time
+
+import pytest
+
+from helpers import ROOT, cells_by, load_report, run_suites
+
+pytestmark = pytest.mark.engine
+
+FOUR = "clone3,faccessat2,fchmodat2,close_range"
+PROFILES = ",".join(["unconfined"] + [f"deny:{s}:{e}" for s in FOUR.split(",") for e in ("EPERM", "ENOSYS")])
+
+
+def _leftovers():
+    from fallbackcheck.runtimes.docker_engine import engine
+
+    return engine().client.containers.list(all=True, filters={"label": "fallbackcheck"})
+
+
+@pytest.fixture(scope="module")
+def matrix(tmp_path_factory):
+    """Module scope: the issue-2 matrix on four Debian releases, run once under xdist."""
+    out = tmp_path_factory.mktemp("matrix")
+    proc = run_suites("--images", "debian-11,debian-12,debian-13,debian-sid", "--runtimes", "docker-runc",
+                      "--profiles", PROFILES, "-n", "2", report_dir=out, timeout=1800)
+    return proc, load_report(out), out
+
+
+def test_matrix_is_green_and_fully_judged(matrix):
+    proc, report, _ = matrix
+    assert proc.returncode == 0, proc.stdout[-4000:] + proc.stderr[-2000:]
+    bad = [c for c in report["cells"] if c["verdict"] in ("unexpected", "error")]
+    assert bad == []
+    assert report["complete"] is True
+
+
+def test_one_container_per_batch(matrix):
+    _, report, _ = matrix
+    assert report["summary"]["batches"] == 4 * 9
+    assert report["summary"]["containers"] == report["summary"]["batches"]
+
+
+@pytest.mark.parametrize("image, profile, outcome, errno, verdict", [
+    ("debian-12", "deny:clone3:EPERM", "error", "EPERM", "expected-break"),
+    ("debian-12", "deny:clone3:ENOSYS", "ok", None, "pass"),
+    ("debian-12", "unconfined", "ok", None, "pass"),
+    ("debian-11", "deny:clone3:EPERM", "ok", None, "pass"),  # glibc 2.31 never tries clone3
+])
+def test_pthread_create_cells(matrix, image, profile, outcome, errno, verdict):
+    _, report, _ = matrix
+    [cell] = cells_by(report, probe="pthread_create", image=image, profile=profile)
+    assert (cell["outcome"], cell["errno"], cell["verdict"]) == (outcome, errno, verdict), cell
+    assert cell["delivered"]["clone3"] == {"deny:clone3:EPERM": "EPERM", "deny:clone3:ENOSYS": "ENOSYS"}.get(
+        profile, "allowed")
+
+
+def test_libc_is_read_from_each_image(matrix):
+    _, report, _ = matrix
+    libcs = {c["image"]: c["libc"] for c in report["cells"]}
+    assert libcs["debian-11"] == "glibc 2.31" and libcs["debian-12"] == "glibc 2.36"
+    assert all(libc.startswith("glibc ") for libc in libcs.values())
+
+
+def test_markdown_view_rendered(matrix):
+    _, _, out = matrix
+    text = (out / "matrix.md").read_text()
+    assert "## debian-12 (glibc 2.36, amd64)" in text and "EPERM (break)" in text
+
+
+def test_no_container_left_behind(matrix):
+    assert _leftovers() == []
+
+
+def test_hung_probe_ends_as_timeout():
+    from fallbackcheck import profiles
+    from fallbackcheck.observation import classify
+    from fallbackcheck.batch import parse_output
+    from fallbackcheck.runtimes import BatchPlan, get
+
+    runtime = get("docker-runc")
+    ref, arch = runtime.prepare_image("debian-12")
+    plan = BatchPlan("debian-12", ref, arch, profiles.parse("unconfined"), ("hang=/bin/sleep 30",),
+                     runtime.probe_dir(arch), 1.0, "test-timeout")
+    started = time.monotonic()
+    output = runtime.run_batch(plan)
+    records, done = parse_output(output.stdout)
+    assert done and time.monotonic() - started < 20
+    assert classify(records["hang"], 1.0).outcome == "timeout"
+    assert _leftovers() == []
+
+
+def test_ctrl_c_leaves_no_container(tmp_path):
+    argv = [sys.executable, "-m", "pytest", "suites", "-q", "--images", "debian-12", "--runtimes", "docker-runc",
+            "--profiles", PROFILES, "--report-dir", str(tmp_path), "-p", "no:randomly"]
+    proc = subprocess.Popen(argv, cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+                            start_new_session=True)
+    deadline = time.monotonic() + 300
+    while not any(c.labels.get("fallbackcheck") == "batch" for c in _leftovers()):
+        assert proc.poll() is None and time.monotonic() < deadline, "no batch container ever appeared"
+        time.sleep(0.05)
+    proc.send_signal(signal.SIGINT)
+    out, _ = proc.communicate(timeout=120)
+    assert proc.returncode == 2, out  # pytest's "interrupted"
+    assert _leftovers() == [], out
+    report = load_report(tmp_path)
+    assert report["complete"] is False

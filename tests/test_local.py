@@ -1,0 +1,44 @@
+"""The local runtime: the host libc under a libseccomp filter, no container engine."""
+
+import os
+
+import pytest
+
+from helpers import cells_by, load_report, run_suites
+
+NO_ENGINE = {"DOCKER_HOST": "unix:///nonexistent/docker.sock"}
+
+
+@pytest.fixture(scope="module", autouse=True)
+def local_available():
+    from fallbackcheck.runtimes import get
+
+    reason = get("local").unavailable_reason()
+    if reason:
+        if os.environ.get("FALLBACKCHECK_REQUIRE_ENGINE") == "1":
+            pytest.fail(f"FALLBACKCHECK_REQUIRE_ENGINE=1 but the local runtime cannot run: {reason}")
+        pytest.skip(reason)
+
+
+def test_without_engine_the_local_runtime_runs_and_says_so(tmp_path):
+    proc = run_suites("--probes", "pthread_create,faccessat", "--profiles", "deny:clone3:EPERM,deny:faccessat2:ENOSYS",
+                      env=NO_ENGINE, report_dir=tmp_path, timeout=300)
+    assert "no container engine is available: running the local runtime" in proc.stdout, proc.stdout
+    assert proc.returncode == 0, proc.stdout[-3000:]
+    report = load_report(tmp_path)
+    assert {c["runtime"] for c in report["cells"]} == {"local"}
+    assert {c["image"] for c in report["cells"]} == {"host"}
+    libc = os.confstr("CS_GNU_LIBC_VERSION")
+    assert all(c["libc"] == libc for c in report["cells"])
+
+
+def test_local_filter_delivers_the_profile_errno(tmp_path):
+    proc = run_suites("--runtimes", "local", "--probes", "raw:clone3,raw:faccessat2",
+                      "--profiles", "deny:clone3:EPERM,deny:clone3:ENOSYS", report_dir=tmp_path, timeout=300)
+    assert proc.returncode == 0, proc.stdout[-3000:]
+    report = load_report(tmp_path)
+    got = {(c["probe"], c["profile"]): c["delivered"] for c in report["cells"]}
+    assert got[("raw:clone3", "deny:clone3:EPERM")] == {"clone3": "EPERM"}
+    assert got[("raw:clone3", "deny:clone3:ENOSYS")] == {"clone3": "ENOSYS"}
+    assert got[("raw:faccessat2", "deny:clone3:EPERM")] == {"faccessat2": "allowed"}
+    assert all(c["verdict"] == "pass" for c in cells_by(report))

@@ -1,0 +1,49 @@
+"""The report: JSON is the source of truth, matrix.md is rendered from it alone."""
+
+import json
+
+from fallbackcheck import render_md, report
+
+
+def cell(**kw):
+    base = {"probe": "pthread_create", "kind": "api", "api": "pthread_create", "syscalls": ["clone3"],
+            "image": "debian-12", "libc": "glibc 2.36", "arch": "amd64", "runtime": "docker-runc",
+            "profile": "deny:clone3:EPERM", "delivered": {"clone3": "EPERM"}, "outcome": "error",
+            "errno": "EPERM", "verdict": "expected-break", "detail": "pthread_create returned EPERM",
+            "container": "abc"}
+    base.update(kw)
+    return base
+
+
+def test_build_counts_and_schema(tmp_path):
+    cells = [cell(), cell(profile="deny:clone3:ENOSYS", delivered={"clone3": "ENOSYS"}, outcome="ok",
+                          errno=None, verdict="pass", container="def")]
+    data = report.build(cells, {"runtimes": {}}, {"images": ["debian-12"]}, complete=True)
+    assert data["schema"] == 1
+    assert data["summary"] == {"cells": 2, "verdicts": {"expected-break": 1, "pass": 1},
+                               "batches": 2, "containers": 2}
+    path = report.write(data, tmp_path)
+    assert report.load(path)["cells"][0]["probe"] == "pthread_create"
+
+
+def test_markdown_is_rendered_from_json_only(tmp_path):
+    data = report.build([cell(), cell(probe="raw:clone3", kind="raw", verdict="pass", outcome="ok",
+                                      errno="EPERM")], {}, {}, complete=False)
+    path = report.write(data, tmp_path)
+    assert render_md.main([str(path)]) == 0
+    text = (tmp_path / "matrix.md").read_text()
+    assert "EPERM (break)" in text
+    assert "partial run" in text
+    assert "## debian-12 (glibc 2.36, amd64)" in text
+
+
+def test_unexpected_cells_are_listed_with_detail():
+    data = report.build([cell(verdict="unexpected", detail="catalogue predicts error EPERM")], {}, {}, True)
+    text = render_md.render(data)
+    assert "UNEXPECTED" in text and "catalogue predicts error EPERM" in text
+
+
+def test_render_refuses_unknown_schema(tmp_path):
+    path = tmp_path / "matrix.json"
+    path.write_text(json.dumps({"schema": 99}))
+    assert render_md.main([str(path)]) == 2

@@ -1,0 +1,72 @@
+"""Verdict logic on fabricated observations: the catalogue judges, probes only observe."""
+
+import pytest
+
+from fallbackcheck import catalogue
+from fallbackcheck.libc import Libc
+from fallbackcheck.observation import Observation
+from fallbackcheck.verdict import judge_api, judge_raw
+
+
+@pytest.fixture(scope="module")
+def cat():
+    return catalogue.load()
+
+
+def obs(outcome, errno=None, detail=""):
+    return Observation("p", outcome, errno, detail)
+
+
+@pytest.mark.parametrize("libc, delivered, observed, verdict", [
+    ("glibc 2.36", "EPERM", ("error", "EPERM"), "expected-break"),
+    ("glibc 2.36", "EACCES", ("error", "EACCES"), "expected-break"),
+    ("glibc 2.36", "ENOSYS", ("ok", None), "pass"),
+    ("glibc 2.36", "allowed", ("ok", None), "pass"),
+    ("glibc 2.31", "EPERM", ("ok", None), "pass"),
+    # The catalogue predicts a break; a success is as unexpected as a failure would be.
+    ("glibc 2.36", "EPERM", ("ok", None), "unexpected"),
+    ("glibc 2.36", "ENOSYS", ("error", "ENOSYS"), "unexpected"),
+    ("glibc 2.36", "EPERM", ("error", "EACCES"), "unexpected"),
+    ("glibc 2.36", "allowed", ("abort", None), "unexpected"),
+])
+def test_pthread_create(cat, libc, delivered, observed, verdict):
+    j = judge_api(cat.api["pthread_create"], obs(*observed), {"clone3": delivered}, Libc.parse(libc))
+    assert j.verdict == verdict, j.detail
+
+
+def test_absent_api_on_old_glibc_is_not_applicable(cat):
+    j = judge_api(cat.api["closefrom"], obs("absent"), {"close_range": "EPERM"}, Libc.parse("glibc 2.31"))
+    assert j.verdict == "n/a"
+
+
+def test_absent_api_on_new_glibc_is_unexpected(cat):
+    j = judge_api(cat.api["closefrom"], obs("absent"), {"close_range": "allowed"}, Libc.parse("glibc 2.36"))
+    assert j.verdict == "unexpected"
+
+
+def test_unmeasured_delivered_errno_is_never_a_pass(cat):
+    j = judge_api(cat.api["pthread_create"], obs("ok"), {"clone3": "unknown"}, Libc.parse("glibc 2.36"))
+    assert j.verdict == "unexpected"
+
+
+def test_expected_break_carries_its_source(cat):
+    j = judge_api(cat.api["faccessat"], obs("error", "EPERM"), {"faccessat2": "EPERM"}, Libc.parse("glibc 2.41"))
+    assert j.verdict == "expected-break" and "faccessat.c" in j.source
+
+
+@pytest.mark.parametrize("delivered, asked, verdict", [
+    ("EPERM", "EPERM", "pass"),
+    ("allowed", "allowed", "pass"),
+    ("ENOSYS", "EPERM", "unexpected"),
+    ("allowed", "EPERM", "unexpected"),
+    ("unknown", "EPERM", "unexpected"),
+    ("EPERM", None, "n/a"),
+])
+def test_raw(cat, delivered, asked, verdict):
+    j = judge_raw(cat.raw["raw:clone3"], obs("ok"), delivered, asked)
+    assert j.verdict == verdict
+
+
+def test_raw_difference_explained_by_runtime_behaviour_passes_and_says_why(cat):
+    j = judge_raw(cat.raw["raw:clone3"], obs("ok"), "ENOSYS", "EPERM", lambda a, d: "runc's ENOSYS stub")
+    assert j.verdict == "pass" and "runc" in j.detail
