@@ -112,7 +112,7 @@ def run(runtime: Runtime, catalogue: Catalogue, key: BatchKey, profile: Profile,
         result.error = f"the batch produced no output (exit {output.exit_code}): {output.stderr.strip()[-500:]}"
     for entry in entries:
         if entry.kind == "raw":
-            result.delivered[entry.syscall] = delivered(entry.answer, result.observations.get(entry.id))
+            result.delivered[entry.syscall] = delivered(entry, result.observations.get(entry.id))
     for sc in {s for e in entries for s in e.syscalls}:
         result.delivered.setdefault(sc, "n/a" if catalogue.raw_for(sc) and not catalogue.raw_for(sc).exists_on(arch)
                                     else "unknown")

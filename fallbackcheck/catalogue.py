@@ -74,8 +74,16 @@ class RawEntry:
     answer: str
     why: str
     verified: str = ""
+    # The kernel's own answer when the caller lacks CAP_SYS_ADMIN, for syscalls that check
+    # it before their arguments (the mount API); containers normally lack it.
+    answer_without_cap_sys_admin: str | None = None
 
     kind = "raw"
+
+    def kernel_answer(self, cap_sys_admin: bool | None) -> str:
+        if cap_sys_admin is False and self.answer_without_cap_sys_admin:
+            return self.answer_without_cap_sys_admin
+        return self.answer
 
     @property
     def id(self) -> str:
@@ -162,10 +170,12 @@ def _raw_entry(data: dict, index: int, path: Path) -> RawEntry:
     for key in ("syscall", "nr", "kernel", "call", "answer", "why"):
         if key not in data:
             raise _fail(where, f"missing {key!r}")
-    if data["answer"] != "0" and not is_errno_name(data["answer"]):
-        raise _fail(where, f"answer {data['answer']!r} must be an errno name or '0'")
+    for key in ("answer", "answer_without_cap_sys_admin"):
+        if key in data and data[key] != "0" and not is_errno_name(data[key]):
+            raise _fail(where, f"{key} {data[key]!r} must be an errno name or '0'")
     return RawEntry(data["syscall"], dict(data["nr"]), str(data["kernel"]), data["call"],
-                    data["answer"], data["why"], data.get("verified", ""))
+                    data["answer"], data["why"], data.get("verified", ""),
+                    data.get("answer_without_cap_sys_admin"))
 
 
 def load(directory: Path = CATALOGUE_DIR) -> Catalogue:

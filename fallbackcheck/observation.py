@@ -83,9 +83,14 @@ def classify(record: dict, timeout_s: float | None = None) -> Observation:
                        **base)
 
 
-def delivered(raw_answer: str, obs: Observation | None) -> str:
+# The delivered class when the kernel's own answer is the errno a filter would deliver
+# (EPERM from a capability check): the observation cannot tell the two apart.
+INDISTINCT = "allowed|EPERM"
+
+
+def delivered(entry, obs: Observation | None) -> str:
     """The delivered errno class from a raw probe's observation: 'allowed', an errno name,
-    'SIGSYS', 'n/a' (no such syscall on this arch) or 'unknown' (the raw probe failed)."""
+    'SIGSYS', INDISTINCT, 'n/a' (no such syscall on this arch) or 'unknown' (the probe failed)."""
     if obs is None:
         return "unknown"
     if obs.outcome == "abort" and obs.signal == "SIGSYS":
@@ -97,6 +102,7 @@ def delivered(raw_answer: str, obs: Observation | None) -> str:
     ret = obs.data.get("ret")
     if isinstance(ret, int) and ret >= 0:
         return "allowed"  # only the kernel can make a call succeed
-    if obs.errno == raw_answer:
-        return "allowed"
+    answer = entry.kernel_answer(obs.data.get("cap_sys_admin"))
+    if obs.errno == answer:
+        return INDISTINCT if answer == "EPERM" else "allowed"
     return obs.errno or "unknown"

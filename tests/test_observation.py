@@ -48,15 +48,34 @@ def test_silent_nonzero_exit_is_broken_never_ok():
     assert o.outcome == "broken"
 
 
+class Entry:
+    answer = "EINVAL"
+
+    def kernel_answer(self, cap):
+        return "EPERM" if cap is False else self.answer
+
+
+E = Entry()
+
+
+def test_capability_first_syscalls_are_indistinct_without_cap_sys_admin():
+    o = classify(rec(stdout='{"syscall":"fsopen","nr":430,"ret":-1,"errno":"EPERM","errno_num":1,'
+                            '"cap_sys_admin":false}\n'))
+    assert delivered(E, o) == "allowed|EPERM"
+    o = classify(rec(stdout='{"syscall":"fsopen","nr":430,"ret":-1,"errno":"ENOSYS","errno_num":38,'
+                            '"cap_sys_admin":false}\n'))
+    assert delivered(E, o) == "ENOSYS"
+
+
 def test_raw_line_and_delivered():
     o = classify(rec(stdout='{"syscall":"clone3","nr":435,"ret":-1,"errno":"EINVAL","errno_num":22}\n'))
-    assert delivered("EINVAL", o) == "allowed"
+    assert delivered(E, o) == "allowed"
     o = classify(rec(stdout='{"syscall":"clone3","nr":435,"ret":-1,"errno":"EPERM","errno_num":1}\n'))
-    assert delivered("EINVAL", o) == "EPERM"
+    assert delivered(E, o) == "EPERM"
     o = classify(rec(exit=None, signal_name="SIGSYS"))
-    assert delivered("EINVAL", o) == "SIGSYS"
+    assert delivered(E, o) == "SIGSYS"
     o = classify(rec(exit=2))
-    assert delivered("EINVAL", o) == "unknown"
+    assert delivered(E, o) == "unknown"
     o = classify(rec(stdout='{"syscall":"clock_gettime64","nr":null,"ret":null,"errno":null,'
                             '"errno_num":0,"unsupported_arch":true}\n'))
-    assert delivered("EINVAL", o) == "n/a"
+    assert delivered(E, o) == "n/a"
