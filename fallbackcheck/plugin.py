@@ -65,6 +65,7 @@ class MatrixRun:
         self.rows: list[dict] = []
         self.started = time.time()
         self.interrupted = False
+        self.written: tuple = ()
 
     def batch_probes(self, session, key: BatchKey) -> list[str]:
         """The probes of `key` still selected after -k/deselection, in this process."""
@@ -120,7 +121,10 @@ def pytest_report_header(config):
     run = config._fallbackcheck
     if run is None:
         return None
-    sel = run.selection
+    return header_lines(run.selection)
+
+
+def header_lines(sel) -> list[str]:
     lines = [f"fallbackcheck: runtimes {', '.join(sel.runtimes)}; images {', '.join(sel.images)}; "
              f"{len(sel.profiles)} profiles; {len(sel.probes)} probes"]
     lines += [f"fallbackcheck: NOTE {note}" for note in sel.notes]
@@ -182,6 +186,15 @@ class ReportWriter:
             if name == CELL_PROPERTY:
                 self.run.rows.append(value)
 
+    def pytest_terminal_summary(self, terminalreporter):
+        sel = self.run.selection
+        tr = terminalreporter
+        tr.section("fallbackcheck")
+        for line in header_lines(sel):
+            tr.write_line(line)
+        if self.run.written:
+            tr.write_line(f"report: {self.run.written[0]} (and {self.run.written[1].name})")
+
     def pytest_keyboard_interrupt(self, excinfo):
         self.run.interrupted = True
 
@@ -195,8 +208,7 @@ class ReportWriter:
         complete = exitstatus in (0, 1) and not run.interrupted
         data = report.build(run.rows, run.environment(), run.selection.as_dict(), complete)
         directory = Path(session.config.option.report_dir)
-        report.write(data, directory)
-        render_md.write(data, directory)
+        self.run.written = (report.write(data, directory), render_md.write(data, directory))
 
 
 def pytest_sessionfinish(session, exitstatus):

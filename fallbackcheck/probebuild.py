@@ -31,7 +31,10 @@ def _finish(tmp: Path, out: Path) -> None:
 def build_in_container(engine, builders: dict, arch: str) -> Path:
     """Probes for `arch`, compiled in that arch's builder image (engine: EngineImages)."""
     recipe = builders[arch]
-    out = cache_dir() / "probes" / digest(sources_hash(), recipe.hash)[:16] / arch
+    # One directory for every architecture's build, so that /fbc/amd64/runner sits beside
+    # /fbc/i386/<probe> in the single read-only mount of a batch.
+    key = digest(sources_hash(), *sorted(b.hash for b in builders.values()))[:16]
+    out = cache_dir() / "probes" / key / arch
     if (out / ".complete").exists():
         return out.parent
     with locked(f"probes-{out.parent.name}-{arch}"):
