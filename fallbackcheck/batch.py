@@ -46,7 +46,7 @@ def needed_entries(catalogue: Catalogue, probe_ids: list[str]) -> list:
     wanted = []
     for pid in probe_ids:
         entry = catalogue.get(pid)
-        for sc in entry.syscalls:
+        for sc in entry.syscalls + (catalogue.loader_syscalls if entry.kind == "api" else ()):
             raw = catalogue.raw_for(sc)
             if raw is not None and raw not in wanted:
                 wanted.append(raw)

@@ -41,6 +41,7 @@ class Rule:
     errno: str | None = None  # an errno name, or "=delivered"
     message: str | None = None  # a substring the detail must contain (abort / cannot-start)
     via: str | None = None  # the syscall whose delivered errno this rule reads
+    arch: str | None = None  # only on this architecture (amd64 | i386)
 
     def matches_delivered(self, delivered: str) -> bool:
         if self.delivered == "any":
@@ -101,6 +102,13 @@ class RawEntry:
 class Catalogue:
     api: dict[str, ApiEntry]
     raw: dict[str, RawEntry]
+    # Rules about starting ANY dynamically linked probe (ld.so's own syscalls, e.g. statx
+    # on i386), tried before an entry's own rules. Each names its syscall in `via`.
+    loader: tuple[Rule, ...] = ()
+
+    @property
+    def loader_syscalls(self) -> tuple[str, ...]:
+        return tuple(dict.fromkeys(r.via for r in self.loader))
 
     def get(self, probe_id: str):
         return self.api.get(probe_id) or self.raw.get(probe_id)
@@ -118,7 +126,7 @@ def _fail(where: str, what: str) -> UsageError:
 
 
 def _rule(where: str, data: dict, syscalls: tuple[str, ...]) -> Rule:
-    known = {"libc", "delivered", "outcome", "verdict", "source", "errno", "message", "via"}
+    known = {"libc", "delivered", "outcome", "verdict", "source", "errno", "message", "via", "arch"}
     extra = set(data) - known
     if extra:
         raise _fail(where, f"unknown rule keys {sorted(extra)}")
@@ -140,9 +148,13 @@ def _rule(where: str, data: dict, syscalls: tuple[str, ...]) -> Rule:
     if err is not None and err != "=delivered" and not is_errno_name(err):
         raise _fail(where, f"errno {err!r} is not an errno name")
     via = data.get("via")
-    if via is not None and via not in syscalls:
+    if via is not None and syscalls and via not in syscalls:
         raise _fail(where, f"via {via!r} is not one of the entry's syscalls {list(syscalls)}")
-    return Rule(libc, delivered, data["outcome"], data["verdict"], data["source"], err, data.get("message"), via)
+    arch = data.get("arch")
+    if arch is not None and arch not in ARCHES:
+        raise _fail(where, f"arch {arch!r} not in {ARCHES}")
+    return Rule(libc, delivered, data["outcome"], data["verdict"], data["source"], err, data.get("message"),
+                via, arch)
 
 
 def _api_entry(data: dict, index: int, path: Path) -> ApiEntry:
@@ -181,6 +193,7 @@ def _raw_entry(data: dict, index: int, path: Path) -> RawEntry:
 def load(directory: Path = CATALOGUE_DIR) -> Catalogue:
     api: dict[str, ApiEntry] = {}
     raw: dict[str, RawEntry] = {}
+    loader: list[Rule] = []
     files = sorted(directory.glob("*.toml"))
     if not files:
         raise UsageError(f"no catalogue files in {directory}")
@@ -194,13 +207,21 @@ def load(directory: Path = CATALOGUE_DIR) -> Catalogue:
             if entry.id in api:
                 raise _fail(path.name, f"duplicate probe id {entry.id!r}")
             api[entry.id] = entry
+        for i, item in enumerate(data.get("loader", [])):
+            where = f"{path.name} loader #{i + 1}"
+            if not item.get("via"):
+                raise _fail(where, "a loader rule names the syscall it reads in 'via'")
+            loader.append(_rule(where, item, ()))
         for i, item in enumerate(data.get("raw", [])):
             entry = _raw_entry(item, i, path)
             if entry.id in raw:
                 raise _fail(path.name, f"duplicate probe id {entry.id!r}")
             raw[entry.id] = entry
+    for rule in loader:
+        if f"raw:{rule.via}" not in raw:
+            raise _fail("loader", f"reads {rule.via!r} but the catalogue has no raw probe for it")
     for entry in api.values():
         missing = [s for s in entry.syscalls if f"raw:{s}" not in raw]
         if missing:
             raise _fail(entry.id, f"depends on {missing} but the catalogue has no raw probe for them")
-    return Catalogue(api, raw)
+    return Catalogue(api, raw, tuple(loader))

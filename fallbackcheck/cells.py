@@ -28,7 +28,8 @@ class Cell:
         return f"{self.probe}-{self.image}-{self.runtime}-{self.profile}"
 
 
-def judge(cell: Cell, entry, result: BatchResult, profile: Profile, explain=None) -> Judgement:
+def judge(cell: Cell, catalogue: Catalogue, result: BatchResult, profile: Profile, explain=None) -> Judgement:
+    entry = catalogue.get(cell.probe)
     if result.error:
         return Judgement("error", f"the batch could not be measured: {result.error}")
     obs = result.observations.get(cell.probe)
@@ -39,7 +40,7 @@ def judge(cell: Cell, entry, result: BatchResult, profile: Profile, explain=None
             libc = Libc.parse(result.libc)
         except ValueError as exc:
             return Judgement("error", str(exc))
-        return judge_api(entry, obs, result.delivered, libc)
+        return judge_api(entry, obs, result.delivered, libc, result.arch, catalogue.loader)
     asked = profile.asks(entry.syscall, result.arch) if result.arch else None
     return judge_raw(entry, obs, result.delivered.get(entry.syscall, "unknown"), asked,
                      (lambda a, d: explain(entry, a, d)) if explain else None)
@@ -59,7 +60,9 @@ def record(cell: Cell, catalogue: Catalogue, result: BatchResult, judgement: Jud
         "arch": result.arch or None,
         "runtime": cell.runtime,
         "profile": cell.profile,
-        "delivered": {s: result.delivered.get(s, "unknown") for s in entry.syscalls},
+        "delivered": {s: result.delivered.get(s, "unknown")
+                      for s in dict.fromkeys(entry.syscalls + (catalogue.loader_syscalls if entry.kind == "api" else ()))
+                      if s in result.delivered},
         "outcome": obs.outcome if obs else None,
         "errno": obs.errno if obs else None,
         "verdict": judgement.verdict,

@@ -17,7 +17,35 @@ from pathlib import Path
 from .cache import cache_dir, digest, locked
 from .errors import UsageError
 
-RECIPE_VERSION = "1"  # bump when the build procedure itself changes
+RECIPE_VERSION = "2"  # bump when the build procedure itself changes
+MIRROR_ENV = "FALLBACKCHECK_DEBIAN_MIRROR"
+
+
+def debian_mirror() -> str:
+    """The Debian archive to build from: $FALLBACKCHECK_DEBIAN_MIRROR, else the first
+    non-security Debian archive in the host's own apt sources.
+
+    Only the suite itself is used, never -security or -updates: on these machines the
+    security archive's i386 indices are inconsistent (measured: 404s and "File has
+    unexpected size"), and the glibc version is read from each image anyway.
+    """
+    if os.environ.get(MIRROR_ENV):
+        return os.environ[MIRROR_ENV]
+    candidates = []
+    for path in sorted(Path("/etc/apt").glob("sources.list.d/*.sources")):
+        for line in path.read_text().splitlines():
+            if line.startswith("URIs:"):
+                candidates += line.split()[1:]
+    for path in [Path("/etc/apt/sources.list"), *sorted(Path("/etc/apt").glob("sources.list.d/*.list"))]:
+        if path.exists():
+            for line in path.read_text().splitlines():
+                parts = line.split()
+                if len(parts) >= 3 and parts[0] == "deb":
+                    candidates.append(next(p for p in parts[1:] if not p.startswith("[")))
+    for uri in candidates:
+        if uri.rstrip("/").endswith("/debian"):
+            return uri
+    raise RuntimeError(f"no Debian archive found in the host's apt sources: set {MIRROR_ENV}=<archive URI>")
 
 
 @dataclass(frozen=True)
@@ -45,8 +73,7 @@ class Recipe:
         if self.include:
             argv.append("--include=" + ",".join(self.include))
         argv += [f"--aptopt={opt}" for opt in self.aptopts]
-        # No mirror argument: mmdebstrap then uses Debian's default archive.
-        return argv + [self.suite, str(out)]
+        return argv + [self.suite, str(out), f"deb {debian_mirror()} {self.suite} main"]
 
 
 RECIPES = Path(__file__).resolve().parent.parent / "images" / "recipes.toml"

@@ -83,8 +83,7 @@ class MatrixRun:
                                           self.selection.profiles[cell.profile], self.batch_probes(session, key),
                                           self.session, self.config.option.probe_timeout)
         result = self.batches[key]
-        entry = self.catalogue.get(cell.probe)
-        judgement = judge(cell, entry, result, self.selection.profiles[cell.profile])
+        judgement = judge(cell, self.catalogue, result, self.selection.profiles[cell.profile])
         return record(cell, self.catalogue, result, judgement)
 
     def environment(self) -> dict:

@@ -27,9 +27,18 @@ def _expected_errno(rule: Rule, delivered: str) -> str | None:
     return delivered if rule.errno == "=delivered" else rule.errno
 
 
-def _find_rule(entry: ApiEntry, libc: Libc, delivered: dict[str, str]) -> Rule | None:
+def _applies(rule: Rule, libc: Libc, arch: str, delivered: dict[str, str], default_via: str) -> bool:
+    return (rule.libc.contains(libc) and (rule.arch is None or rule.arch == arch)
+            and rule.matches_delivered(delivered.get(rule.via or default_via, "unknown")))
+
+
+def _find_rule(entry: ApiEntry, libc: Libc, arch: str, delivered: dict[str, str],
+               loader: tuple[Rule, ...]) -> Rule | None:
+    for rule in loader:  # if the probe cannot even be loaded, nothing else matters
+        if _applies(rule, libc, arch, delivered, ""):
+            return rule
     for rule in entry.rules:
-        if rule.libc.contains(libc) and rule.matches_delivered(delivered[rule.via or entry.syscalls[0]]):
+        if _applies(rule, libc, arch, delivered, entry.syscalls[0]):
             return rule
     return None
 
@@ -38,19 +47,22 @@ def _delivered_summary(entry: ApiEntry, delivered: dict[str, str]) -> str:
     return ", ".join(f"{s} {delivered[s]}" for s in entry.syscalls)
 
 
-def judge_api(entry: ApiEntry, obs: Observation, delivered: dict[str, str], libc: Libc) -> Judgement:
+def judge_api(entry: ApiEntry, obs: Observation, delivered: dict[str, str], libc: Libc, arch: str = "amd64",
+              loader: tuple[Rule, ...] = ()) -> Judgement:
     unmeasured = [s for s in entry.syscalls if delivered.get(s) in (None, "unknown")]
     if unmeasured:
         return Judgement("unexpected", f"{obs.detail} (could not measure what the filter delivers for {unmeasured}: "
                                        "the raw probe failed, see its cell)")
     if all(delivered[s] != "allowed" for s in entry.syscalls) and any(delivered[s] == "n/a" for s in entry.syscalls):
         return Judgement("n/a", f"{entry.syscalls} do not exist on this architecture")
-    rule = _find_rule(entry, libc, delivered)
+    if libc.family not in entry.libcs:
+        return Judgement("n/a", f"{entry.api} is only catalogued for {', '.join(entry.libcs)}")
+    rule = _find_rule(entry, libc, arch, delivered, loader)
     got = describe(obs.outcome, obs.errno)
     if rule is None:
         return Judgement("unexpected", f"{entry.api}: {got} ({obs.detail}); the catalogue has no prediction for "
                                        f"{libc} with {_delivered_summary(entry, delivered)}")
-    want_errno = _expected_errno(rule, delivered[rule.via or entry.syscalls[0]])
+    want_errno = _expected_errno(rule, delivered.get(rule.via or entry.syscalls[0], "unknown"))
     want = describe(rule.outcome, want_errno)
     matches = obs.outcome == rule.outcome and (want_errno is None or obs.errno == want_errno)
     if matches and rule.message and rule.message not in obs.detail:
