@@ -7,7 +7,8 @@ from dataclasses import dataclass
 from .batch import BatchKey, BatchResult
 from .catalogue import ApiEntry, Catalogue
 from .libc import Libc
-from .profiles import Profile
+from . import behaviours
+from .profiles import Profile, asks_of
 from .verdict import Judgement, judge_api, judge_raw
 
 
@@ -28,7 +29,16 @@ class Cell:
         return f"{self.probe}-{self.image}-{self.runtime}-{self.profile}"
 
 
-def judge(cell: Cell, catalogue: Catalogue, result: BatchResult, profile: Profile, explain=None) -> Judgement:
+def profile_json(profile: Profile, runtime) -> dict | None:
+    """The seccomp JSON in force for this cell ({} = none, None = not known here)."""
+    if profile.kind == "unconfined":
+        return {}
+    if profile.kind == "default":
+        return runtime.default_seccomp()
+    return profile.oci
+
+
+def judge(cell: Cell, catalogue: Catalogue, result: BatchResult, profile: Profile, runtime) -> Judgement:
     entry = catalogue.get(cell.probe)
     if result.error:
         return Judgement("error", f"the batch could not be measured: {result.error}")
@@ -41,9 +51,14 @@ def judge(cell: Cell, catalogue: Catalogue, result: BatchResult, profile: Profil
         except ValueError as exc:
             return Judgement("error", str(exc))
         return judge_api(entry, obs, result.delivered, libc, result.arch, catalogue.loader)
-    asked = profile.asks(entry.syscall, result.arch) if result.arch else None
+    oci = profile_json(profile, runtime)
+    if oci is None or not result.arch:
+        asked = None
+    else:
+        asked = "allowed" if oci == {} else asks_of(oci, entry.syscall, result.arch)
+    nr = entry.nr.get("x86_64" if result.arch == "amd64" else result.arch)
     return judge_raw(entry, obs, result.delivered.get(entry.syscall, "unknown"), asked,
-                     (lambda a, d: explain(entry, a, d)) if explain else None)
+                     lambda a, d: behaviours.explain(cell.runtime, oci, entry.syscall, nr, result.arch, a, d))
 
 
 def record(cell: Cell, catalogue: Catalogue, result: BatchResult, judgement: Judgement) -> dict:

@@ -1,17 +1,18 @@
-"""Facts read from an image itself (its libc), with testinfra, cached by the image's id.
+"""Facts read from an image itself (its libc), with testinfra, cached by image content.
 
 The libc version is never taken from a table: a rebuilt 'debian-13' may carry a newer
-point release, and a user's own image can hold anything.
+point release, and a user's own image can hold anything. Each runtime supplies a way to
+get a testinfra host onto the image (docker://, podman://, chroot://); the answer is cached
+by the image's content key, so each image is inspected once, whichever runtime asks first.
 """
 
 from __future__ import annotations
 
+import contextlib
 import json
 import re
-import uuid
 
 from .cache import cache_dir, locked
-from .runtimes.base import LABEL, SESSION_LABEL
 
 # `getconf GNU_LIBC_VERSION` answers "glibc 2.36"; musl's loader prints "Version 1.2.3".
 _MUSL_VERSION = re.compile(r"Version\s+(\d+(?:\.\d+)+)")
@@ -29,23 +30,24 @@ def read_libc(host) -> str:
     raise RuntimeError(f"cannot tell which libc this image has (getconf said {result.stdout.strip()!r})")
 
 
-def libc_of_container_image(engine, ref: str) -> str:
-    image_id = engine.client.images.get(ref).id.replace("sha256:", "")[:32]
-    cached = cache_dir() / "imageinfo" / f"{image_id}.json"
+def libc_of(content_key: str, open_host) -> str:
+    """The libc of the image whose content is `content_key`; `open_host()` is a context
+    manager yielding a testinfra host on that image (used only on a cache miss)."""
+    cached = cache_dir() / "imageinfo" / f"{content_key}.json"
     if cached.exists():
         return json.loads(cached.read_text())["libc"]
-    with locked(f"imageinfo-{image_id}"):
-        if cached.exists():
-            return json.loads(cached.read_text())["libc"]
-        import testinfra
+    with locked(f"imageinfo-{content_key}"):
+        if not cached.exists():
+            with open_host() as host:
+                libc = read_libc(host)
+            cached.parent.mkdir(exist_ok=True)
+            cached.write_text(json.dumps({"libc": libc}))
+    return json.loads(cached.read_text())["libc"]
 
-        container = engine.client.containers.run(
-            ref, ["sleep", "120"], detach=True, network_disabled=True,
-            labels={LABEL: "inspect", SESSION_LABEL: "inspect-" + uuid.uuid4().hex[:8]})
-        try:
-            libc = read_libc(testinfra.get_host(f"docker://{container.id}"))
-        finally:
-            container.remove(force=True)
-        cached.parent.mkdir(exist_ok=True)
-        cached.write_text(json.dumps({"libc": libc, "ref": ref}))
-    return libc
+
+@contextlib.contextmanager
+def chroot_host(rootfs):
+    """A testinfra host on an unpacked root file system (runc/crun bundles)."""
+    import testinfra
+
+    yield testinfra.get_host(f"chroot://{rootfs}")

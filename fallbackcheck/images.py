@@ -128,3 +128,23 @@ def build_tar(recipe: Recipe) -> Path:
             raise RuntimeError(f"mmdebstrap failed for {recipe.id} ({recipe.suite}/{recipe.arch}): {tail}")
         partial.rename(out)
     return out
+
+
+def rootfs(recipe: Recipe) -> Path:
+    """The recipe's root file system unpacked (for runc/crun bundles), once per recipe hash.
+    Bundles mount it read-only, so concurrent batches share it safely."""
+    out = cache_dir() / "rootfs" / f"{recipe.id}-{recipe.hash}"
+    if (out / ".complete").exists():
+        return out
+    tar = build_tar(recipe)
+    with locked(f"rootfs-{recipe.id}-{recipe.hash}"):
+        if not (out / ".complete").exists():
+            if out.exists():
+                shutil.rmtree(out)
+            out.mkdir(parents=True)
+            proc = subprocess.run(["tar", "-xpf", str(tar), "--numeric-owner", "-C", str(out)],
+                                  capture_output=True, text=True)
+            if proc.returncode != 0:
+                raise RuntimeError(f"unpacking {tar.name} failed: {proc.stderr.strip()[-500:]}")
+            (out / ".complete").write_text("ok\n")
+    return out

@@ -83,14 +83,18 @@ def classify(record: dict, timeout_s: float | None = None) -> Observation:
                        **base)
 
 
-# The delivered class when the kernel's own answer is the errno a filter would deliver
-# (EPERM from a capability check): the observation cannot tell the two apart.
-INDISTINCT = "allowed|EPERM"
+# The kernel's own answer can be an errno that filters deliver too (EPERM from a capability
+# check, ENOSYS for a number no kernel has); such an observation is "allowed|EPERM".
+FILTER_LIKE = ("EPERM", "ENOSYS")
+
+
+def indistinct(errno: str) -> str:
+    return f"allowed|{errno}"
 
 
 def delivered(entry, obs: Observation | None) -> str:
     """The delivered errno class from a raw probe's observation: 'allowed', an errno name,
-    'SIGSYS', INDISTINCT, 'n/a' (no such syscall on this arch) or 'unknown' (the probe failed)."""
+    'SIGSYS', 'allowed|<errno>' (see FILTER_LIKE), 'n/a' (no such syscall on this arch) or 'unknown' (the probe failed)."""
     if obs is None:
         return "unknown"
     if obs.outcome == "abort" and obs.signal == "SIGSYS":
@@ -104,5 +108,5 @@ def delivered(entry, obs: Observation | None) -> str:
         return "allowed"  # only the kernel can make a call succeed
     answer = entry.kernel_answer(obs.data.get("cap_sys_admin"))
     if obs.errno == answer:
-        return INDISTINCT if answer == "EPERM" else "allowed"
+        return indistinct(answer) if answer in FILTER_LIKE else "allowed"
     return obs.errno or "unknown"

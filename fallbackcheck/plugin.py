@@ -23,6 +23,8 @@ from .selection import resolve
 ROOT = Path(__file__).resolve().parent.parent
 SUITES = ROOT / "suites"
 CELL_PROPERTY = "fallbackcheck_cell"
+# Parametrised fixture name -> the catalogue kind of the cells it gets.
+CELL_FIXTURES = {"api_cell": "api", "raw_cell": "raw"}
 REQUIRE_ENGINE = "FALLBACKCHECK_REQUIRE_ENGINE"
 
 
@@ -71,9 +73,11 @@ class MatrixRun:
         """The probes of `key` still selected after -k/deselection, in this process."""
         ids = []
         for item in session.items:
-            cell = getattr(getattr(item, "callspec", None), "params", {}).get("cell")
-            if isinstance(cell, Cell) and cell.batch == key and cell.probe not in ids:
-                ids.append(cell.probe)
+            params = getattr(getattr(item, "callspec", None), "params", {})
+            for name in CELL_FIXTURES:
+                cell = params.get(name)
+                if isinstance(cell, Cell) and cell.batch == key and cell.probe not in ids:
+                    ids.append(cell.probe)
         return ids
 
     def measure(self, session, cell: Cell) -> dict:
@@ -83,7 +87,8 @@ class MatrixRun:
                                           self.selection.profiles[cell.profile], self.batch_probes(session, key),
                                           self.session, self.config.option.probe_timeout)
         result = self.batches[key]
-        judgement = judge(cell, self.catalogue, result, self.selection.profiles[cell.profile])
+        judgement = judge(cell, self.catalogue, result, self.selection.profiles[cell.profile],
+                          get_runtime(cell.runtime))
         return record(cell, self.catalogue, result, judgement)
 
     def environment(self) -> dict:
@@ -132,15 +137,17 @@ def header_lines(sel) -> list[str]:
 
 
 def pytest_generate_tests(metafunc):
-    if "cell" not in metafunc.fixturenames:
-        return
-    run = metafunc.config._fallbackcheck
-    if run is None:
-        raise pytest.UsageError("the matrix suite needs its plugin state; run it as `pytest suites`")
-    cells = run.selection.cells(run.catalogue)
-    # One batch = one xdist group, so that under --dist loadgroup a batch runs once, on one worker.
-    metafunc.parametrize("cell", [pytest.param(c, id=c.id, marks=pytest.mark.xdist_group(str(c.batch)))
-                                  for c in cells])
+    for name, kind in CELL_FIXTURES.items():
+        if name not in metafunc.fixturenames:
+            continue
+        run = metafunc.config._fallbackcheck
+        if run is None:
+            raise pytest.UsageError("the matrix suites need their plugin state; run them as `pytest suites`")
+        cells = [c for c in run.selection.cells(run.catalogue) if run.catalogue.get(c.probe).kind == kind]
+        # One batch = one xdist group: under --dist loadgroup a batch runs once, on one worker,
+        # and the API and raw cells of a batch share its single container.
+        metafunc.parametrize(name, [pytest.param(c, id=c.id, marks=pytest.mark.xdist_group(str(c.batch)))
+                                    for c in cells])
 
 
 @pytest.fixture(scope="session")
@@ -149,12 +156,22 @@ def fallbackcheck_run(request) -> MatrixRun:
     return request.config._fallbackcheck
 
 
-@pytest.fixture
-def measured_cell(request, cell, fallbackcheck_run) -> dict:
-    """Function scope: the report row of this test's cell (its batch is run on first use)."""
-    row = fallbackcheck_run.measure(request.session, cell)
+def _row(request, run: MatrixRun, cell: Cell) -> dict:
+    row = run.measure(request.session, cell)
     request.node.user_properties.append((CELL_PROPERTY, row))
     return row
+
+
+@pytest.fixture
+def api_row(request, api_cell, fallbackcheck_run) -> dict:
+    """Function scope: the report row of an API-probe cell (its batch runs on first use)."""
+    return _row(request, fallbackcheck_run, api_cell)
+
+
+@pytest.fixture
+def raw_row(request, raw_cell, fallbackcheck_run) -> dict:
+    """Function scope: the report row of a raw-probe cell (its batch runs on first use)."""
+    return _row(request, fallbackcheck_run, raw_cell)
 
 
 def pytest_runtest_setup(item):

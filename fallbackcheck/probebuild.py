@@ -54,6 +54,16 @@ def build_in_container(engine, builders: dict, arch: str) -> Path:
     return out.parent
 
 
+def build_all(engine, arch: str) -> Path:
+    """The probe directory with the amd64 build (it holds the runner) and `arch`'s build."""
+    from .images import BUILDERS
+
+    path = build_in_container(engine, BUILDERS, "amd64")
+    if arch != "amd64":
+        build_in_container(engine, BUILDERS, arch)
+    return path
+
+
 def build_on_host() -> Path:
     """Probes compiled with the host's compiler, for the `local` runtime (no engine)."""
     out = cache_dir() / "probes" / ("host-" + sources_hash()[:16]) / "amd64"

@@ -11,7 +11,7 @@ import json
 from dataclasses import dataclass
 from pathlib import Path
 
-from . import syscalls
+from . import seccomp_json, syscalls
 from .errors import UsageError
 from .libc import parse_version
 
@@ -62,7 +62,12 @@ class Profile:
             return "allowed"
         if self.oci is None:
             return None
-        return _asks(self.oci, syscall, syscalls.SECCOMP_ARCH[arch])
+        return asks_of(self.oci, syscall, arch)
+
+
+def asks_of(oci: dict, syscall: str, arch: str) -> str | None:
+    """What a seccomp JSON (Docker or OCI form) asks for `syscall` on `arch`."""
+    return _asks(seccomp_json.resolve(oci), syscall, syscalls.SECCOMP_ARCH[arch])
 
 
 def _action_result(action: str, errno_ret, default_errno) -> str | None:

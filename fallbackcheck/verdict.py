@@ -6,7 +6,7 @@ from dataclasses import dataclass
 
 from .catalogue import ApiEntry, RawEntry, Rule
 from .libc import Libc
-from .observation import INDISTINCT, Observation
+from .observation import Observation
 
 VERDICTS = ("pass", "expected-break", "unexpected", "n/a")
 
@@ -86,12 +86,19 @@ def judge_raw(entry: RawEntry, obs: Observation, delivered: str, asked: str | No
         return Judgement("n/a", f"{entry.syscall} does not exist on this architecture")
     if delivered == "unknown":
         return Judgement("unexpected", f"raw probe failed: {describe(obs.outcome, obs.errno)} ({obs.detail})")
-    if delivered == INDISTINCT:
-        if asked in ("allowed", "EPERM"):
-            return Judgement("pass", f"EPERM, which is the kernel's own answer here (no CAP_SYS_ADMIN): the filter's "
-                                     f"{asked} cannot be told apart from it", asked, entry.why)
-        return Judgement("unexpected", f"EPERM (the kernel's own answer without CAP_SYS_ADMIN) but the profile asks "
-                                       f"{asked}: the filter let the call through", asked, "the profile")
+    if delivered.startswith("allowed|"):
+        # The kernel itself answers with an errno filters use: "allowed" and that errno look alike.
+        seen = delivered.split("|", 1)[1]
+        if asked in ("allowed", seen):
+            return Judgement("pass", f"{seen}, which is also the kernel's own answer here ({entry.why[:120]}): "
+                                     f"consistent with the profile's {asked}", asked, "the profile")
+        reason = explain(asked, seen) if explain and asked is not None else None
+        if reason:
+            return Judgement("pass", f"delivered {seen} where the profile asks {asked}: {reason}", asked, reason)
+        if asked is None:
+            return Judgement("n/a", f"delivered {seen} (or allowed); what this profile asks is not known here", "unknown")
+        return Judgement("unexpected", f"{seen} (the kernel's own answer) but the profile asks {asked}: "
+                                       "the filter let the call through", asked, "the profile")
     if asked is None:
         return Judgement("n/a", f"delivered {delivered}; what this profile asks for {entry.syscall} is not known here",
                          "unknown")

@@ -1,16 +1,16 @@
-"""The compatibility matrix: one test per (probe, image, runtime, profile) cell.
+"""The compatibility matrix: does each libc API survive each profile, runtime and image?
 
-Cells come from the catalogue and the --images/--runtimes/--profiles/--probes selection
-(see fallbackcheck/plugin.py). Each batch runs once, in one container; every cell reads
-its row from it. Verdicts: pass -> passed, expected-break -> xfailed, n/a -> skipped,
-unexpected or error -> failed.
+One test per (API probe, image, runtime, profile) cell, judged against the catalogue
+(probes/catalogue/*.toml) given the errno the filter delivered to the syscalls the API
+depends on (measured by the raw probes of the same container).
+pass -> passed; expected-break -> xfailed; n/a -> skipped; unexpected or error -> failed.
 """
 
 import pytest
 
 
-def test_cell(measured_cell):
-    row = measured_cell
+def test_api(api_row):
+    row = api_row
     verdict = row["verdict"]
     if verdict == "expected-break":
         pytest.xfail(f"expected break: {row['detail']} [{row['source']}]")

@@ -67,6 +67,11 @@ class Runtime:
     def image_libc(self, image_id: str, image_ref: str) -> str:
         raise NotImplementedError
 
+    def default_seccomp(self) -> dict | None:
+        """The profile this runtime applies when told nothing ({} = no filter), or None
+        when it cannot be read (Docker compiles its default into dockerd)."""
+        return None
+
     def run_batch(self, plan: BatchPlan) -> BatchOutput:
         raise NotImplementedError
 

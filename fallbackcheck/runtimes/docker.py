@@ -4,8 +4,7 @@ from __future__ import annotations
 
 import requests
 
-from .. import images, probebuild
-from ..imageinfo import libc_of_container_image
+from .. import probebuild
 from .base import LABEL, MEMORY_LIMIT, PIDS_LIMIT, SESSION_LABEL, BatchOutput, BatchPlan, Runtime
 from .docker_engine import engine
 
@@ -40,13 +39,10 @@ class DockerRuntime(Runtime):
         return engine().reference(image_id)
 
     def probe_dir(self, arch: str = "amd64"):
-        path = probebuild.build_in_container(engine(), images.BUILDERS, "amd64")
-        if arch != "amd64":
-            probebuild.build_in_container(engine(), images.BUILDERS, arch)
-        return path
+        return probebuild.build_all(engine(), arch)
 
     def image_libc(self, image_id: str, image_ref: str) -> str:
-        return libc_of_container_image(engine(), image_ref)
+        return engine().libc(image_ref)
 
     def _security_opt(self, plan: BatchPlan) -> list[str]:
         opts = ["no-new-privileges"]

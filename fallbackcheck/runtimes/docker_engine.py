@@ -76,6 +76,26 @@ class DockerEngine:
         arch = image.attrs.get("Architecture", "amd64")
         return image_id, {"386": "i386"}.get(arch, arch)
 
+    def libc(self, ref: str) -> str:
+        """The image's libc, read with testinfra in a short-lived container (cached by image id)."""
+        import contextlib
+
+        from ..imageinfo import libc_of
+
+        @contextlib.contextmanager
+        def open_host():
+            import testinfra
+
+            container = self.client.containers.run(
+                ref, ["sleep", "120"], detach=True, network_disabled=True,
+                labels={LABEL: "inspect", SESSION_LABEL: "inspect-" + uuid.uuid4().hex[:8]})
+            try:
+                yield testinfra.get_host(f"docker://{container.id}")
+            finally:
+                container.remove(force=True)
+
+        return libc_of(content_key(ref, lambda: self.client.images.get(ref).id), open_host)
+
     def run_tool(self, ref: str, command: list[str], volumes: dict) -> str:
         """Run a helper container (e.g. the probe builder) to completion; return its logs."""
         container = self.client.containers.create(
@@ -103,6 +123,14 @@ class DockerEngine:
             except Exception:  # already gone: auto-removed or removed by its own worker
                 pass
         return removed
+
+
+def content_key(ref: str, image_id) -> str:
+    """Our own tags carry the recipe hash (the same in every engine); anything else is
+    keyed by the engine's image id."""
+    if ref.startswith("fallbackcheck/") and ":" in ref:
+        return "recipe-" + ref.rsplit(":", 1)[1]
+    return "image-" + image_id().replace("sha256:", "")[:32]
 
 
 _ENGINE: DockerEngine | None = None

@@ -9,14 +9,6 @@ RUNTIME_IDS = ("docker-runc", "docker-crun", "podman-runc", "podman-crun", "runc
 _CACHE: dict[str, Runtime] = {}
 
 
-class Unimplemented(Runtime):
-    def __init__(self, runtime_id: str):
-        self.id = runtime_id
-
-    def unavailable_reason(self) -> str | None:
-        return f"runtime {self.id} is not implemented yet in this version of fallbackcheck"
-
-
 def get(runtime_id: str) -> Runtime:
     if runtime_id not in RUNTIME_IDS:
         raise UsageError(f"unknown runtime {runtime_id!r}: use one of {', '.join(RUNTIME_IDS)}")
@@ -25,10 +17,16 @@ def get(runtime_id: str) -> Runtime:
             from .docker import DockerRuntime
 
             _CACHE[runtime_id] = DockerRuntime(runtime_id.split("-", 1)[1])
+        elif runtime_id.startswith("podman-"):
+            from .podman import PodmanRuntime
+
+            _CACHE[runtime_id] = PodmanRuntime(runtime_id.split("-", 1)[1])
+        elif runtime_id in ("runc", "crun"):
+            from .oci import OciRuntime
+
+            _CACHE[runtime_id] = OciRuntime(runtime_id)
         elif runtime_id == "local":
             from .local import LocalRuntime
 
             _CACHE[runtime_id] = LocalRuntime()
-        else:
-            _CACHE[runtime_id] = Unimplemented(runtime_id)
     return _CACHE[runtime_id]

@@ -1,0 +1,135 @@
+"""runc and crun driven directly: an OCI bundle per batch, made from the same images.
+
+No engine sits between the profile and the runtime here, so what the runtime does with
+the OCI seccomp object is seen without Docker's or Podman's own rewriting.
+"""
+
+from __future__ import annotations
+
+import json
+import shutil
+import signal
+import subprocess
+import tempfile
+import uuid
+from pathlib import Path
+
+from .. import images, probebuild
+from ..errors import UsageError
+from ..imageinfo import chroot_host, libc_of
+from ..seccomp_json import DEFAULT_CAPS, resolve
+from .base import PIDS_LIMIT, BatchOutput, BatchPlan, Runtime
+from .docker_engine import engine
+
+MEMORY_LIMIT_BYTES = 512 * 1024 * 1024
+
+
+def bundle_config(plan: BatchPlan, rootfs: Path, argv: list[str]) -> dict:
+    """An OCI runtime config close to what Docker would generate for the same batch."""
+    caps = sorted(DEFAULT_CAPS)
+    linux = {
+        "namespaces": [{"type": t} for t in ("pid", "network", "ipc", "uts", "mount")],
+        "resources": {"pids": {"limit": PIDS_LIMIT}, "memory": {"limit": MEMORY_LIMIT_BYTES}},
+        "maskedPaths": ["/proc/kcore", "/proc/keys", "/proc/timer_list", "/sys/firmware"],
+        "readonlyPaths": ["/proc/sys", "/proc/sysrq-trigger", "/proc/irq", "/proc/bus"],
+    }
+    if plan.profile.kind != "unconfined" and plan.profile.oci is not None:
+        linux["seccomp"] = resolve(plan.profile.oci)
+    return {
+        "ociVersion": "1.0.2",
+        "process": {
+            "terminal": False, "user": {"uid": 0, "gid": 0}, "args": argv, "cwd": "/tmp",
+            "env": ["PATH=/usr/local/bin:/usr/bin:/bin:/usr/sbin:/sbin", "LC_ALL=C"],
+            "capabilities": {k: caps for k in ("bounding", "effective", "permitted")},
+            "rlimits": [{"type": "RLIMIT_NOFILE", "hard": 1024, "soft": 1024}],
+            "noNewPrivileges": True,
+        },
+        "root": {"path": str(rootfs), "readonly": True},
+        "hostname": "fallbackcheck",
+        "mounts": [
+            {"destination": "/proc", "type": "proc", "source": "proc"},
+            {"destination": "/dev", "type": "tmpfs", "source": "tmpfs", "options": ["nosuid", "strictatime", "mode=755", "size=65536k"]},
+            {"destination": "/dev/pts", "type": "devpts", "source": "devpts",
+             "options": ["nosuid", "noexec", "newinstance", "ptmxmode=0666", "mode=0620"]},
+            {"destination": "/dev/shm", "type": "tmpfs", "source": "shm", "options": ["nosuid", "noexec", "nodev", "mode=1777", "size=65536k"]},
+            {"destination": "/sys", "type": "sysfs", "source": "sysfs", "options": ["nosuid", "noexec", "nodev", "ro"]},
+            {"destination": "/tmp", "type": "tmpfs", "source": "tmpfs", "options": ["nosuid", "nodev", "mode=1777"]},
+            {"destination": "/fbc", "type": "bind", "source": str(plan.probe_dir), "options": ["rbind", "ro"]},
+        ],
+        "linux": linux,
+    }
+
+
+class OciRuntime(Runtime):
+    def __init__(self, binary: str):
+        self.binary = binary
+        self.id = binary
+
+    def _run(self, *args: str, timeout: float = 60) -> subprocess.CompletedProcess:
+        return subprocess.run([self.binary, *args], capture_output=True, text=True, errors="replace", timeout=timeout)
+
+    def unavailable_reason(self) -> str | None:
+        if shutil.which(self.binary) is None:
+            return f"{self.binary} is not installed (apt-get install {self.binary})"
+        if engine().unavailable_reason() and shutil.which("podman") is None:
+            return ("the probes are compiled in a builder container, which needs the Docker engine or podman: "
+                    f"{engine().unavailable_reason()}")
+        return None
+
+    def versions(self) -> dict:
+        lines = self._run("--version").stdout.splitlines()
+        out = {"engine": "none (OCI bundle)", "oci_runtime": self.binary, "oci_runtime_version": lines[0] if lines else "?"}
+        for line in lines:
+            if line.startswith("libseccomp:"):
+                out["libseccomp"] = line.split(":", 1)[1].strip()
+        if "libseccomp" not in out:
+            proc = subprocess.run(["dpkg-query", "-W", "-f=${Version}", "libseccomp2"], capture_output=True, text=True)
+            if proc.returncode == 0:
+                out["libseccomp"] = f"{proc.stdout.strip()} (Debian libseccomp2; {self.binary} links it dynamically)"
+        return out
+
+    def default_seccomp(self) -> dict | None:
+        return {}  # an OCI runtime applies no filter when the config names none
+
+    def prepare_image(self, image_id: str) -> tuple[str, str]:
+        recipe = images.lookup(image_id)
+        if recipe is None:
+            raise UsageError(f"runtime {self.id} runs only fallbackcheck's own images (got {image_id!r})")
+        return str(images.rootfs(recipe)), recipe.arch
+
+    def probe_dir(self, arch: str = "amd64") -> Path:
+        from .podman import probe_builder
+
+        return probebuild.build_all(probe_builder(), arch)
+
+    def image_libc(self, image_id: str, image_ref: str) -> str:
+        return libc_of("recipe-" + images.lookup(image_id).hash, lambda: chroot_host(image_ref))
+
+    def run_batch(self, plan: BatchPlan) -> BatchOutput:
+        name = f"fbc-{plan.session}-{uuid.uuid4().hex[:8]}"
+        argv = ["/fbc/amd64/runner", "-t", f"{plan.probe_timeout_s:g}", *plan.specs]
+        with tempfile.TemporaryDirectory(prefix="fbc-bundle-") as bundle:
+            (Path(bundle) / "config.json").write_text(json.dumps(bundle_config(plan, Path(plan.image_ref), argv)))
+            proc = subprocess.Popen([self.binary, "run", "--bundle", bundle, name], stdout=subprocess.PIPE,
+                                    stderr=subprocess.PIPE, text=True, errors="replace", stdin=subprocess.DEVNULL)
+            try:
+                out, err = proc.communicate(timeout=plan.overall_timeout_s)
+                return BatchOutput(out, err, proc.returncode, name)
+            except subprocess.TimeoutExpired:
+                self._run("kill", name, "KILL")
+                out, err = proc.communicate(timeout=60)
+                return BatchOutput(out, err, None, name, timed_out=True)
+            except BaseException:  # Ctrl-C: the finally below removes the container
+                proc.send_signal(signal.SIGKILL)
+                raise
+            finally:
+                self._run("delete", "--force", name)
+
+    def cleanup(self, session: str | None) -> int:
+        if shutil.which(self.binary) is None:
+            return 0
+        prefix = f"fbc-{session}-" if session else "fbc-"
+        names = [n for n in self._run("list", "-q").stdout.split() if n.startswith(prefix)]
+        for name in names:
+            self._run("delete", "--force", name)
+        return len(names)

@@ -1,0 +1,17 @@
+"""Conformance: does the runtime deliver the errno the profile asks for?
+
+One test per (raw probe, image, runtime, profile) cell: the errno the raw syscall got in
+the container is compared with what the profile literally asks (default errno, per-rule
+errnoRet, architectures). A difference fails, unless it is a documented runtime behaviour
+(fallbackcheck/behaviours.py, e.g. runc's ENOSYS stub), which the cell then names.
+"""
+
+import pytest
+
+
+def test_delivered(raw_row):
+    row = raw_row
+    verdict = row["verdict"]
+    if verdict == "n/a":
+        pytest.skip(f"n/a: {row['detail']}")
+    assert verdict == "pass", f"{verdict}: {row['detail']}"
