@@ -33,6 +33,17 @@ class BatchResult:
     error: str | None = None  # the batch as a whole could not be measured
     duration_s: float = 0.0
     runtime_stderr: str = ""
+    engine_version: str | None = None  # e.g. "docker 20.10.24+dfsg1"; behaviours depend on it
+    exit_code: int | None = None
+    complete: bool = False  # the runner said runner_done
+
+    def summary(self) -> dict:
+        """What a report row says about its batch (enough to diagnose a broken one)."""
+        out = {"container": self.container or None, "exit": self.exit_code, "complete": self.complete,
+               "duration_s": round(self.duration_s, 2)}
+        if not self.complete and self.runtime_stderr.strip():
+            out["stderr"] = self.runtime_stderr.strip()[-800:]
+        return out
 
 
 def runner_spec(entry: ApiEntry | RawEntry, arch: str) -> str:
@@ -81,6 +92,7 @@ def run(runtime: Runtime, catalogue: Catalogue, key: BatchKey, profile: Profile,
         result.arch = arch
         probe_dir = runtime.probe_dir(arch)
         result.libc = runtime.image_libc(key.image, ref)
+        result.engine_version = runtime.engine_version()
         entries = [e for e in needed_entries(catalogue, probe_ids)
                    if e.kind == "api" or e.exists_on(arch)]
         plan = BatchPlan(key.image, ref, arch, profile, tuple(runner_spec(e, arch) for e in entries),
@@ -98,6 +110,7 @@ def run(runtime: Runtime, catalogue: Catalogue, key: BatchKey, profile: Profile,
     result.container = output.container
     result.runtime_stderr = output.stderr[-4000:]
     records, done = parse_output(output.stdout)
+    result.exit_code, result.complete = output.exit_code, done
     for entry in entries:
         record = records.get(entry.id)
         if record is not None:

@@ -15,6 +15,10 @@ from . import seccomp_json, syscalls
 RUNC_STUB = ("runc's ENOSYS stub: {syscall} ({nr}) is above the largest syscall the profile names for "
              "{arch} ({max_name}, {max_nr}), so runc answers ENOSYS before the filter "
              "(runc >= 1.0.0-rc93, PR 2750; libcontainer/seccomp/patchbpf)")
+DOCKER_DROPS_DEFAULT_ERRNO = (
+    "Docker {version} drops defaultErrnoRet: its profile type learned the field only in 23.0 (moby #42604), "
+    "so the runtime gets the OCI default EPERM for unlisted syscalls (seen in the config.json dockerd hands "
+    "to containerd; docs/findings.md)")
 _PERMISSIVE = {"SCMP_ACT_ALLOW", "SCMP_ACT_LOG", "SCMP_ACT_TRACE"}
 
 
@@ -34,6 +38,11 @@ def libseccomp_knows(name: str, arch: str) -> bool:
     return out.lstrip("-").isdigit() and not out.startswith("-")
 
 
+def asks_default(plain: dict, syscall: str) -> bool:
+    """Whether `syscall` falls through to the profile's default action (no rule names it)."""
+    return not any(syscall in (rule.get("names") or []) for rule in plain.get("syscalls") or [])
+
+
 def _largest_named(oci: dict, arch: str) -> tuple[str, int] | None:
     best = None
     for rule in oci.get("syscalls") or []:
@@ -46,13 +55,27 @@ def _largest_named(oci: dict, arch: str) -> tuple[str, int] | None:
     return best
 
 
-def explain(runtime_id: str, oci: dict | None, syscall: str, nr: int | None, arch: str, asked: str,
-            delivered: str) -> str | None:
+def _docker_major(engine_version: str | None) -> int | None:
+    try:
+        return int((engine_version or "").split()[-1].split(".")[0])
+    except (ValueError, IndexError):
+        return None
+
+
+def explain(runtime_id: str, engine_version: str | None, oci: dict | None, syscall: str, nr: int | None,
+            arch: str, asked: str, delivered: str) -> str | None:
     """The documented behaviour that turns `asked` into `delivered` here, if there is one.
-    `nr` is the syscall's number on `arch` (from the raw probe's catalogue entry)."""
-    if oci is None or oci_family(runtime_id) != "runc" or delivered != "ENOSYS":
+    `nr` is the syscall's number on `arch` (from the raw probe's catalogue entry);
+    `engine_version` is e.g. "docker 20.10.24+dfsg1"."""
+    if oci is None:
         return None
     plain = seccomp_json.resolve(oci)
+    if (runtime_id.startswith("docker-") and delivered == "EPERM" and plain.get("defaultErrnoRet") is not None
+            and asked != "EPERM" and _docker_major(engine_version) is not None and _docker_major(engine_version) < 23
+            and asks_default(plain, syscall)):
+        return DOCKER_DROPS_DEFAULT_ERRNO.format(version=engine_version.split()[-1])
+    if oci_family(runtime_id) != "runc" or delivered != "ENOSYS":
+        return None
     if plain.get("defaultAction") in _PERMISSIVE:
         return None  # runc adds no stub in front of a permissive default
     largest = _largest_named(plain, arch)

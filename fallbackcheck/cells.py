@@ -58,7 +58,8 @@ def judge(cell: Cell, catalogue: Catalogue, result: BatchResult, profile: Profil
         asked = "allowed" if oci == {} else asks_of(oci, entry.syscall, result.arch)
     nr = entry.nr.get("x86_64" if result.arch == "amd64" else result.arch)
     return judge_raw(entry, obs, result.delivered.get(entry.syscall, "unknown"), asked,
-                     lambda a, d: behaviours.explain(cell.runtime, oci, entry.syscall, nr, result.arch, a, d))
+                     lambda a, d: behaviours.explain(cell.runtime, result.engine_version, oci, entry.syscall, nr,
+                                                     result.arch, a, d))
 
 
 def record(cell: Cell, catalogue: Catalogue, result: BatchResult, judgement: Judgement) -> dict:
@@ -83,8 +84,10 @@ def record(cell: Cell, catalogue: Catalogue, result: BatchResult, judgement: Jud
         "verdict": judgement.verdict,
         "detail": judgement.detail,
         "expected": judgement.expected or None,
+        "behaviour": judgement.behaviour or None,
         "source": judgement.source or None,
         "container": result.container or None,
+        "batch": result.summary(),
     }
     if obs is not None:
         row["observation"] = obs.as_dict()

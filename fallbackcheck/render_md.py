@@ -46,6 +46,63 @@ def _table(cells: list[dict], columns: list[tuple[str, str]]) -> list[str]:
     return lines
 
 
+def _runtime_sections(cells: list[dict]) -> list[str]:
+    """Per runtime: what it delivered that the profile did not literally ask for."""
+    groups: dict[str, dict[tuple, list[str]]] = defaultdict(lambda: defaultdict(list))
+    for c in cells:
+        if c["kind"] != "raw" or not c.get("expected") or c["verdict"] == "n/a":
+            continue
+        delivered = next(iter(c["delivered"].values()), "?")
+        if delivered == c["expected"] or delivered.startswith("allowed|"):
+            continue
+        why = (c.get("behaviour") or "").split(":")[0] or "UNEXPECTED (no documented behaviour)"
+        key = (c["profile"], c["expected"], delivered, why)
+        name = next(iter(c["delivered"]))
+        if name not in groups[c["runtime"]][key]:
+            groups[c["runtime"]][key].append(name)
+    out = []
+    for runtime in sorted(groups):
+        out += [f"## {runtime}: delivered what the profile did not ask for", "",
+                "| profile | asked | delivered | syscalls | why |", "|---|---|---|---|---|"]
+        for (profile, asked, delivered, why), names in sorted(groups[runtime].items()):
+            out.append(f"| `{profile}` | {asked} | {delivered} | {', '.join(sorted(names))} | {why} |")
+        out.append("")
+    return out
+
+
+def _vintage_view(cells: list[dict]) -> list[str]:
+    """Per image: the oldest vintage profile under which every API probe works, per errno
+    and runtime (computed from the vintage profiles that ran)."""
+    works: dict[tuple, dict[str, bool]] = defaultdict(dict)
+    for c in cells:
+        if c["kind"] != "api" or not c["profile"].startswith("vintage:"):
+            continue
+        _, kernel, err = c["profile"].split(":")
+        ok = c["verdict"] in ("pass", "n/a")
+        key = (c["image"], c["runtime"], err)
+        works[key][kernel] = works[key].get(kernel, True) and ok
+    if not works:
+        return []
+    from .libc import parse_version
+
+    out = ["## Oldest vintage profile under which every API probe works", "",
+           "Per image, runtime and default errno; `none` means it broke under every vintage that ran "
+           "(listed in brackets).", ""]
+    for image in sorted({k[0] for k in works}):
+        errs = sorted({k[2] for k in works if k[0] == image})
+        out += [f"### {image}", "", "| runtime | " + " | ".join(errs) + " |", "|---|" + "---|" * len(errs)]
+        for runtime in sorted({k[1] for k in works if k[0] == image}):
+            row = []
+            for err in errs:
+                kernels = works.get((image, runtime, err), {})
+                good = sorted((k for k, ok in kernels.items() if ok), key=parse_version)
+                tried = ", ".join(sorted(kernels, key=parse_version))
+                row.append(good[0] if good else (f"none [{tried}]" if tried else ""))
+            out.append(f"| {runtime} | " + " | ".join(row) + " |")
+        out.append("")
+    return out
+
+
 def render(report: dict) -> str:
     env = report["environment"]
     out = ["# fallbackcheck compatibility matrix", "",
@@ -71,6 +128,8 @@ def render(report: dict) -> str:
             subset = [c for c in cells if c["kind"] == kind]
             if subset:
                 out += [f"### {title}", ""] + _table(subset, columns) + [""]
+    out += _runtime_sections(report["cells"])
+    out += _vintage_view(report["cells"])
     bad = [c for c in report["cells"] if c["verdict"] in ("unexpected", "error")]
     if bad:
         out += ["## Unexpected and errored cells", ""]

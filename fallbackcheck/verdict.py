@@ -15,8 +15,9 @@ VERDICTS = ("pass", "expected-break", "unexpected", "n/a")
 class Judgement:
     verdict: str
     detail: str
-    expected: str = ""  # the catalogue's prediction, in words
+    expected: str = ""  # the catalogue's prediction (API) or what the profile asks (raw)
     source: str = ""  # its provenance
+    behaviour: str = ""  # the documented runtime behaviour that explains a raw difference
 
 
 def describe(outcome: str, errno: str | None) -> str:
@@ -94,7 +95,7 @@ def judge_raw(entry: RawEntry, obs: Observation, delivered: str, asked: str | No
                                      f"consistent with the profile's {asked}", asked, "the profile")
         reason = explain(asked, seen) if explain and asked is not None else None
         if reason:
-            return Judgement("pass", f"delivered {seen} where the profile asks {asked}: {reason}", asked, reason)
+            return Judgement("pass", f"delivered {seen} where the profile asks {asked}: {reason}", asked, reason, reason)
         if asked is None:
             return Judgement("n/a", f"delivered {seen} (or allowed); what this profile asks is not known here", "unknown")
         return Judgement("unexpected", f"{seen} (the kernel's own answer) but the profile asks {asked}: "
@@ -106,6 +107,7 @@ def judge_raw(entry: RawEntry, obs: Observation, delivered: str, asked: str | No
         return Judgement("pass", f"delivered {delivered}, as the profile asks", asked, "the profile")
     reason = explain(asked, delivered) if explain else None
     if reason:
-        return Judgement("pass", f"delivered {delivered} where the profile asks {asked}: {reason}", asked, reason)
+        return Judgement("pass", f"delivered {delivered} where the profile asks {asked}: {reason}", asked, reason,
+                         reason)
     return Judgement("unexpected", f"delivered {delivered} but the profile asks {asked} for {entry.syscall}",
                      asked, "the profile")

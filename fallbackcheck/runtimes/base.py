@@ -44,6 +44,25 @@ class BatchOutput:
     notes: list[str] = field(default_factory=list)
 
 
+def oci_runtime_version(binary: str) -> dict:
+    """`<runc|crun> --version`: its first line, and the libseccomp it reports or links."""
+    import subprocess
+
+    try:
+        lines = subprocess.run([binary, "--version"], capture_output=True, text=True, timeout=30).stdout.splitlines()
+    except OSError:
+        return {"oci_runtime_version": None}
+    out = {"oci_runtime_version": lines[0] if lines else None}
+    for line in lines:
+        if line.startswith("libseccomp:"):
+            out["libseccomp"] = line.split(":", 1)[1].strip()
+    if "libseccomp" not in out:
+        proc = subprocess.run(["dpkg-query", "-W", "-f=${Version}", "libseccomp2"], capture_output=True, text=True)
+        if proc.returncode == 0:
+            out["libseccomp"] = f"{proc.stdout.strip()} (Debian libseccomp2, linked dynamically)"
+    return out
+
+
 class Runtime:
     """A way to run a batch. Subclasses say whether they are usable here and why not."""
 
@@ -55,6 +74,12 @@ class Runtime:
 
     def versions(self) -> dict:
         return {}
+
+    def engine_version(self) -> str | None:
+        """The engine in front of the OCI runtime ("docker 20.10.24"), or None (asked once)."""
+        if not hasattr(self, "_versions"):
+            self._versions = self.versions()
+        return self._versions.get("engine")
 
     def prepare_image(self, image_id: str) -> tuple[str, str]:
         """Make `image_id` runnable; return (reference to start, Debian arch)."""

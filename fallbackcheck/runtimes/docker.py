@@ -5,7 +5,7 @@ from __future__ import annotations
 import requests
 
 from .. import probebuild
-from .base import LABEL, MEMORY_LIMIT, PIDS_LIMIT, SESSION_LABEL, BatchOutput, BatchPlan, Runtime
+from .base import LABEL, MEMORY_LIMIT, PIDS_LIMIT, SESSION_LABEL, BatchOutput, BatchPlan, Runtime, oci_runtime_version
 from .docker_engine import engine
 
 
@@ -30,9 +30,11 @@ class DockerRuntime(Runtime):
         runtime = info.get("Runtimes", {}).get(self.oci_runtime, {})
         out = {"engine": f"docker {version.get('Version')}", "api": version.get("ApiVersion"),
                "oci_runtime": self.oci_runtime, "oci_runtime_path": runtime.get("path")}
-        if self.oci_runtime == "runc":
-            commit = info.get("RuncCommit", {}) or {}
-            out["oci_runtime_commit"] = commit.get("ID")
+        if runtime.get("path"):
+            import shutil
+
+            out.update(oci_runtime_version(shutil.which(runtime["path"]) or runtime["path"]))
+        out["default_profile"] = "built into dockerd (not exposed by the Engine API)"
         return out
 
     def prepare_image(self, image_id: str) -> tuple[str, str]:

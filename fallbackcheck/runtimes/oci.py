@@ -18,7 +18,7 @@ from .. import images, probebuild
 from ..errors import UsageError
 from ..imageinfo import chroot_host, libc_of
 from ..seccomp_json import DEFAULT_CAPS, resolve
-from .base import PIDS_LIMIT, BatchOutput, BatchPlan, Runtime
+from .base import PIDS_LIMIT, BatchOutput, BatchPlan, Runtime, oci_runtime_version
 from .docker_engine import engine
 
 MEMORY_LIMIT_BYTES = 512 * 1024 * 1024
@@ -77,16 +77,7 @@ class OciRuntime(Runtime):
         return None
 
     def versions(self) -> dict:
-        lines = self._run("--version").stdout.splitlines()
-        out = {"engine": "none (OCI bundle)", "oci_runtime": self.binary, "oci_runtime_version": lines[0] if lines else "?"}
-        for line in lines:
-            if line.startswith("libseccomp:"):
-                out["libseccomp"] = line.split(":", 1)[1].strip()
-        if "libseccomp" not in out:
-            proc = subprocess.run(["dpkg-query", "-W", "-f=${Version}", "libseccomp2"], capture_output=True, text=True)
-            if proc.returncode == 0:
-                out["libseccomp"] = f"{proc.stdout.strip()} (Debian libseccomp2; {self.binary} links it dynamically)"
-        return out
+        return {"engine": None, "oci_runtime": self.binary, **oci_runtime_version(self.binary)}
 
     def default_seccomp(self) -> dict | None:
         return {}  # an OCI runtime applies no filter when the config names none

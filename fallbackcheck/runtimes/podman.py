@@ -19,7 +19,7 @@ from .. import images, probebuild
 from ..cache import locked
 from ..errors import UsageError
 from ..imageinfo import libc_of
-from .base import LABEL, MEMORY_LIMIT, PIDS_LIMIT, SESSION_LABEL, BatchOutput, BatchPlan, Runtime
+from .base import LABEL, MEMORY_LIMIT, PIDS_LIMIT, SESSION_LABEL, BatchOutput, BatchPlan, Runtime, oci_runtime_version
 from .docker_engine import content_key, engine
 
 DEFAULT_PROFILE = Path("/usr/share/containers/seccomp.json")
@@ -84,8 +84,7 @@ class PodmanRuntime(Runtime):
     def versions(self) -> dict:
         version = podman("version", "--format", "{{.Client.Version}}").stdout.strip()
         return {"engine": f"podman {version}", "oci_runtime": self.oci_runtime,
-                "oci_runtime_version": subprocess.run([self.oci_runtime, "--version"], capture_output=True,
-                                                      text=True).stdout.splitlines()[0],
+                **oci_runtime_version(shutil.which(self.oci_runtime) or self.oci_runtime),
                 "default_profile": str(DEFAULT_PROFILE) if DEFAULT_PROFILE.exists() else None}
 
     def default_seccomp(self) -> dict | None:
