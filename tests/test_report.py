@@ -47,3 +47,30 @@ def test_render_refuses_unknown_schema(tmp_path):
     path = tmp_path / "matrix.json"
     path.write_text(json.dumps({"schema": 99}))
     assert render_md.main([str(path)]) == 2
+
+
+def raw_cell(runtime, profile, syscall, asked, delivered, behaviour=None, verdict="pass"):
+    return cell(probe=f"raw:{syscall}", kind="raw", syscalls=[syscall], runtime=runtime, profile=profile,
+                delivered={syscall: delivered}, expected=asked, behaviour=behaviour, verdict=verdict,
+                outcome="ok", errno=None)
+
+
+def test_runtime_section_lists_what_was_not_asked():
+    cells = [raw_cell("runc", "vintage:5.2:EPERM", "clone3", "EPERM", "ENOSYS", "runc's ENOSYS stub: clone3 ..."),
+             raw_cell("runc", "vintage:5.2:EPERM", "read", "allowed", "allowed"),
+             raw_cell("crun", "vintage:5.2:EPERM", "clone3", "EPERM", "ENOSYS", None, "unexpected")]
+    text = render_md.render(report.build(cells, {}, {}, True))
+    assert "| `vintage:5.2:EPERM` | EPERM | ENOSYS | clone3 | runc's ENOSYS stub |" in text
+    assert "UNEXPECTED (no documented behaviour)" in text
+    assert "| read |" not in text
+
+
+def test_oldest_vintage_view():
+    cells = [cell(profile="vintage:5.2:EPERM", runtime="runc", verdict="pass"),
+             cell(profile="vintage:5.8:EPERM", runtime="runc", verdict="pass"),
+             cell(profile="vintage:5.2:EPERM", runtime="crun", verdict="expected-break"),
+             cell(profile="vintage:5.8:EPERM", runtime="crun", verdict="pass"),
+             cell(profile="vintage:5.2:ENOSYS", runtime="crun", verdict="expected-break")]
+    text = render_md.render(report.build(cells, {}, {}, True))
+    assert "| runc |  | 5.2 |" in text or "| runc | 5.2 |" in text
+    assert "| crun | none [5.2] | 5.8 |" in text
