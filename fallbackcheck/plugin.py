@@ -26,6 +26,7 @@ CELL_PROPERTY = "fallbackcheck_cell"
 # Parametrised fixture name -> the catalogue kind of the cells it gets.
 CELL_FIXTURES = {"api_cell": "api", "raw_cell": "raw"}
 REQUIRE_ENGINE = "FALLBACKCHECK_REQUIRE_ENGINE"
+SESSION_ENV = "FALLBACKCHECK_SESSION"
 
 
 def pytest_addoption(parser):
@@ -60,7 +61,9 @@ class MatrixRun:
         opt = config.option
         self.selection = resolve(self.catalogue, opt.images, opt.runtimes, opt.profiles, opt.probes)
         if _is_controller(config):
-            self.session = "s-" + uuid.uuid4().hex[:12]
+            # Every container of this run carries this id as a label (FALLBACKCHECK_SESSION lets
+            # a caller choose it, e.g. to find this run's containers among others').
+            self.session = os.environ.get(SESSION_ENV) or "s-" + uuid.uuid4().hex[:12]
         else:
             self.session = config.workerinput["fallbackcheck_session"]
         self.batches: dict[BatchKey, object] = {}
@@ -98,7 +101,7 @@ class MatrixRun:
                 runtimes[rid] = get_runtime(rid).versions()
             except Exception as exc:  # the report must still be written
                 runtimes[rid] = {"error": str(exc)}
-        return {"runtimes": runtimes, "skipped_runtimes": self.selection.skipped_runtimes,
+        return {"session": self.session, "runtimes": runtimes, "skipped_runtimes": self.selection.skipped_runtimes,
                 "notes": self.selection.notes, "duration_s": round(time.time() - self.started, 1)}
 
 
@@ -227,8 +230,3 @@ class ReportWriter:
         self.run.written = (report.write(data, directory), render_md.write(data, directory))
 
 
-def pytest_sessionfinish(session, exitstatus):
-    run = session.config._fallbackcheck
-    if run is not None and not _is_controller(session.config):
-        for rid in run.selection.runtimes:  # a worker removes what it may have left behind
-            get_runtime(rid).cleanup(run.session)

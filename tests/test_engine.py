@@ -4,10 +4,12 @@ Skipped without an engine, unless FALLBACKCHECK_REQUIRE_ENGINE=1 (set by .ci/run
 which case a missing engine fails them.
 """
 
+import os
 import signal
 import subprocess
 import sys
 import time
+import uuid
 
 import pytest
 
@@ -19,10 +21,13 @@ FOUR = "clone3,faccessat2,fchmodat2,close_range"
 PROFILES = ",".join(["unconfined"] + [f"deny:{s}:{e}" for s in FOUR.split(",") for e in ("EPERM", "ENOSYS")])
 
 
-def _leftovers():
+def _containers(session: str, kind: str | None = None):
+    """This test's containers: other engine tests may run beside it (-n 2), so look only
+    at the session label the test chose."""
     from fallbackcheck.runtimes.docker_engine import engine
 
-    return engine().client.containers.list(all=True, filters={"label": "fallbackcheck"})
+    found = engine().client.api.containers(all=True, filters={"label": f"fallbackcheck.session={session}"})
+    return [c["Id"][:12] for c in found if kind is None or (c.get("Labels") or {}).get("fallbackcheck") == kind]
 
 
 @pytest.fixture(scope="module")
@@ -30,7 +35,8 @@ def matrix(tmp_path_factory):
     """Module scope: the issue-2 matrix on four Debian releases, run once under xdist."""
     out = tmp_path_factory.mktemp("matrix")
     proc = run_suites("--images", "debian-11,debian-12,debian-13,debian-sid", "--runtimes", "docker-runc",
-                      "--profiles", PROFILES, "-n", "2", report_dir=out, timeout=1800)
+                      "--profiles", PROFILES, "-n", "2", report_dir=out, timeout=1800,
+                      env={"FALLBACKCHECK_SESSION": "test-matrix-" + uuid.uuid4().hex[:8]})
     return proc, load_report(out), out
 
 
@@ -76,7 +82,8 @@ def test_markdown_view_rendered(matrix):
 
 
 def test_no_container_left_behind(matrix):
-    assert _leftovers() == []
+    _, report, _ = matrix
+    assert _containers(report["environment"]["session"]) == []
 
 
 def test_hung_probe_ends_as_timeout():
@@ -87,28 +94,30 @@ def test_hung_probe_ends_as_timeout():
 
     runtime = get("docker-runc")
     ref, arch = runtime.prepare_image("debian-12")
+    session = "test-timeout-" + uuid.uuid4().hex[:8]
     plan = BatchPlan("debian-12", ref, arch, profiles.parse("unconfined"), ("hang=/bin/sleep 30",),
-                     runtime.probe_dir(arch), 1.0, "test-timeout")
+                     runtime.probe_dir(arch), 1.0, session)
     started = time.monotonic()
     output = runtime.run_batch(plan)
     records, done = parse_output(output.stdout)
     assert done and time.monotonic() - started < 20
     assert classify(records["hang"], 1.0).outcome == "timeout"
-    assert _leftovers() == []
+    assert _containers(session) == []
 
 
 def test_ctrl_c_leaves_no_container(tmp_path):
     argv = [sys.executable, "-m", "pytest", "suites", "-q", "--images", "debian-12", "--runtimes", "docker-runc",
             "--profiles", PROFILES, "--report-dir", str(tmp_path), "-p", "no:randomly"]
+    session = "test-ctrl-c-" + uuid.uuid4().hex[:8]
     proc = subprocess.Popen(argv, cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
-                            start_new_session=True)
+                            start_new_session=True, env={**os.environ, "FALLBACKCHECK_SESSION": session})
     deadline = time.monotonic() + 300
-    while not any(c.labels.get("fallbackcheck") == "batch" for c in _leftovers()):
+    while not _containers(session, "batch"):
         assert proc.poll() is None and time.monotonic() < deadline, "no batch container ever appeared"
         time.sleep(0.05)
     proc.send_signal(signal.SIGINT)
     out, _ = proc.communicate(timeout=120)
     assert proc.returncode == 2, out  # pytest's "interrupted"
-    assert _leftovers() == [], out
+    assert _containers(session) == [], out
     report = load_report(tmp_path)
     assert report["complete"] is False

@@ -116,11 +116,13 @@ class DockerEngine:
             return 0
         label = f"{SESSION_LABEL}={session}" if session else LABEL
         removed = 0
-        for container in self.client.containers.list(all=True, filters={"label": label}):
+        # The low-level list: the high-level one inspects each container and races with
+        # containers that their own batch is removing at the same moment.
+        for item in self.client.api.containers(all=True, filters={"label": label}):
             try:
-                container.remove(force=True)
+                self.client.api.remove_container(item["Id"], force=True)
                 removed += 1
-            except Exception:  # already gone: auto-removed or removed by its own worker
+            except Exception:  # already gone: removed by its own batch meanwhile
                 pass
         return removed
 
