@@ -6,6 +6,7 @@ import json
 import time
 from dataclasses import dataclass, field
 
+from . import images
 from .catalogue import ApiEntry, Catalogue, RawEntry
 from .observation import Observation, classify, delivered
 from .profiles import Profile
@@ -46,10 +47,12 @@ class BatchResult:
         return out
 
 
-def runner_spec(entry: ApiEntry | RawEntry, arch: str) -> str:
+def runner_spec(entry: ApiEntry | RawEntry, arch: str, probe_set: str) -> str:
+    """Raw probes are static (/fbc/<arch>/raw); API probes come from the image's probe set
+    (/fbc/amd64, /fbc/i386 or /fbc/amd64-musl)."""
     if isinstance(entry, RawEntry):
         return f"{entry.id}=/fbc/{arch}/raw {entry.syscall}"
-    return " ".join([f"{entry.id}=/fbc/{arch}/{entry.binary}", *entry.args])
+    return " ".join([f"{entry.id}=/fbc/{probe_set}/{entry.binary}", *entry.args])
 
 
 def needed_entries(catalogue: Catalogue, probe_ids: list[str]) -> list:
@@ -90,12 +93,14 @@ def run(runtime: Runtime, catalogue: Catalogue, key: BatchKey, profile: Profile,
     try:
         ref, arch = runtime.prepare_image(key.image)
         result.arch = arch
-        probe_dir = runtime.probe_dir(arch)
+        recipe = images.lookup(key.image)
+        probe_set = recipe.probe_set if recipe else arch
+        probe_dir = runtime.probe_dir(probe_set)
         result.libc = runtime.image_libc(key.image, ref)
         result.engine_version = runtime.engine_version()
         entries = [e for e in needed_entries(catalogue, probe_ids)
                    if e.kind == "api" or e.exists_on(arch)]
-        plan = BatchPlan(key.image, ref, arch, profile, tuple(runner_spec(e, arch) for e in entries),
+        plan = BatchPlan(key.image, ref, arch, profile, tuple(runner_spec(e, arch, probe_set) for e in entries),
                          probe_dir, probe_timeout_s, session)
         output = runtime.run_batch(plan)
     except (RuntimeError, OSError) as exc:

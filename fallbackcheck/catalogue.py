@@ -60,7 +60,7 @@ class ApiEntry:
     syscalls: tuple[str, ...]
     summary: str
     arches: tuple[str, ...] = ARCHES
-    libcs: tuple[str, ...] = LIBC_FAMILIES
+    libcs: tuple[str, ...] = ("glibc",)
     rules: tuple[Rule, ...] = field(default_factory=tuple)
 
     kind = "api"
@@ -164,7 +164,7 @@ def _api_entry(data: dict, index: int, path: Path) -> ApiEntry:
             raise _fail(where, f"missing {key!r}")
     syscalls = tuple(data["syscalls"])
     arches = tuple(data.get("arches", ARCHES))
-    libcs = tuple(data.get("libcs", LIBC_FAMILIES))
+    libcs = tuple(data.get("libcs", ("glibc",)))  # musl is opt-in: its probes must build with musl
     if set(arches) - set(ARCHES):
         raise _fail(where, f"arches must be among {ARCHES}")
     if set(libcs) - set(LIBC_FAMILIES):

@@ -18,28 +18,39 @@ from .cache import cache_dir, locked
 _MUSL_VERSION = re.compile(r"Version\s+(\d+(?:\.\d+)+)")
 
 
-def read_libc(host) -> str:
-    """The libc of a testinfra host, as 'glibc 2.36' or 'musl 1.2.3'."""
+def _glibc(host) -> str | None:
     result = host.run("getconf GNU_LIBC_VERSION")
-    if result.rc == 0 and result.stdout.startswith("glibc "):
-        return result.stdout.strip()
+    return result.stdout.strip() if result.rc == 0 and result.stdout.startswith("glibc ") else None
+
+
+def _musl(host) -> str | None:
     result = host.run("for l in /lib/ld-musl-*.so.1; do \"$l\" 2>&1; done")
     m = _MUSL_VERSION.search(result.stdout + result.stderr)
-    if m:
-        return f"musl {m.group(1)}"
-    raise RuntimeError(f"cannot tell which libc this image has (getconf said {result.stdout.strip()!r})")
+    return f"musl {m.group(1)}" if m else None
 
 
-def libc_of(content_key: str, open_host) -> str:
+def read_libc(host, family: str = "auto") -> str:
+    """The libc of a testinfra host, as 'glibc 2.36' or 'musl 1.2.3'. `family` says which
+    one the probes use where an image has both (Debian with its musl package); "auto"
+    prefers glibc."""
+    readers = {"glibc": (_glibc,), "musl": (_musl,), "auto": (_glibc, _musl)}[family]
+    for reader in readers:
+        found = reader(host)
+        if found:
+            return found
+    raise RuntimeError(f"cannot find the {family if family != 'auto' else ''} libc in this image".replace("  ", " "))
+
+
+def libc_of(content_key: str, open_host, family: str = "auto") -> str:
     """The libc of the image whose content is `content_key`; `open_host()` is a context
     manager yielding a testinfra host on that image (used only on a cache miss)."""
-    cached = cache_dir() / "imageinfo" / f"{content_key}.json"
+    cached = cache_dir() / "imageinfo" / f"{content_key}-{family}.json"
     if cached.exists():
         return json.loads(cached.read_text())["libc"]
     with locked(f"imageinfo-{content_key}"):
         if not cached.exists():
             with open_host() as host:
-                libc = read_libc(host)
+                libc = read_libc(host, family)
             cached.parent.mkdir(exist_ok=True)
             cached.write_text(json.dumps({"libc": libc}))
     return json.loads(cached.read_text())["libc"]

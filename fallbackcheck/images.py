@@ -61,6 +61,16 @@ class Recipe:
     aptopts: tuple[str, ...] = ('Acquire::Check-Valid-Until "false"',)
 
     @property
+    def libc(self) -> str:
+        """The libc family the probes use in this image."""
+        return "musl" if "musl" in self.include else "glibc"
+
+    @property
+    def probe_set(self) -> str:
+        """The directory under /fbc with this image's API probes: amd64, i386, amd64-musl."""
+        return f"{self.arch}-musl" if self.libc == "musl" else self.arch
+
+    @property
     def hash(self) -> str:
         return digest(RECIPE_VERSION, json.dumps(asdict(self), sort_keys=True))[:16]
 
@@ -89,11 +99,19 @@ def _load() -> tuple[dict[str, Recipe], dict[str, Recipe]]:
 
 
 TARGETS, BUILDERS = _load()
+# The musl probes are compiled in the amd64 builder (Debian's musl-tools), as their own set.
+BUILDERS["amd64-musl"] = BUILDERS["amd64"]
 DEFAULT_IMAGES = ("debian-11", "debian-12", "debian-13", "debian-sid")
 
 
 def lookup(image_id: str) -> Recipe | None:
     return TARGETS.get(image_id)
+
+
+def libc_family(image_id: str) -> str:
+    """The libc the probes use in `image_id`: ours say; a user's image is found out."""
+    recipe = lookup(image_id)
+    return recipe.libc if recipe else "auto"
 
 
 def is_reference(image_id: str) -> bool:

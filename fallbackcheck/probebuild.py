@@ -17,8 +17,15 @@ from .cache import cache_dir, digest, locked, tree_digest
 PROBES = Path(__file__).resolve().parent.parent / "probes"
 
 
+def musl_probes() -> list[str]:
+    """The binaries the catalogue marks for musl (compiled with musl-gcc, dynamically)."""
+    from . import catalogue
+
+    return sorted({e.binary for e in catalogue.load().api.values() if "musl" in e.libcs})
+
+
 def sources_hash() -> str:
-    return tree_digest(PROBES, exclude=("catalogue",))
+    return digest(tree_digest(PROBES, exclude=("catalogue",)), " ".join(musl_probes()))
 
 
 def _finish(tmp: Path, out: Path) -> None:
@@ -44,12 +51,15 @@ def build_in_container(engine, builders: dict, arch: str) -> Path:
         out.parent.mkdir(parents=True, exist_ok=True)
         tmp = Path(tempfile.mkdtemp(prefix=f".{arch}-", dir=out.parent))
         tmp.chmod(0o755)
-        command = ["make", "-s", "-C", "/src", "OUT=/out", "all"]
+        if arch.endswith("-musl"):
+            command = ["make", "-s", "-C", "/src", "OUT=/out", "CC=musl-gcc", f"API_ONLY={' '.join(musl_probes())}", "api"]
+        else:
+            command = ["make", "-s", "-C", "/src", "OUT=/out", "all"]
         logs = engine.run_tool(ref, command, {str(PROBES): {"bind": "/src", "mode": "ro"},
                                                str(tmp): {"bind": "/out", "mode": "rw"}})
-        if not (tmp / "runner").exists():
+        if not any(tmp.iterdir()) or (not arch.endswith("-musl") and not (tmp / "runner").exists()):
             shutil.rmtree(tmp, ignore_errors=True)
-            raise RuntimeError(f"probe build for {arch} produced no runner; builder said: {logs[-2000:]}")
+            raise RuntimeError(f"probe build for {arch} produced nothing usable; builder said: {logs[-2000:]}")
         _finish(tmp, out)
     return out.parent
 

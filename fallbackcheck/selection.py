@@ -48,17 +48,21 @@ class Selection:
         recipe = images.lookup(image_id)
         return recipe.arch if recipe else "amd64"
 
+    def image_libc(self, image_id: str) -> str:
+        recipe = images.lookup(image_id)
+        return recipe.libc if recipe else "glibc"
+
     def cells(self, catalogue: Catalogue) -> list[Cell]:
         out = []
         for runtime in self.runtimes:
             for image in self.images:
                 if (image == "host") != (runtime == "local"):
                     continue
-                arch = self.image_arch(image)
+                arch, libc = self.image_arch(image), self.image_libc(image)
                 for profile in self.profiles:
                     for pid in self.probes:
                         entry = catalogue.get(pid)
-                        if entry.kind == "api" and arch not in entry.arches:
+                        if entry.kind == "api" and (arch not in entry.arches or libc not in entry.libcs):
                             continue
                         if entry.kind == "raw" and not entry.exists_on(arch):
                             continue

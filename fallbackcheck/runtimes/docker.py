@@ -4,9 +4,23 @@ from __future__ import annotations
 
 import requests
 
-from .. import probebuild
+from .. import images, probebuild
 from .base import LABEL, MEMORY_LIMIT, PIDS_LIMIT, SESSION_LABEL, BatchOutput, BatchPlan, Runtime, oci_runtime_version
 from .docker_engine import engine
+
+
+def _remove(container) -> None:
+    """Remove a batch container; one already gone or already being removed is fine (the
+    session sweep may race with us), and must not turn a measured batch into an error."""
+    import docker
+
+    try:
+        container.remove(force=True)
+    except docker.errors.NotFound:
+        pass
+    except docker.errors.APIError as exc:
+        if exc.status_code != 409:
+            raise
 
 
 class DockerRuntime(Runtime):
@@ -44,7 +58,7 @@ class DockerRuntime(Runtime):
         return probebuild.build_all(engine(), arch)
 
     def image_libc(self, image_id: str, image_ref: str) -> str:
-        return engine().libc(image_ref)
+        return engine().libc(image_ref, images.libc_family(image_id))
 
     def _security_opt(self, plan: BatchPlan) -> list[str]:
         opts = ["no-new-privileges"]
@@ -75,7 +89,7 @@ class DockerRuntime(Runtime):
                                container.logs(stdout=False, stderr=True).decode(errors="replace"),
                                status, container.id[:12], timed_out)
         finally:
-            container.remove(force=True)
+            _remove(container)
 
     def cleanup(self, session: str | None) -> int:
         return engine().cleanup(session)

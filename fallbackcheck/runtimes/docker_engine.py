@@ -76,7 +76,7 @@ class DockerEngine:
         arch = image.attrs.get("Architecture", "amd64")
         return image_id, {"386": "i386"}.get(arch, arch)
 
-    def libc(self, ref: str) -> str:
+    def libc(self, ref: str, family: str = "auto") -> str:
         """The image's libc, read with testinfra in a short-lived container (cached by image id)."""
         import contextlib
 
@@ -94,7 +94,7 @@ class DockerEngine:
             finally:
                 container.remove(force=True)
 
-        return libc_of(content_key(ref, lambda: self.client.images.get(ref).id), open_host)
+        return libc_of(content_key(ref, lambda: self.client.images.get(ref).id), open_host, family)
 
     def run_tool(self, ref: str, command: list[str], volumes: dict) -> str:
         """Run a helper container (e.g. the probe builder) to completion; return its logs."""

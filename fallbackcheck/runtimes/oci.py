@@ -94,7 +94,8 @@ class OciRuntime(Runtime):
         return probebuild.build_all(probe_builder(), arch)
 
     def image_libc(self, image_id: str, image_ref: str) -> str:
-        return libc_of("recipe-" + images.lookup(image_id).hash, lambda: chroot_host(image_ref))
+        return libc_of("recipe-" + images.lookup(image_id).hash, lambda: chroot_host(image_ref),
+                       images.libc_family(image_id))
 
     def run_batch(self, plan: BatchPlan) -> BatchOutput:
         name = f"fbc-{plan.session}-{uuid.uuid4().hex[:8]}"

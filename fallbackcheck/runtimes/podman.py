@@ -121,7 +121,7 @@ class PodmanRuntime(Runtime):
 
         key = content_key(image_ref.removeprefix("localhost/"),
                           lambda: podman("image", "inspect", "--format", "{{.Id}}", image_ref).stdout.strip())
-        return libc_of(key, open_host)
+        return libc_of(key, open_host, images.libc_family(image_id))
 
     def run_batch(self, plan: BatchPlan) -> BatchOutput:
         name = f"fbc-{plan.session}-{uuid.uuid4().hex[:8]}"
