@@ -12,7 +12,8 @@
  *
  * A pipe needs no file system; the helper's pread gets ESPIPE and glibc
  * retries with read (rt/aio_misc.c). glibc < 2.34 keeps aio_* in librt,
- * which the probe build does not link: found with dlsym, then librt.so.1.
+ * which the probe build does not link: fbc_sym_in finds them in libc, else
+ * in librt.so.1.
  */
 #include <aio.h>
 #include <unistd.h>
@@ -24,21 +25,12 @@ typedef __typeof__(aio_suspend) aio_suspend_fn;
 typedef __typeof__(aio_return) aio_return_fn;
 typedef __typeof__(aio_error) aio_error_fn;
 
-static void *sym(const char *name, const char *lib)
-{
-	void *p = dlsym(RTLD_DEFAULT, name), *h;
-
-	if (!p && (h = dlopen(lib, RTLD_NOW)) != NULL)
-		p = dlsym(h, name);
-	return p;
-}
-
 int main(void)
 {
-	aio_read_fn *rd = (aio_read_fn *)sym("aio_read", "librt.so.1");
-	aio_suspend_fn *suspend = (aio_suspend_fn *)sym("aio_suspend", "librt.so.1");
-	aio_return_fn *ret = (aio_return_fn *)sym("aio_return", "librt.so.1");
-	aio_error_fn *err = (aio_error_fn *)sym("aio_error", "librt.so.1");
+	aio_read_fn *rd = (aio_read_fn *)fbc_sym_in("librt.so.1", "aio_read");
+	aio_suspend_fn *suspend = (aio_suspend_fn *)fbc_sym_in("librt.so.1", "aio_suspend");
+	aio_return_fn *ret = (aio_return_fn *)fbc_sym_in("librt.so.1", "aio_return");
+	aio_error_fn *err = (aio_error_fn *)fbc_sym_in("librt.so.1", "aio_error");
 	const struct aiocb *list[1];
 	struct aiocb cb;
 	char byte = 0;

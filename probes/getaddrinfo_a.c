@@ -13,7 +13,7 @@
  *              resolv/getaddrinfo_a.c.
  *
  * glibc < 2.34 keeps getaddrinfo_a in libanl, which the probe build does not
- * link: it is found with dlsym, then in libanl.so.1.
+ * link: fbc_sym_in finds it in libc, else in libanl.so.1.
  */
 #include <netdb.h>
 #include <sys/socket.h>
@@ -23,19 +23,10 @@
 typedef __typeof__(getaddrinfo_a) gai_a_fn;
 typedef __typeof__(gai_error) gai_error_fn;
 
-static void *sym(const char *name, const char *lib)
-{
-	void *p = dlsym(RTLD_DEFAULT, name), *h;
-
-	if (!p && (h = dlopen(lib, RTLD_NOW)) != NULL)
-		p = dlsym(h, name);
-	return p;
-}
-
 int main(void)
 {
-	gai_a_fn *gai_a = (gai_a_fn *)sym("getaddrinfo_a", "libanl.so.1");
-	gai_error_fn *gai_err = (gai_error_fn *)sym("gai_error", "libanl.so.1");
+	gai_a_fn *gai_a = (gai_a_fn *)fbc_sym_in("libanl.so.1", "getaddrinfo_a");
+	gai_error_fn *gai_err = (gai_error_fn *)fbc_sym_in("libanl.so.1", "gai_error");
 	struct addrinfo hints;
 	struct gaicb req, *list[1] = { &req };
 	int rc;

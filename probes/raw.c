@@ -130,6 +130,9 @@
 #define X_unassigned                1000
 #define X_setns                      308
 #define X_unshare                    272
+/* f) older syscalls behind thin glibc wrappers (no fallback) */
+#define X_sched_setattr              314
+#define X_sched_getattr              315
 
 #elif defined(__i386__)
 /* a) added in Linux 5.1 and later (same numbers as x86_64 from 424 on) */
@@ -220,6 +223,9 @@
 #define X_unassigned                1000
 #define X_setns                      346
 #define X_unshare                    310
+/* f) older syscalls behind thin glibc wrappers (no fallback) */
+#define X_sched_setattr              351
+#define X_sched_getattr              352
 
 #else
 #error "raw.c supports only x86_64 and i386"
@@ -347,6 +353,9 @@ static long p_unassigned(long n)        { return sc(n, 0, 0, 0, 0, 0, 0); }
 static long p_setns(long n)             { return sc(n, -1, 0, 0, 0, 0, 0); }
 static long p_unshare(long n)           { return sc(n, 0, 0, 0, 0, 0, 0); }
 
+static long p_sched_setattr(long n)     { return sc(n, -1, 0, 0, 0, 0, 0); }
+static long p_sched_getattr(long n)     { return sc(n, -1, 0, 0, 0, 0, 0); }
+
 /* ------------------------------------------------------------------------
  * The table.  Comment: why the call is harmless -> what the kernel answers.
  * "fd -1" lookups fail in fdget() with EBADF before anything else happens.
@@ -444,6 +453,9 @@ static const struct probe probes[] = {
 	/* e) old syscalls that default profiles deny without CAP_SYS_ADMIN */
 	ROW(setns),                  /* fd -1: fd lookup comes before the namespace/capability checks -> EBADF */
 	ROW(unshare),                /* flags 0: nothing to unshare, always succeeds -> 0 */
+	/* f) older syscalls behind thin glibc wrappers (no fallback) */
+	ROW(sched_setattr),          /* pid -1, attr NULL: first statement, before the task lookup and any CAP_SYS_NICE check -> EINVAL, nothing changed */
+	ROW(sched_getattr),          /* pid -1, attr NULL, size 0: first statement, before the task lookup -> EINVAL */
 };
 #define NPROBES (sizeof probes / sizeof probes[0])
 

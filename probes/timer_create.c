@@ -11,7 +11,7 @@
  *              sysdeps/unix/sysv/linux/timer_routines.c.
  *
  * glibc < 2.34 keeps timer_create in librt, which the probe build does not
- * link: it is found with dlsym, then in librt.so.1.
+ * link: fbc_sym_in finds it in libc, else in librt.so.1.
  */
 #include <signal.h>
 #include <time.h>
@@ -21,15 +21,6 @@
 typedef __typeof__(timer_create) timer_create_fn;
 typedef __typeof__(timer_delete) timer_delete_fn;
 
-static void *sym(const char *name, const char *lib)
-{
-	void *p = dlsym(RTLD_DEFAULT, name), *h;
-
-	if (!p && (h = dlopen(lib, RTLD_NOW)) != NULL)
-		p = dlsym(h, name);
-	return p;
-}
-
 static void notify(union sigval sv)
 {
 	(void)sv;
@@ -37,8 +28,8 @@ static void notify(union sigval sv)
 
 int main(void)
 {
-	timer_create_fn *create = (timer_create_fn *)sym("timer_create", "librt.so.1");
-	timer_delete_fn *delete = (timer_delete_fn *)sym("timer_delete", "librt.so.1");
+	timer_create_fn *create = (timer_create_fn *)fbc_sym_in("librt.so.1", "timer_create");
+	timer_delete_fn *delete = (timer_delete_fn *)fbc_sym_in("librt.so.1", "timer_delete");
 	struct sigevent sev;
 	timer_t timer;
 

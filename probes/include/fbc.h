@@ -38,6 +38,23 @@
 /* A void *: the caller casts it to the function type it declares itself. */
 #define FBC_SYM(name) dlsym(RTLD_DEFAULT, #name)
 
+/*
+ * FBC_SYM for APIs that moved into libc.so.6: timer_*, aio_* (librt) and
+ * getaddrinfo_a (libanl) were merged into libc in glibc 2.34, but the 2.31
+ * build does not link librt/libanl, so on older images the symbol is only in
+ * that library. Look in what is loaded first (libc, on 2.34+), else dlopen
+ * `library` (e.g. "librt.so.1") and look there. NULL: absent from both. The
+ * handle is never closed: the probe calls the function until it exits.
+ */
+static inline void *fbc_sym_in(const char *library, const char *name)
+{
+	void *p = dlsym(RTLD_DEFAULT, name), *h;
+
+	if (!p && (h = dlopen(library, RTLD_NOW)) != NULL)
+		p = dlsym(h, name);
+	return p;
+}
+
 #define FBC_NORETURN_FMT(f, a) __attribute__((noreturn, format(printf, f, a)))
 
 /* Line-buffered, so the line is out before a later crash could lose it. */

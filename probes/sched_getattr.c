@@ -1,0 +1,49 @@
+/*
+ * sched_getattr - sched_getattr(0, &attr, sizeof attr, 0): this thread's own
+ *                 scheduling policy and attributes (read only).
+ *
+ * New syscall: sched_getattr (315 / i386 352, Linux 3.14); the wrapper
+ *              exists since glibc 2.41 ("absent" before).
+ * Fallback:    none: a thin wrapper (syscalls.list), the filter's errno is
+ *              returned as is.
+ * Source:      sysdeps/unix/sysv/linux/syscalls.list (sched_getattr, glibc 2.41).
+ */
+#include <stdint.h>
+#include <sys/types.h>
+
+#include "fbc.h"
+
+/* struct sched_attr of <linux/sched/types.h> up to SCHED_ATTR_SIZE_VER1 (56
+ * bytes, Linux 5.3), the layout glibc 2.41 declares; the 2.31 build headers
+ * have none, so it is declared here. */
+struct fbc_sched_attr {
+	uint32_t size;
+	uint32_t sched_policy;
+	uint64_t sched_flags;
+	int32_t sched_nice;
+	uint32_t sched_priority;
+	uint64_t sched_runtime;
+	uint64_t sched_deadline;
+	uint64_t sched_period;
+	uint32_t sched_util_min;
+	uint32_t sched_util_max;
+};
+
+typedef int (*sched_getattr_fn)(pid_t tid, struct fbc_sched_attr *attr, unsigned int size,
+				unsigned int flags);
+
+int main(void)
+{
+	sched_getattr_fn fn = (sched_getattr_fn)FBC_SYM(sched_getattr);
+	struct fbc_sched_attr attr;
+
+	if (!fn)
+		fbc_absent("sched_getattr");
+	memset(&attr, 0, sizeof attr);
+	errno = 0;
+	if (fn(0, &attr, sizeof attr, 0) != 0)
+		fbc_error(errno, "sched_getattr(0, &attr, %zu, 0) failed", sizeof attr);
+	fbc_ok("sched_getattr: policy %u, nice %d, priority %u, flags 0x%llx",
+	       attr.sched_policy, attr.sched_nice, attr.sched_priority,
+	       (unsigned long long)attr.sched_flags);
+}
