@@ -101,7 +101,10 @@ def _load() -> tuple[dict[str, Recipe], dict[str, Recipe]]:
 TARGETS, BUILDERS = _load()
 # The musl probes are compiled in the amd64 builder (Debian's musl-tools), as their own set.
 BUILDERS["amd64-musl"] = BUILDERS["amd64"]
-DEFAULT_IMAGES = ("debian-11", "debian-12", "debian-13", "debian-sid")
+# The main job's default: every Debian release, i386 where the loader itself is at stake,
+# and the musl contrast.
+DEFAULT_IMAGES = ("debian-11", "debian-12", "debian-13", "debian-sid", "debian-12-i386", "debian-13-i386",
+                  "debian-12-musl", "debian-13-musl")
 
 
 def lookup(image_id: str) -> Recipe | None:

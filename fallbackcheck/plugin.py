@@ -34,7 +34,8 @@ def pytest_addoption(parser):
     group.addoption("--images", help="comma-separated image ids (debian-11,debian-12,... or registry/name:tag)")
     group.addoption("--runtimes", help="comma-separated runtime ids (docker-runc,docker-crun,...,local)")
     group.addoption("--profiles", help="comma-separated profile ids (unconfined,default,deny:clone3:EPERM,"
-                                       "vintage:5.2:EPERM,file:path.json)")
+                                       "vintage:5.2:EPERM,file:path.json) or sets: sweep (deny each catalogued "
+                                       "syscall with EPERM and ENOSYS), vintages (LTS-kernel vintages)")
     group.addoption("--probes", help="comma-separated probe ids or globs (pthread_create,raw:*)")
     group.addoption("--report-dir", default=str(ROOT / "reports"), help="where matrix.json/.md go (default reports/)")
     group.addoption("--probe-timeout", type=float, default=10.0, help="seconds each probe may run (default 10)")
@@ -219,6 +220,8 @@ class ReportWriter:
 
     def pytest_sessionfinish(self, session, exitstatus):
         run = self.run
+        if session.config.option.collectonly:
+            return  # nothing ran: keep the last report
         for rid in run.selection.runtimes:
             try:
                 get_runtime(rid).cleanup(run.session)

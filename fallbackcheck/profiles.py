@@ -124,6 +124,9 @@ def _vintage(profile_id: str, body: str) -> Profile:
     if not sep or not kernel or not err:
         raise UsageError(f"profile {profile_id!r}: expected vintage:<kernel>:<ERRNO>, e.g. vintage:5.2:EPERM")
     number = errno_number(err, f"profile {profile_id!r}")
+    if parse_version(kernel) < parse_version(syscalls.KERNEL_FLOOR):
+        raise UsageError(f"profile {profile_id!r}: the syscall table dates syscalls only from Linux "
+                         f"{syscalls.KERNEL_FLOOR} on (data/syscalls.PROVENANCE.md); use {syscalls.KERNEL_FLOOR} or later")
     # One allow rule naming every syscall that existed on x86_64 or i386 in that kernel.
     # The OCI format has no per-architecture rules (Docker's "includes.arches" tests the
     # daemon's own arch, not the filter's), and libseccomp skips a name on an arch that

@@ -30,9 +30,34 @@ def split_profiles(value: str | None) -> list[str]:
     return out
 
 
-def default_profiles(catalogue: Catalogue) -> list[str]:
-    syscalls = sorted({s for e in catalogue.api.values() for s in e.syscalls})
-    return ["unconfined"] + [f"deny:{s}:{err}" for s in syscalls for err in ("EPERM", "ENOSYS")]
+# Kernels of the long-term releases distributions shipped (Debian 11: 5.10, 12: 6.1, 13: 6.12):
+# a runtime of that era ships a profile that knows exactly those syscalls.
+LTS_KERNELS = ("5.4", "5.10", "6.1", "6.6")
+
+
+def sweep_profiles(catalogue: Catalogue, arches: set[str]) -> list[str]:
+    """deny:<s>:EPERM and deny:<s>:ENOSYS for every syscall an API probe on these
+    architectures depends on: every fallback path, one syscall at a time."""
+    syscalls = sorted({s for e in catalogue.api.values() if set(e.arches) & arches for s in e.syscalls
+                       if catalogue.raw_for(s) and any(catalogue.raw_for(s).exists_on(a) for a in arches)})
+    return [f"deny:{s}:{err}" for s in syscalls for err in ("EPERM", "ENOSYS")]
+
+
+def vintage_profiles() -> list[str]:
+    return [f"vintage:{k}:{err}" for k in LTS_KERNELS for err in ("EPERM", "ENOSYS")]
+
+
+# Profile-set names usable in --profiles, expanded here.
+PROFILE_SETS = {
+    "sweep": lambda catalogue, arches: sweep_profiles(catalogue, arches),
+    "vintages": lambda catalogue, arches: vintage_profiles(),
+}
+
+
+def default_profiles(catalogue: Catalogue, arches: set[str]) -> list[str]:
+    """The main job: no filter, the runtime's own default, and what runtimes of each LTS
+    era would ship, with either default errno."""
+    return ["unconfined", "default", *vintage_profiles()]
 
 
 @dataclass
@@ -114,8 +139,8 @@ def resolve(catalogue: Catalogue, images_opt: str | None, runtimes_opt: str | No
     image_ids = split(images_opt)
     for image_id in image_ids:
         images.check_id(image_id)
-    profile_ids = split_profiles(profiles_opt) or default_profiles(catalogue)
-    parsed = {pid: profiles.parse(pid) for pid in profile_ids}
+    # The user's own profiles are checked before any engine is asked anything.
+    parsed = {pid: profiles.parse(pid) for pid in split_profiles(profiles_opt) if pid not in PROFILE_SETS}
     probes = _select_probes(catalogue, split(probes_opt))
     runtimes, skipped = _select_runtimes(split(runtimes_opt))
     notes = []
@@ -126,6 +151,12 @@ def resolve(catalogue: Catalogue, images_opt: str | None, runtimes_opt: str | No
             list(images.DEFAULT_IMAGES) if any(r != "local" for r in runtimes) else [])
     elif "local" in runtimes and "host" not in image_ids:
         notes.append("the local runtime only runs the image 'host'; add it to --images to include it")
+    arches = {"amd64"} | {images.lookup(i).arch for i in image_ids if images.lookup(i)}
+    wanted = split_profiles(profiles_opt)
+    if not wanted:
+        wanted = default_profiles(catalogue, arches)
+    expanded = [p for w in wanted for p in (PROFILE_SETS[w](catalogue, arches) if w in PROFILE_SETS else [w])]
+    parsed = {pid: parsed.get(pid) or profiles.parse(pid) for pid in dict.fromkeys(expanded)}
     selection = Selection(image_ids, runtimes, parsed, probes, skipped, notes)
     if not selection.cells(catalogue):
         raise UsageError("the selection has no cells: the local runtime pairs only with --images host, "

@@ -13,6 +13,8 @@ from pathlib import Path
 from .libc import parse_version
 
 DATA = Path(__file__).resolve().parent / "data" / "syscalls.csv"
+# The oldest kernel the table can tell apart: everything older is dated "3.0".
+KERNEL_FLOOR = "3.0"
 
 # Our architecture words, and the seccomp/CSV words they correspond to.
 SECCOMP_ARCH = {"amd64": "SCMP_ARCH_X86_64", "i386": "SCMP_ARCH_X86", "x32": "SCMP_ARCH_X32"}

@@ -48,6 +48,7 @@ def test_profile_without_x86_kills_i386():
     ("deny:clonee3:EPERM", "unknown syscall"),
     ("vintage:five:EPERM", "expected vintage:"),
     ("vintage:5.2:NOPE", "not an errno name"),
+    ("vintage:2.6.32:EPERM", "from Linux 3.0 on"),
     ("permissive", "unknown profile"),
     ("file:/nonexistent/p.json", "cannot read"),
 ])
