@@ -19,6 +19,8 @@ DOCKER_DROPS_DEFAULT_ERRNO = (
     "Docker {version} drops defaultErrnoRet: its profile type learned the field only in 23.0 (moby #42604), "
     "so the runtime gets the OCI default EPERM for unlisted syscalls (seen in the config.json dockerd hands "
     "to containerd; docs/findings.md)")
+UNKNOWN_NAME = ("the runtime's libseccomp does not know the name {syscall}, so the rule naming it is dropped "
+                "with only a log line (runc and crun both do this; runtimes.md §0) and the call is not filtered")
 _PERMISSIVE = {"SCMP_ACT_ALLOW", "SCMP_ACT_LOG", "SCMP_ACT_TRACE"}
 
 
@@ -70,6 +72,8 @@ def explain(runtime_id: str, engine_version: str | None, oci: dict | None, sysca
     if oci is None:
         return None
     plain = seccomp_json.resolve(oci)
+    if (delivered == "allowed" and not asks_default(plain, syscall) and not libseccomp_knows(syscall, arch)):
+        return UNKNOWN_NAME.format(syscall=syscall)
     if (runtime_id.startswith("docker-") and delivered == "EPERM" and plain.get("defaultErrnoRet") is not None
             and asked != "EPERM" and _docker_major(engine_version) is not None and _docker_major(engine_version) < 23
             and asks_default(plain, syscall)):

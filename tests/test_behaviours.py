@@ -48,3 +48,19 @@ def test_resolve_docker_format_archmap_and_caps():
     assert profiles.asks_of(docker_format, "mount", "i386") == "EPERM"
     with_admin = seccomp_json.resolve(docker_format, seccomp_json.DEFAULT_CAPS | {"CAP_SYS_ADMIN"})
     assert [r["names"] for r in with_admin["syscalls"]] == [["read"], ["mount"]]
+
+
+def test_names_unknown_to_libseccomp_are_dropped():
+    import shutil
+
+    if shutil.which("scmp_sys_resolver") is None:
+        pytest.skip("needs libseccomp's scmp_sys_resolver to know which names the runtime's libseccomp has")
+    known = "clone3"
+    assert behaviours.libseccomp_knows(known, "amd64")
+    oci = profiles.parse("deny:clone3:EPERM").oci
+    assert behaviours.explain("runc", None, oci, known, 435, "amd64", "EPERM", "allowed") is None
+    unknown = [n for n in ("mseal", "statmount", "file_getattr") if not behaviours.libseccomp_knows(n, "amd64")]
+    if not unknown:
+        pytest.skip("this libseccomp knows every name tried")
+    oci = profiles.parse(f"deny:{unknown[0]}:EPERM").oci
+    assert "does not know the name" in behaviours.explain("crun", None, oci, unknown[0], 462, "amd64", "EPERM", "allowed")
