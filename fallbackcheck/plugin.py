@@ -5,7 +5,10 @@ Domain logic lives in the other modules; this one only wires it into pytest.
 
 from __future__ import annotations
 
+import json
 import os
+import shutil
+import tempfile
 import time
 import uuid
 from pathlib import Path
@@ -22,7 +25,6 @@ from .selection import resolve
 
 ROOT = Path(__file__).resolve().parent.parent
 SUITES = ROOT / "suites"
-CELL_PROPERTY = "fallbackcheck_cell"
 # Parametrised fixture name -> the catalogue kind of the cells it gets.
 CELL_FIXTURES = {"api_cell": "api", "raw_cell": "raw"}
 REQUIRE_ENGINE = "FALLBACKCHECK_REQUIRE_ENGINE"
@@ -65,10 +67,17 @@ class MatrixRun:
             # Every container of this run carries this id as a label (FALLBACKCHECK_SESSION lets
             # a caller choose it, e.g. to find this run's containers among others').
             self.session = os.environ.get(SESSION_ENV) or "s-" + uuid.uuid4().hex[:12]
+            self.parts = Path(tempfile.mkdtemp(prefix=f"fallbackcheck-{self.session}-"))
+            name = "main"
         else:
             self.session = config.workerinput["fallbackcheck_session"]
+            self.parts = Path(config.workerinput["fallbackcheck_parts"])
+            name = config.workerinput["workerid"]
+        # Rows go to one JSON-lines file per process, flushed per cell, and the controller
+        # merges them: a cell row is several kB, and sending each through xdist's report
+        # channel cost more than running the cell. An interrupted run keeps what was written.
+        self.part_file = self.parts / f"{name}.jsonl"
         self.batches: dict[BatchKey, object] = {}
-        self.rows: list[dict] = []
         self.started = time.time()
         self.interrupted = False
         self.written: tuple = ()
@@ -123,6 +132,7 @@ def pytest_configure_node(node):
     run = node.config._fallbackcheck
     if run is not None:
         node.workerinput["fallbackcheck_session"] = run.session
+        node.workerinput["fallbackcheck_parts"] = str(run.parts)
 
 
 def pytest_report_header(config):
@@ -162,7 +172,8 @@ def fallbackcheck_run(request) -> MatrixRun:
 
 def _row(request, run: MatrixRun, cell: Cell) -> dict:
     row = run.measure(request.session, cell)
-    request.node.user_properties.append((CELL_PROPERTY, row))
+    with run.part_file.open("a") as fh:
+        fh.write(json.dumps(row) + "\n")
     return row
 
 
@@ -199,13 +210,6 @@ class ReportWriter:
     def __init__(self, run: MatrixRun):
         self.run = run
 
-    def pytest_runtest_logreport(self, report):
-        if report.when != "call":
-            return
-        for name, value in report.user_properties:
-            if name == CELL_PROPERTY:
-                self.run.rows.append(value)
-
     def pytest_terminal_summary(self, terminalreporter):
         sel = self.run.selection
         tr = terminalreporter
@@ -221,6 +225,7 @@ class ReportWriter:
     def pytest_sessionfinish(self, session, exitstatus):
         run = self.run
         if session.config.option.collectonly:
+            shutil.rmtree(run.parts, ignore_errors=True)
             return  # nothing ran: keep the last report
         for rid in run.selection.runtimes:
             try:
@@ -228,7 +233,11 @@ class ReportWriter:
             except Exception:  # cleanup must not hide the report
                 pass
         complete = exitstatus in (0, 1) and not run.interrupted
-        data = report.build(run.rows, run.environment(), run.selection.as_dict(), complete)
+        rows = []
+        for part in sorted(run.parts.glob("*.jsonl")):
+            rows += [json.loads(line) for line in part.read_text().splitlines() if line.strip()]
+        shutil.rmtree(run.parts, ignore_errors=True)
+        data = report.build(rows, run.environment(), run.selection.as_dict(), complete)
         directory = Path(session.config.option.report_dir)
         self.run.written = (report.write(data, directory), render_md.write(data, directory))
 
