@@ -7,6 +7,7 @@ static runner used for every image (the kernel is 64-bit, so it runs in i386 ima
 
 from __future__ import annotations
 
+import functools
 import shutil
 import subprocess
 import tempfile
@@ -24,7 +25,10 @@ def musl_probes() -> list[str]:
     return sorted({e.binary for e in catalogue.load().api.values() if "musl" in e.libcs})
 
 
+@functools.lru_cache(maxsize=1)
 def sources_hash() -> str:
+    """Hashed once per process: every batch of a run uses the same probe build, even if
+    probes/ is edited while the run goes on."""
     return digest(tree_digest(PROBES, exclude=("catalogue",)), " ".join(musl_probes()))
 
 

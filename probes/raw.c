@@ -41,54 +41,57 @@
  * Syscall numbers, defined here because libc headers may lack new ones.
  * -1 means "does not exist on this architecture".
  * ------------------------------------------------------------------------ */
+/* a) added in Linux 5.1 and later: the same numbers on x86_64 and i386 (the
+ *    syscall tables were unified from 424 on), except where an arch lacks one */
+#define X_pidfd_send_signal           424
+#define X_io_uring_setup              425
+#define X_io_uring_enter              426
+#define X_io_uring_register           427
+#define X_open_tree                   428
+#define X_move_mount                  429
+#define X_fsopen                      430
+#define X_fsconfig                    431
+#define X_fsmount                     432
+#define X_fspick                      433
+#define X_pidfd_open                  434
+#define X_clone3                      435
+#define X_close_range                 436
+#define X_openat2                     437
+#define X_pidfd_getfd                 438
+#define X_faccessat2                  439
+#define X_process_madvise             440
+#define X_epoll_pwait2                441
+#define X_mount_setattr               442
+#define X_quotactl_fd                 443
+#define X_landlock_create_ruleset     444
+#define X_landlock_add_rule           445
+#define X_landlock_restrict_self      446
+#define X_memfd_secret                447
+#define X_process_mrelease            448
+#define X_futex_waitv                 449
+#define X_set_mempolicy_home_node     450
+#define X_cachestat                   451
+#define X_fchmodat2                   452
+#define X_futex_wake                  454
+#define X_futex_wait                  455
+#define X_futex_requeue               456
+#define X_statmount                   457
+#define X_listmount                   458
+#define X_lsm_get_self_attr           459
+#define X_lsm_set_self_attr           460
+#define X_lsm_list_modules            461
+#define X_mseal                       462
+#define X_setxattrat                  463
+#define X_getxattrat                  464
+#define X_listxattrat                 465
+#define X_removexattrat               466
+#define X_open_tree_attr              467
+#define X_file_getattr                468
+#define X_file_setattr                469
+
 #if defined(__x86_64__)
-/* a) added in Linux 5.1 and later */
-#define X_pidfd_send_signal          424
-#define X_io_uring_setup             425
-#define X_io_uring_enter             426
-#define X_io_uring_register          427
-#define X_open_tree                  428
-#define X_move_mount                 429
-#define X_fsopen                     430
-#define X_fsconfig                   431
-#define X_fsmount                    432
-#define X_fspick                     433
-#define X_pidfd_open                 434
-#define X_clone3                     435
-#define X_close_range                436
-#define X_openat2                    437
-#define X_pidfd_getfd                438
-#define X_faccessat2                 439
-#define X_process_madvise            440
-#define X_epoll_pwait2               441
-#define X_mount_setattr              442
-#define X_quotactl_fd                443
-#define X_landlock_create_ruleset    444
-#define X_landlock_add_rule          445
-#define X_landlock_restrict_self     446
-#define X_memfd_secret               447
-#define X_process_mrelease           448
-#define X_futex_waitv                449
-#define X_set_mempolicy_home_node    450
-#define X_cachestat                  451
-#define X_fchmodat2                  452
+/* a) per-arch exceptions */
 #define X_map_shadow_stack           453
-#define X_futex_wake                 454
-#define X_futex_wait                 455
-#define X_futex_requeue              456
-#define X_statmount                  457
-#define X_listmount                  458
-#define X_lsm_get_self_attr          459
-#define X_lsm_set_self_attr          460
-#define X_lsm_list_modules           461
-#define X_mseal                      462
-#define X_setxattrat                 463
-#define X_getxattrat                 464
-#define X_listxattrat                465
-#define X_removexattrat              466
-#define X_open_tree_attr             467
-#define X_file_getattr               468
-#define X_file_setattr               469
 /* b) older syscalls behind glibc fallbacks */
 #define X_statx                      332
 #define X_getrandom                  318
@@ -135,53 +138,8 @@
 #define X_sched_getattr              315
 
 #elif defined(__i386__)
-/* a) added in Linux 5.1 and later (same numbers as x86_64 from 424 on) */
-#define X_pidfd_send_signal          424
-#define X_io_uring_setup             425
-#define X_io_uring_enter             426
-#define X_io_uring_register          427
-#define X_open_tree                  428
-#define X_move_mount                 429
-#define X_fsopen                     430
-#define X_fsconfig                   431
-#define X_fsmount                    432
-#define X_fspick                     433
-#define X_pidfd_open                 434
-#define X_clone3                     435
-#define X_close_range                436
-#define X_openat2                    437
-#define X_pidfd_getfd                438
-#define X_faccessat2                 439
-#define X_process_madvise            440
-#define X_epoll_pwait2               441
-#define X_mount_setattr              442
-#define X_quotactl_fd                443
-#define X_landlock_create_ruleset    444
-#define X_landlock_add_rule          445
-#define X_landlock_restrict_self     446
-#define X_memfd_secret               447
-#define X_process_mrelease           448
-#define X_futex_waitv                449
-#define X_set_mempolicy_home_node    450
-#define X_cachestat                  451
-#define X_fchmodat2                  452
+/* a) per-arch exceptions */
 #define X_map_shadow_stack            -1 /* 453 is only reserved on i386 */
-#define X_futex_wake                 454
-#define X_futex_wait                 455
-#define X_futex_requeue              456
-#define X_statmount                  457
-#define X_listmount                  458
-#define X_lsm_get_self_attr          459
-#define X_lsm_set_self_attr          460
-#define X_lsm_list_modules           461
-#define X_mseal                      462
-#define X_setxattrat                 463
-#define X_getxattrat                 464
-#define X_listxattrat                465
-#define X_removexattrat              466
-#define X_open_tree_attr             467
-#define X_file_getattr               468
-#define X_file_setattr               469
 /* b) older syscalls behind glibc fallbacks */
 #define X_statx                      383
 #define X_getrandom                  355

@@ -12,22 +12,8 @@
 #include <sys/types.h>
 
 #include "fbc.h"
+#include "lapi.h"
 
-/* struct sched_attr of <linux/sched/types.h> up to SCHED_ATTR_SIZE_VER1 (56
- * bytes, Linux 5.3), the layout glibc 2.41 declares; the 2.31 build headers
- * have none, so it is declared here. */
-struct fbc_sched_attr {
-	uint32_t size;
-	uint32_t sched_policy;
-	uint64_t sched_flags;
-	int32_t sched_nice;
-	uint32_t sched_priority;
-	uint64_t sched_runtime;
-	uint64_t sched_deadline;
-	uint64_t sched_period;
-	uint32_t sched_util_min;
-	uint32_t sched_util_max;
-};
 
 typedef int (*sched_getattr_fn)(pid_t tid, struct fbc_sched_attr *attr, unsigned int size,
 				unsigned int flags);

@@ -100,4 +100,22 @@
 # define CLOSE_RANGE_CLOEXEC (1U << 2)
 #endif
 
+#include <stdint.h>
+
+/* struct sched_attr of <linux/sched/types.h> up to SCHED_ATTR_SIZE_VER1 (56
+ * bytes, Linux 5.3), the layout glibc 2.41 declares; the 2.31 build headers
+ * have none, so it is declared here, once for both sched_* probes. */
+struct fbc_sched_attr {
+	uint32_t size;
+	uint32_t sched_policy;
+	uint64_t sched_flags;
+	int32_t sched_nice;
+	uint32_t sched_priority;
+	uint64_t sched_runtime;
+	uint64_t sched_deadline;
+	uint64_t sched_period;
+	uint32_t sched_util_min;
+	uint32_t sched_util_max;
+};
+
 #endif
