@@ -109,8 +109,9 @@ __attribute__((noreturn)) static inline void fbc_emit_v(const char *head, const 
 __attribute__((noreturn)) static inline void fbc_absent(const char *symbol)
 {
 	char esc[64 * FBC_JSON_MAX_GROWTH], head[sizeof esc + 64];
+	size_t len = strlen(symbol);	/* symbols are short literals; cap it anyway */
 
-	fbc_json_escape(esc, sizeof esc, symbol, strnlen(symbol, 64));
+	fbc_json_escape(esc, sizeof esc, symbol, len < 64 ? len : 64);
 	snprintf(head, sizeof head, "\"outcome\":\"absent\",\"symbol\":\"%s\",\"errno\":null", esc);
 	fbc_emit_v(head, "%s is not in this libc", symbol);
 }
