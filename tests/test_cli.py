@@ -33,3 +33,13 @@ def test_malformed_profile_file(tmp_path):
     proc = run_suites("--profiles", f"file:{path}", env=NO_ENGINE, timeout=120)
     out = proc.stdout + proc.stderr
     assert proc.returncode == 4 and "is not valid JSON" in out and "Traceback" not in out, out
+
+
+def test_unknown_syscall_name_in_profile_file(tmp_path):
+    path = tmp_path / "p.json"
+    path.write_text('{"defaultAction": "SCMP_ACT_ERRNO", "syscalls": [{"names": ["read", "clone4"], '
+                    '"action": "SCMP_ACT_ALLOW"}]}')
+    proc = run_suites("--profiles", f"file:{path}", env=NO_ENGINE, timeout=120)
+    out = proc.stdout + proc.stderr
+    assert proc.returncode == 4 and "unknown syscall(s) ['clone4']" in out and "drop unknown names silently" in out, out
+    assert "Traceback" not in out
