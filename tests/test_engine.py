@@ -105,9 +105,10 @@ def test_hung_probe_ends_as_timeout():
     assert _containers(session) == []
 
 
-def test_ctrl_c_leaves_no_container(tmp_path):
+@pytest.mark.parametrize("workers", [[], ["-n", "2"]], ids=["serial", "xdist"])
+def test_ctrl_c_leaves_no_container(tmp_path, workers):
     argv = [sys.executable, "-m", "pytest", "suites", "-q", "--images", "debian-12", "--runtimes", "docker-runc",
-            "--profiles", PROFILES, "--report-dir", str(tmp_path), "-p", "no:randomly"]
+            "--profiles", PROFILES, "--report-dir", str(tmp_path), "-p", "no:randomly", *workers]
     session = "test-ctrl-c-" + uuid.uuid4().hex[:8]
     proc = subprocess.Popen(argv, cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
                             start_new_session=True, env={**os.environ, "FALLBACKCHECK_SESSION": session})
@@ -115,7 +116,7 @@ def test_ctrl_c_leaves_no_container(tmp_path):
     while not _containers(session, "batch"):
         assert proc.poll() is None and time.monotonic() < deadline, "no batch container ever appeared"
         time.sleep(0.05)
-    proc.send_signal(signal.SIGINT)
+    os.killpg(proc.pid, signal.SIGINT)  # as a terminal's Ctrl-C: the whole process group
     out, _ = proc.communicate(timeout=120)
     assert proc.returncode == 2, out  # pytest's "interrupted"
     assert _containers(session) == [], out
