@@ -58,7 +58,9 @@ class LocalRuntime(Runtime):
         return None
 
     def versions(self) -> dict:
-        return {"engine": "none (host process under a libseccomp filter)"}
+        libseccomp = subprocess.run(["dpkg-query", "-W", "-f=${Version}", "libseccomp2"], capture_output=True, text=True)
+        return {"engine": "none (host process under a libseccomp filter)", "libc": self.image_libc("host", "host"),
+                "libseccomp": libseccomp.stdout.strip() or None}
 
     def prepare_image(self, image_id: str) -> tuple[str, str]:
         return "host", "amd64"
