@@ -20,15 +20,13 @@ typedef int (*gettime_fn)(timer_t, struct itimerspec *);
 
 int main(void)
 {
-	create_fn create = (create_fn)FBC_SYM(timer_create);
+	create_fn create = (create_fn)fbc_sym_in("librt.so.1", "timer_create");
 	gettime_fn gettime;
 	struct sigevent sev;
 	struct itimerspec its;
 	timer_t timer;
 
-	if (!create && dlopen("librt.so.1", RTLD_NOW | RTLD_GLOBAL))
-		create = (create_fn)FBC_SYM(timer_create);
-	gettime = (gettime_fn)FBC_SYM(timer_gettime);
+	gettime = (gettime_fn)fbc_sym_in("librt.so.1", "timer_gettime");
 	if (!create || !gettime)
 		fbc_absent(create ? "timer_gettime" : "timer_create");
 

@@ -20,15 +20,13 @@ typedef int (*settime_fn)(timer_t, int, const struct itimerspec *, struct itimer
 
 int main(void)
 {
-	create_fn create = (create_fn)FBC_SYM(timer_create);
+	create_fn create = (create_fn)fbc_sym_in("librt.so.1", "timer_create");
 	settime_fn settime;
 	struct sigevent sev;
 	struct itimerspec its;
 	timer_t timer;
 
-	if (!create && dlopen("librt.so.1", RTLD_NOW | RTLD_GLOBAL))
-		create = (create_fn)FBC_SYM(timer_create);
-	settime = (settime_fn)FBC_SYM(timer_settime);
+	settime = (settime_fn)fbc_sym_in("librt.so.1", "timer_settime");
 	if (!create || !settime)
 		fbc_absent(create ? "timer_settime" : "timer_create");
 

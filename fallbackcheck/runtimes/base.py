@@ -67,7 +67,6 @@ class Runtime:
     """A way to run a batch. Subclasses say whether they are usable here and why not."""
 
     id = "?"
-    needs_engine = True
 
     def unavailable_reason(self) -> str | None:
         raise NotImplementedError
