@@ -16,7 +16,7 @@ from pathlib import Path
 import pytest
 
 from . import catalogue as catalogue_mod
-from . import render_md, report
+from . import render_html, render_md, report
 from .batch import BatchKey, run as run_batch
 from .cells import Cell, judge, record
 from .errors import UsageError
@@ -217,7 +217,7 @@ class ReportWriter:
         for line in header_lines(sel):
             tr.write_line(line)
         if self.run.written:
-            tr.write_line(f"report: {self.run.written[0]} (and {self.run.written[1].name})")
+            tr.write_line(f"report: {self.run.written[0]} (views: {', '.join(p.name for p in self.run.written[1:])})")
 
     def pytest_keyboard_interrupt(self, excinfo):
         self.run.interrupted = True
@@ -239,6 +239,7 @@ class ReportWriter:
         shutil.rmtree(run.parts, ignore_errors=True)
         data = report.build(rows, run.environment(), run.selection.as_dict(), complete)
         directory = Path(session.config.option.report_dir)
-        self.run.written = (report.write(data, directory), render_md.write(data, directory))
+        self.run.written = (report.write(data, directory), render_md.write(data, directory),
+                            render_html.write(data, directory))
 
 

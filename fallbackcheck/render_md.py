@@ -7,6 +7,7 @@ from collections import defaultdict
 from pathlib import Path
 
 from .report import load
+from .views import by_image, cell_label, grid, image_heading
 
 LEGEND = """\
 How to read a cell: what the API did, then the verdict.
@@ -18,31 +19,16 @@ fallback, as documented · `UNEXPECTED` the catalogue did not predict this · `E
 
 
 def _cell_text(cell: dict) -> str:
-    if cell["kind"] == "raw":
-        text = "/".join(cell["delivered"].values())
-    else:
-        text = cell["errno"] if cell["outcome"] == "error" and cell["errno"] else (cell["outcome"] or "?")
-    verdict = cell["verdict"]
-    if verdict == "expected-break":
-        return f"{text} (break)"
-    if verdict == "unexpected":
-        return f"**{text} UNEXPECTED**"
-    if verdict == "error":
-        return "**ERROR**"
-    if verdict == "n/a":
-        return f"n/a ({text})" if text not in ("n/a", "?") else "n/a"
-    return text
+    label = cell_label(cell)
+    return f"**{label}**" if cell["verdict"] in ("unexpected", "error") else label
 
 
-def _table(cells: list[dict], columns: list[tuple[str, str]]) -> list[str]:
-    by_probe: dict[str, dict] = defaultdict(dict)
-    for cell in cells:
-        by_probe[cell["probe"]][(cell["runtime"], cell["profile"])] = cell
+def _table(cells: list[dict]) -> list[str]:
+    columns, rows = grid(cells)
     head = ["probe"] + [f"{rt}<br>{pf}" for rt, pf in columns]
     lines = ["| " + " | ".join(head) + " |", "|" + "---|" * len(head)]
-    for probe in sorted(by_probe):
-        row = [f"`{probe}`"] + [_cell_text(by_probe[probe][c]) if c in by_probe[probe] else "" for c in columns]
-        lines.append("| " + " | ".join(row) + " |")
+    for probe, row in rows.items():
+        lines.append("| " + " | ".join([f"`{probe}`"] + [_cell_text(row[c]) if c in row else "" for c in columns]) + " |")
     return lines
 
 
@@ -116,18 +102,12 @@ def render(report: dict) -> str:
     summary = report["summary"]
     out += [f"- cells: {summary['cells']} in {summary['batches']} batches ({summary['containers']} containers); "
             + ", ".join(f"{k}: {v}" for k, v in sorted(summary["verdicts"].items())), "", LEGEND, ""]
-    by_image: dict[str, list[dict]] = defaultdict(list)
-    for cell in report["cells"]:
-        by_image[cell["image"]].append(cell)
-    for image, cells in sorted(by_image.items()):
-        libcs = sorted({c["libc"] for c in cells if c.get("libc")})
-        arches = sorted({c["arch"] for c in cells if c.get("arch")})
-        out += [f"## {image} ({', '.join(libcs) or 'libc unknown'}, {', '.join(arches) or '?'})", ""]
-        columns = sorted({(c["runtime"], c["profile"]) for c in cells})
+    for image, cells in by_image(report["cells"]).items():
+        out += [f"## {image_heading(image, cells)}", ""]
         for kind, title in (("api", "API probes"), ("raw", "Delivered errno (raw probes)")):
             subset = [c for c in cells if c["kind"] == kind]
             if subset:
-                out += [f"### {title}", ""] + _table(subset, columns) + [""]
+                out += [f"### {title}", ""] + _table(subset) + [""]
     out += _runtime_sections(report["cells"])
     out += _vintage_view(report["cells"])
     bad = [c for c in report["cells"] if c["verdict"] in ("unexpected", "error")]

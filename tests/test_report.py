@@ -74,3 +74,15 @@ def test_oldest_vintage_view():
     text = render_md.render(report.build(cells, {}, {}, True))
     assert "| runc |  | 5.2 |" in text or "| runc | 5.2 |" in text
     assert "| crun | none [5.2] | 5.8 |" in text
+
+
+def test_html_is_rendered_from_json_with_verdict_classes_and_escaped_detail(tmp_path):
+    from fallbackcheck import render_html
+
+    data = report.build([cell(detail="<script>x</script>"), cell(profile="deny:clone3:ENOSYS", verdict="unexpected")],
+                        {}, {}, True)
+    path = report.write(data, tmp_path)
+    assert render_html.main([str(path)]) == 0
+    text = (tmp_path / "matrix.html").read_text()
+    assert 'class="expected-break"' in text and 'class="unexpected"' in text
+    assert "<script>x</script>" not in text and "&lt;script&gt;" in text
