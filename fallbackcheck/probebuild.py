@@ -39,13 +39,20 @@ def _finish(tmp: Path, out: Path) -> None:
     tmp.rename(out)
 
 
+def container_build_key(builders: dict) -> str:
+    """One directory for every architecture's build, so that /fbc/amd64/runner sits beside
+    /fbc/i386/<probe> in the single read-only mount of a batch."""
+    return digest(sources_hash(), *sorted(b.hash for b in builders.values()))[:16]
+
+
+def host_build_key() -> str:
+    return "host-" + sources_hash()[:16]
+
+
 def build_in_container(engine, builders: dict, arch: str) -> Path:
     """Probes for `arch`, compiled in that arch's builder image (engine: EngineImages)."""
     recipe = builders[arch]
-    # One directory for every architecture's build, so that /fbc/amd64/runner sits beside
-    # /fbc/i386/<probe> in the single read-only mount of a batch.
-    key = digest(sources_hash(), *sorted(b.hash for b in builders.values()))[:16]
-    out = cache_dir() / "probes" / key / arch
+    out = cache_dir() / "probes" / container_build_key(builders) / arch
     if (out / ".complete").exists():
         return out.parent
     with locked(f"probes-{out.parent.name}-{arch}"):
@@ -80,7 +87,7 @@ def build_all(engine, arch: str) -> Path:
 
 def build_on_host() -> Path:
     """Probes compiled with the host's compiler, for the `local` runtime (no engine)."""
-    out = cache_dir() / "probes" / ("host-" + sources_hash()[:16]) / "amd64"
+    out = cache_dir() / "probes" / host_build_key() / "amd64"
     if (out / ".complete").exists():
         return out.parent
     with locked(f"probes-host-{out.parent.name}"):
