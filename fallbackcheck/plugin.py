@@ -78,20 +78,25 @@ class MatrixRun:
         # channel cost more than running the cell. An interrupted run keeps what was written.
         self.part_file = self.parts / f"{name}.jsonl"
         self.batches: dict[BatchKey, object] = {}
+        self._batch_index: dict[BatchKey, list[str]] | None = None
         self.started = time.time()
         self.interrupted = False
         self.written: tuple = ()
 
     def batch_probes(self, session, key: BatchKey) -> list[str]:
-        """The probes of `key` still selected after -k/deselection, in this process."""
-        ids = []
-        for item in session.items:
-            params = getattr(getattr(item, "callspec", None), "params", {})
-            for name in CELL_FIXTURES:
-                cell = params.get(name)
-                if isinstance(cell, Cell) and cell.batch == key and cell.probe not in ids:
-                    ids.append(cell.probe)
-        return ids
+        """The probes of `key` still selected after -k/deselection (indexed once, on first use,
+        when the session's items are final)."""
+        if self._batch_index is None:
+            self._batch_index = {}
+            for item in session.items:
+                params = getattr(getattr(item, "callspec", None), "params", {})
+                for name in CELL_FIXTURES:
+                    cell = params.get(name)
+                    if isinstance(cell, Cell):
+                        probes = self._batch_index.setdefault(cell.batch, [])
+                        if cell.probe not in probes:
+                            probes.append(cell.probe)
+        return self._batch_index.get(key, [])
 
     def measure(self, session, cell: Cell) -> dict:
         key = cell.batch
@@ -116,7 +121,6 @@ class MatrixRun:
 
 
 def pytest_configure(config):
-    config.addinivalue_line("markers", "engine: needs a container engine")
     config._fallbackcheck = None
     if _runs_matrix(config):
         try:
