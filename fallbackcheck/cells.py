@@ -8,7 +8,8 @@ from .batch import BatchKey, BatchResult
 from .catalogue import ApiEntry, Catalogue
 from .libc import Libc
 from . import behaviours
-from .profiles import Profile, asks_of
+from . import syscalls
+from .profiles import Profile, asks_of, covers_arch
 from .verdict import Judgement, judge_api, judge_raw
 
 
@@ -57,6 +58,11 @@ def judge(cell: Cell, catalogue: Catalogue, result: BatchResult, profile: Profil
     else:
         asked = "allowed" if oci == {} else asks_of(oci, entry.syscall, result.arch)
     nr = entry.nr.get("x86_64" if result.arch == "amd64" else result.arch)
+    if oci and result.arch and not covers_arch(oci, result.arch):
+        judgement = judge_raw(entry, obs, result.delivered.get(entry.syscall, "unknown"), asked)
+        return Judgement(judgement.verdict, f"{judgement.detail} (the profile's architectures do not include "
+                                            f"{syscalls.SECCOMP_ARCH[result.arch]}: every {result.arch} syscall "
+                                            "is killed)", judgement.expected, judgement.source)
     return judge_raw(entry, obs, result.delivered.get(entry.syscall, "unknown"), asked,
                      lambda a, d: behaviours.explain(cell.runtime, result.engine_version, oci, entry.syscall, nr,
                                                      result.arch, a, d))

@@ -65,6 +65,12 @@ class Profile:
         return asks_of(self.oci, syscall, arch)
 
 
+def covers_arch(oci: dict, arch: str) -> bool:
+    """Whether the profile filters `arch` rather than killing it (x86_64 is native here)."""
+    archs = seccomp_json.resolve(oci).get("architectures") or []
+    return not archs or syscalls.SECCOMP_ARCH[arch] in archs or arch == "amd64"
+
+
 def asks_of(oci: dict, syscall: str, arch: str) -> str | None:
     """What a seccomp JSON (Docker or OCI form) asks for `syscall` on `arch`."""
     return _asks(seccomp_json.resolve(oci), syscall, syscalls.SECCOMP_ARCH[arch])

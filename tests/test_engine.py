@@ -122,3 +122,34 @@ def test_ctrl_c_leaves_no_container(tmp_path, workers):
     assert _containers(session) == [], out
     report = load_report(tmp_path)
     assert report["complete"] is False
+
+
+@pytest.fixture(scope="module")
+def i386(tmp_path_factory):
+    """Module scope: i386 under a statx denial and under a profile that forgets x86."""
+    out = tmp_path_factory.mktemp("i386")
+    nox86 = out / "no-x86.json"
+    nox86.write_text('{"defaultAction": "SCMP_ACT_ALLOW", "architectures": ["SCMP_ARCH_X86_64"]}')
+    proc = run_suites("--images", "debian-12-i386", "--runtimes", "docker-runc", "--probes",
+                      "pthread_create,stat,raw:statx", "--profiles", f"deny:statx:EPERM,deny:statx:ENOSYS,file:{nox86}",
+                      report_dir=out, timeout=1800)
+    return proc, load_report(out), nox86
+
+
+def test_i386_loader_cannot_start_under_statx_eperm(i386):
+    proc, report, _ = i386
+    assert proc.returncode == 0, proc.stdout[-3000:]
+    for probe in ("pthread_create", "stat"):
+        [cell] = cells_by(report, probe=probe, profile="deny:statx:EPERM")
+        assert (cell["outcome"], cell["verdict"]) == ("cannot-start", "expected-break"), cell
+        assert "cannot stat shared object: Operation not permitted" in cell["detail"]
+        [cell] = cells_by(report, probe=probe, profile="deny:statx:ENOSYS")
+        assert (cell["outcome"], cell["verdict"]) == ("ok", "pass"), cell
+
+
+def test_profile_without_x86_is_said_plainly(i386):
+    _, report, nox86 = i386
+    [raw] = cells_by(report, probe="raw:statx", profile=f"file:{nox86}")
+    assert raw["delivered"] == {"statx": "SIGSYS"} and "do not include SCMP_ARCH_X86" in raw["detail"]
+    [api] = cells_by(report, probe="pthread_create", profile=f"file:{nox86}")
+    assert (api["outcome"], api["verdict"]) == ("abort", "expected-break") and "SCMP_ARCH_X86" in api["source"]
