@@ -7,6 +7,7 @@
  *              filter's errno is returned as is.
  * Source:      sysdeps/unix/sysv/linux/copy_file_range.c.
  */
+#include <fcntl.h>	/* loff_t on musl (glibc has it from <sys/types.h>) */
 #include <unistd.h>
 
 #include "fbc.h"
