@@ -10,8 +10,7 @@ import html
 import sys
 from pathlib import Path
 
-from .report import load
-from .views import by_image, cell_label, grid, image_heading
+from .views import by_image, view_main, write_view, cell_label, grid, image_heading
 
 STYLE = """
 body { font-family: sans-serif; margin: 1.5em; }
@@ -71,20 +70,11 @@ def render(report: dict) -> str:
 
 
 def write(report: dict, directory: Path) -> Path:
-    path = directory / "matrix.html"
-    path.write_text(render(report))
-    return path
+    return write_view(report, directory, "matrix.html", render)
 
 
 def main(argv: list[str]) -> int:
-    src = Path(argv[0]) if argv else Path("reports/matrix.json")
-    try:
-        report = load(src)
-    except (OSError, ValueError) as exc:
-        print(f"render_html: cannot read {src}: {exc}", file=sys.stderr)
-        return 2
-    print(write(report, src.parent))
-    return 0
+    return view_main(argv, "render_html", "matrix.html", render)
 
 
 if __name__ == "__main__":

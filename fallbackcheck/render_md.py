@@ -6,8 +6,7 @@ import sys
 from collections import defaultdict
 from pathlib import Path
 
-from .report import load
-from .views import by_image, cell_label, grid, image_heading
+from .views import by_image, view_main, write_view, cell_label, grid, image_heading
 
 LEGEND = """\
 How to read a cell: what the API did, then the verdict.
@@ -120,20 +119,11 @@ def render(report: dict) -> str:
 
 
 def write(report: dict, directory: Path) -> Path:
-    path = directory / "matrix.md"
-    path.write_text(render(report))
-    return path
+    return write_view(report, directory, "matrix.md", render)
 
 
 def main(argv: list[str]) -> int:
-    src = Path(argv[0]) if argv else Path("reports/matrix.json")
-    try:
-        report = load(src)
-    except (OSError, ValueError) as exc:
-        print(f"render_md: cannot read {src}: {exc}", file=sys.stderr)
-        return 2
-    print(write(report, src.parent))
-    return 0
+    return view_main(argv, "render_md", "matrix.md", render)
 
 
 if __name__ == "__main__":

@@ -1,8 +1,13 @@
-"""What every rendered view of matrix.json shares: cell labels and the probe × column grid."""
+"""What every rendered view of matrix.json shares: cell labels, the probe × column grid,
+writing the file, and the re-render command line."""
 
 from __future__ import annotations
 
+import sys
 from collections import defaultdict
+from pathlib import Path
+
+from .report import load
 
 
 def cell_label(cell: dict) -> str:
@@ -43,3 +48,21 @@ def image_heading(image: str, cells: list[dict]) -> str:
     libcs = sorted({c["libc"] for c in cells if c.get("libc")})
     arches = sorted({c["arch"] for c in cells if c.get("arch")})
     return f"{image} ({', '.join(libcs) or 'libc unknown'}, {', '.join(arches) or '?'})"
+
+
+def write_view(report: dict, directory: Path, filename: str, render) -> Path:
+    path = directory / filename
+    path.write_text(render(report))
+    return path
+
+
+def view_main(argv: list[str], prog: str, filename: str, render) -> int:
+    """`python -m fallbackcheck.<prog> [matrix.json]`: re-render one view beside the JSON."""
+    src = Path(argv[0]) if argv else Path("reports/matrix.json")
+    try:
+        report = load(src)
+    except (OSError, ValueError) as exc:
+        print(f"{prog}: cannot read {src}: {exc}", file=sys.stderr)
+        return 2
+    print(write_view(report, src.parent, filename, render))
+    return 0
