@@ -10,7 +10,7 @@ import html
 import sys
 from pathlib import Path
 
-from .views import by_image, view_main, write_view, cell_label, grid, image_heading
+from .views import by_image, cell_label, grid, image_heading, view_main, write_view
 
 STYLE = """
 body { font-family: sans-serif; margin: 1.5em; }

@@ -6,7 +6,7 @@ import sys
 from collections import defaultdict
 from pathlib import Path
 
-from .views import by_image, view_main, write_view, cell_label, grid, image_heading
+from .views import by_image, cell_label, grid, image_heading, view_main, write_view
 
 LEGEND = """\
 How to read a cell: what the API did, then the verdict.
