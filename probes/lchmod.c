@@ -20,27 +20,20 @@
 
 typedef int (*lchmod_fn)(const char *path, mode_t mode);
 
-/* /tmp first; the working directory if /tmp is missing or read-only. */
-static const char *const templates[] = { "/tmp/fbc-lchmod-XXXXXX", "fbc-lchmod-XXXXXX" };
-
 int main(void)
 {
 	lchmod_fn fn = (lchmod_fn)FBC_SYM(lchmod);
 	char path[64];
-	const char *where = "";	/* the detail must not carry the random name */
-	int fd = -1, rc, err;
+	const char *where;
+	int fd, rc, err;
 
 	if (!fn)
 		fbc_absent("lchmod");
 
-	for (size_t i = 0; fd < 0 && i < sizeof templates / sizeof templates[0]; i++) {
-		snprintf(path, sizeof path, "%s", templates[i]);
-		fd = mkstemp(path);
-		where = i == 0 ? "<new file in /tmp>" : "<new file in cwd>";
-	}
-	if (fd < 0)
-		fbc_broken("mkstemp failed in /tmp and in the working directory: %s", strerror(errno));
+	fd = fbc_scratch_file("lchmod", path, sizeof path);
 	close(fd);
+	/* The detail names the place, never the random file name (rows must compare). */
+	where = path[0] == '/' ? "<new file in /tmp>" : "<new file in cwd>";
 
 	rc = fn(path, 0600);
 	err = errno;

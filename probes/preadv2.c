@@ -15,22 +15,15 @@
 
 #include "fbc.h"
 
-static const char *const templates[] = { "/tmp/fbc-preadv2-XXXXXX", "fbc-preadv2-XXXXXX" };
-
 int main(int argc, char **argv)
 {
 	int flags = argc > 1 && strcmp(argv[1], "hipri") == 0 ? RWF_HIPRI : 0;
 	char path[64], buf[3] = "";
 	struct iovec iov = { buf, sizeof buf };
-	int fd = -1;
+	int fd;
 	ssize_t n;
 
-	for (size_t i = 0; fd < 0 && i < sizeof templates / sizeof templates[0]; i++) {
-		snprintf(path, sizeof path, "%s", templates[i]);
-		fd = mkstemp(path);
-	}
-	if (fd < 0)
-		fbc_broken("mkstemp: %s", strerror(errno));
+	fd = fbc_scratch_file("preadv2", path, sizeof path);
 	unlink(path);
 	if (write(fd, "xyz", 3) != 3)
 		fbc_broken("write: %s", strerror(errno));

@@ -14,22 +14,15 @@
 
 #include "fbc.h"
 
-static const char *const templates[] = { "/tmp/fbc-pwritev2-XXXXXX", "fbc-pwritev2-XXXXXX" };
-
 int main(int argc, char **argv)
 {
 	int flags = argc > 1 && strcmp(argv[1], "dsync") == 0 ? RWF_DSYNC : 0;
 	char path[64], buf[4] = "";
 	struct iovec iov = { "xyz", 3 };
-	int fd = -1;
+	int fd;
 	ssize_t n;
 
-	for (size_t i = 0; fd < 0 && i < sizeof templates / sizeof templates[0]; i++) {
-		snprintf(path, sizeof path, "%s", templates[i]);
-		fd = mkstemp(path);
-	}
-	if (fd < 0)
-		fbc_broken("mkstemp: %s", strerror(errno));
+	fd = fbc_scratch_file("pwritev2", path, sizeof path);
 	unlink(path);
 
 	errno = 0;

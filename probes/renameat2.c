@@ -15,20 +15,13 @@
 
 #include "fbc.h"
 
-static const char *const templates[] = { "/tmp/fbc-renameat2-XXXXXX", "fbc-renameat2-XXXXXX" };
-
 int main(int argc, char **argv)
 {
 	unsigned int flags = argc > 1 && strcmp(argv[1], "noreplace") == 0 ? RENAME_NOREPLACE : 0;
 	char from[64], to[72];
-	int fd = -1, rc, err;
+	int fd, rc, err;
 
-	for (size_t i = 0; fd < 0 && i < sizeof templates / sizeof templates[0]; i++) {
-		snprintf(from, sizeof from, "%s", templates[i]);
-		fd = mkstemp(from);
-	}
-	if (fd < 0)
-		fbc_broken("mkstemp: %s", strerror(errno));
+	fd = fbc_scratch_file("renameat2", from, sizeof from);
 	close(fd);
 	snprintf(to, sizeof to, "%s.to", from);
 

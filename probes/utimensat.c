@@ -25,24 +25,17 @@
 struct ts64 { int64_t tv_sec; int32_t tv_nsec; int32_t pad; };
 typedef int (*utimensat64_fn)(int, const char *, const struct ts64 *, int);
 
-static const char *const templates[] = { "/tmp/fbc-utimensat-XXXXXX", "fbc-utimensat-XXXXXX" };
-
 int main(int argc, char **argv)
 {
 	int y2038 = argc > 1 && strcmp(argv[1], "y2038") == 0;
 	utimensat64_fn utimensat64 = (utimensat64_fn)FBC_SYM(__utimensat64);
 	const char *what = y2038 ? "__utimensat64(2040-01-01)" : "utimensat(2001-09-09)";
 	char path[64];
-	int fd = -1, rc, err;
+	int fd, rc, err;
 
 	if (y2038 && !utimensat64)
 		fbc_absent("__utimensat64");
-	for (size_t i = 0; fd < 0 && i < sizeof templates / sizeof templates[0]; i++) {
-		snprintf(path, sizeof path, "%s", templates[i]);
-		fd = mkstemp(path);
-	}
-	if (fd < 0)
-		fbc_broken("mkstemp failed in /tmp and in the working directory: %s", strerror(errno));
+	fd = fbc_scratch_file("utimensat", path, sizeof path);
 	close(fd);
 
 	if (y2038) {

@@ -128,4 +128,23 @@ FBC_NORETURN_FMT(1, 2) static inline void fbc_broken(const char *fmt, ...)
 	exit(2);
 }
 
+/*
+ * A new empty scratch file, in /tmp or, where /tmp is missing or read-only, in the
+ * working directory: its path goes to `path` (at least 64 bytes), its descriptor is
+ * returned. Failing that the probe is broken (its setup, not the API, failed).
+ */
+static inline int fbc_scratch_file(const char *name, char *path, size_t size)
+{
+	static const char *const dirs[] = { "/tmp/", "" };
+	int fd = -1;
+
+	for (size_t i = 0; fd < 0 && i < sizeof dirs / sizeof dirs[0]; i++) {
+		snprintf(path, size, "%sfbc-%s-XXXXXX", dirs[i], name);
+		fd = mkstemp(path);
+	}
+	if (fd < 0)
+		fbc_broken("mkstemp failed in /tmp and in the working directory: %s", strerror(errno));
+	return fd;
+}
+
 #endif
