@@ -2,14 +2,14 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from .batch import BatchKey, BatchResult
 from .catalogue import ApiEntry, Catalogue
 from .libc import Libc
 from . import behaviours
 from . import syscalls
-from .profiles import Profile, asks_of, covers_arch
+from .profiles import Profile, asks_in, covers_arch
 from .verdict import Judgement, judge_api, judge_raw
 
 
@@ -30,15 +30,6 @@ class Cell:
         return f"{self.probe}-{self.image}-{self.runtime}-{self.profile}"
 
 
-def profile_json(profile: Profile, runtime) -> dict | None:
-    """The seccomp JSON in force for this cell ({} = none, None = not known here)."""
-    if profile.kind == "unconfined":
-        return {}
-    if profile.kind == "default":
-        return runtime.default_seccomp()
-    return profile.oci
-
-
 def judge(cell: Cell, catalogue: Catalogue, result: BatchResult, profile: Profile, runtime) -> Judgement:
     entry = catalogue.get(cell.probe)
     if result.error:
@@ -52,20 +43,16 @@ def judge(cell: Cell, catalogue: Catalogue, result: BatchResult, profile: Profil
         except ValueError as exc:
             return Judgement("error", str(exc))
         return judge_api(entry, obs, result.delivered, libc, result.arch, catalogue.loader)
-    oci = profile_json(profile, runtime)
-    if oci is None or not result.arch:
-        asked = None
-    else:
-        asked = "allowed" if oci == {} else asks_of(oci, entry.syscall, result.arch)
+    oci = profile.in_force(runtime)
+    asked = asks_in(oci, entry.syscall, result.arch) if result.arch else None
     nr = entry.nr.get("x86_64" if result.arch == "amd64" else result.arch)
+    judgement = judge_raw(entry, obs, result.delivered.get(entry.syscall, "unknown"), asked,
+                          lambda a, d: behaviours.explain(cell.runtime, result.engine_version, oci, entry.syscall,
+                                                          nr, result.arch, a, d))
     if oci and result.arch and not covers_arch(oci, result.arch):
-        judgement = judge_raw(entry, obs, result.delivered.get(entry.syscall, "unknown"), asked)
-        return Judgement(judgement.verdict, f"{judgement.detail} (the profile's architectures do not include "
-                                            f"{syscalls.SECCOMP_ARCH[result.arch]}: every {result.arch} syscall "
-                                            "is killed)", judgement.expected, judgement.source)
-    return judge_raw(entry, obs, result.delivered.get(entry.syscall, "unknown"), asked,
-                     lambda a, d: behaviours.explain(cell.runtime, result.engine_version, oci, entry.syscall, nr,
-                                                     result.arch, a, d))
+        return replace(judgement, detail=f"{judgement.detail} (the profile's architectures do not include "
+                                         f"{syscalls.SECCOMP_ARCH[result.arch]}: every {result.arch} syscall is killed)")
+    return judgement
 
 
 def record(cell: Cell, catalogue: Catalogue, result: BatchResult, judgement: Judgement) -> dict:

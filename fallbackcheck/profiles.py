@@ -55,14 +55,19 @@ class Profile:
             raise ValueError(f"profile {self.id} has no JSON rendering")
         return json.dumps(self.oci, indent=1, sort_keys=True)
 
-    def asks(self, syscall: str, arch: str) -> str | None:
-        """What the profile literally asks for `syscall` on `arch`: 'allowed', an errno name,
-        'SIGSYS', or None when that cannot be said (runtime default, argument conditions)."""
+    def in_force(self, runtime=None) -> dict | None:
+        """The seccomp JSON in force: {} for none, None where it cannot be known (the
+        `default` of a runtime that does not expose it, or of no runtime)."""
         if self.kind == "unconfined":
-            return "allowed"
-        if self.oci is None:
-            return None
-        return asks_of(self.oci, syscall, arch)
+            return {}
+        if self.kind == "default":
+            return runtime.default_seccomp() if runtime is not None else None
+        return self.oci
+
+    def asks(self, syscall: str, arch: str, runtime=None) -> str | None:
+        """What the profile literally asks for `syscall` on `arch`: 'allowed', an errno name,
+        'SIGSYS', or None when that cannot be said (unknown default, argument conditions)."""
+        return asks_in(self.in_force(runtime), syscall, arch)
 
 
 def covers_arch(oci: dict, arch: str) -> bool:
@@ -74,6 +79,13 @@ def covers_arch(oci: dict, arch: str) -> bool:
 def asks_of(oci: dict, syscall: str, arch: str) -> str | None:
     """What a seccomp JSON (Docker or OCI form) asks for `syscall` on `arch`."""
     return _asks(seccomp_json.resolve(oci), syscall, syscalls.SECCOMP_ARCH[arch])
+
+
+def asks_in(oci: dict | None, syscall: str, arch: str) -> str | None:
+    """asks_of for a JSON in force (Profile.in_force): {} asks nothing, None is unknown."""
+    if oci is None:
+        return None
+    return "allowed" if oci == {} else asks_of(oci, syscall, arch)
 
 
 def _action_result(action: str, errno_ret, default_errno) -> str | None:

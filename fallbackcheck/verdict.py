@@ -8,7 +8,6 @@ from .catalogue import ApiEntry, RawEntry, Rule
 from .libc import Libc
 from .observation import Observation
 
-VERDICTS = ("pass", "expected-break", "unexpected", "n/a")
 
 
 @dataclass(frozen=True)

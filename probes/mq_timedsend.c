@@ -21,8 +21,8 @@
 #include <unistd.h>
 
 #include "fbc.h"
+#include "lapi.h"
 
-struct ts64 { int64_t tv_sec; int32_t tv_nsec; int32_t pad; };
 typedef int (*send64_fn)(mqd_t, const char *, size_t, unsigned, const struct ts64 *);
 typedef ssize_t (*recv64_fn)(mqd_t, char *, size_t, unsigned *, const struct ts64 *);
 typedef mqd_t (*open_fn)(const char *, int, ...);

@@ -20,8 +20,8 @@
 #include <unistd.h>
 
 #include "fbc.h"
+#include "lapi.h"
 
-struct ts64 { int64_t tv_sec; int32_t tv_nsec; int32_t pad; };
 typedef int (*ppoll64_fn)(struct pollfd *, nfds_t, const struct ts64 *, const sigset_t *);
 
 int main(int argc, char **argv)

@@ -18,8 +18,8 @@
 #include <unistd.h>
 
 #include "fbc.h"
+#include "lapi.h"
 
-struct ts64 { int64_t tv_sec; int32_t tv_nsec; int32_t pad; };
 typedef int (*pselect64_fn)(int, fd_set *, fd_set *, fd_set *, const struct ts64 *,
 			    const sigset_t *);
 

@@ -25,10 +25,8 @@
 #include <unistd.h>
 
 #include "fbc.h"
+#include "lapi.h"
 
-#define Y2040 2208988800LL	/* 2040-01-01T00:00:00Z */
-
-struct ts64 { int64_t tv_sec; int32_t tv_nsec; int32_t pad; };
 typedef int (*timedlock64_fn)(pthread_mutex_t *, const struct ts64 *);
 
 static pthread_mutex_t mutex = PTHREAD_MUTEX_INITIALIZER;

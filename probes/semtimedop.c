@@ -19,8 +19,8 @@
 #include <time.h>
 
 #include "fbc.h"
+#include "lapi.h"
 
-struct ts64 { int64_t tv_sec; int32_t tv_nsec; int32_t pad; };
 typedef int (*semtimedop64_fn)(int, struct sembuf *, size_t, const struct ts64 *);
 
 static int semid = -1;

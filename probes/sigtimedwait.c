@@ -18,8 +18,8 @@
 #include <stdint.h>
 
 #include "fbc.h"
+#include "lapi.h"
 
-struct ts64 { int64_t tv_sec; int32_t tv_nsec; int32_t pad; };
 typedef int (*sigtimedwait64_fn)(const sigset_t *, siginfo_t *, const struct ts64 *);
 
 int main(int argc, char **argv)

@@ -17,10 +17,8 @@
 #include <sys/timerfd.h>
 
 #include "fbc.h"
+#include "lapi.h"
 
-#define Y2040 2208988800LL	/* 2040-01-01T00:00:00Z */
-
-struct ts64 { int64_t tv_sec; int32_t tv_nsec; int32_t pad; };
 struct its64 { struct ts64 it_interval, it_value; };
 typedef int (*settime64_fn)(int, int, const struct its64 *, struct its64 *);
 

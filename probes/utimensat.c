@@ -18,11 +18,10 @@
 #include <unistd.h>
 
 #include "fbc.h"
+#include "lapi.h"
 
 #define Y2001 1000000000LL	/* 2001-09-09T01:46:40Z */
-#define Y2040 2208988800LL	/* 2040-01-01T00:00:00Z */
 
-struct ts64 { int64_t tv_sec; int32_t tv_nsec; int32_t pad; };
 typedef int (*utimensat64_fn)(int, const char *, const struct ts64 *, int);
 
 int main(int argc, char **argv)

@@ -77,3 +77,19 @@ def test_vintage_tracks_the_syscall_table():
     names = profiles.parse("vintage:5.8:EPERM").oci["syscalls"][0]["names"]
     assert "faccessat2" in names and "clone3" in names
     assert "close_range" not in names and "fchmodat2" not in names
+
+
+def test_default_profile_is_what_the_runtime_says():
+    class Podmanish:
+        def default_seccomp(self):
+            return {"defaultAction": "SCMP_ACT_ERRNO", "defaultErrnoRet": 38,
+                    "syscalls": [{"names": ["read"], "action": "SCMP_ACT_ALLOW"}]}
+
+    class Opaque:
+        def default_seccomp(self):
+            return None
+
+    default = profiles.parse("default")
+    assert default.asks("clone3", "amd64", Podmanish()) == "ENOSYS"
+    assert default.asks("read", "amd64", Podmanish()) == "allowed"
+    assert default.asks("clone3", "amd64", Opaque()) is None

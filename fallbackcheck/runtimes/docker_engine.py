@@ -9,7 +9,6 @@ from .. import images
 from ..errors import UsageError
 from .base import LABEL, SESSION_LABEL
 
-CONNECT_TIMEOUT_S = 10
 
 
 class DockerEngine:

@@ -118,4 +118,12 @@ struct fbc_sched_attr {
 	uint32_t sched_util_max;
 };
 
+/* The 64-bit struct timespec that glibc's *64 / *_time64 entry points take on i386
+ * (__timespec64: 64-bit seconds, 32-bit nanoseconds, padding); the 2.31 build
+ * headers have no public type for it. */
+struct ts64 { int64_t tv_sec; int32_t tv_nsec; int32_t pad; };
+
+/* 2040-01-01T00:00:00Z: past 2038, so a 32-bit time_t cannot hold it. */
+#define Y2040 2208988800LL
+
 #endif
