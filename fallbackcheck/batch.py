@@ -6,8 +6,9 @@ import json
 import time
 from dataclasses import dataclass, field
 
-from . import images
+from . import images, libcinfo, profiles
 from .catalogue import ApiEntry, Catalogue, RawEntry
+from .kernel import KERNEL_ENOSYS, KernelBaseline
 from .observation import Observation, classify, delivered
 from .profiles import Profile
 from .runtimes.base import BatchPlan, Runtime
@@ -86,8 +87,26 @@ def parse_output(stdout: str) -> tuple[dict[str, dict], bool]:
     return records, done
 
 
+def identify_libc(runtime: Runtime, key: BatchKey, ref: str, arch: str, probe_dir, session: str,
+                  probe_timeout_s: float) -> str:
+    """The image's libc, from one unconfined run of libcinfo's specs (cached by content)."""
+    family = images.libc_family(key.image)
+
+    def measure() -> str:
+        plan = BatchPlan(key.image, ref, arch, profiles.parse("unconfined"), libcinfo.specs(arch, family),
+                         probe_dir, probe_timeout_s, session)
+        output = runtime.run_batch(plan)
+        records, done = parse_output(output.stdout)
+        if not done:
+            raise RuntimeError(f"identifying the libc of {key.image} failed (exit {output.exit_code}): "
+                               f"{output.stderr.strip()[-400:]}")
+        return libcinfo.parse(records)
+
+    return libcinfo.cached(runtime.image_content_key(key.image, ref), family, measure)
+
+
 def run(runtime: Runtime, catalogue: Catalogue, key: BatchKey, profile: Profile, probe_ids: list[str],
-        session: str, probe_timeout_s: float) -> BatchResult:
+        session: str, probe_timeout_s: float, baseline: KernelBaseline | None = None) -> BatchResult:
     result = BatchResult(key)
     started = time.monotonic()
     try:
@@ -96,7 +115,7 @@ def run(runtime: Runtime, catalogue: Catalogue, key: BatchKey, profile: Profile,
         recipe = images.lookup(key.image)
         probe_set = recipe.probe_set if recipe else arch
         probe_dir = runtime.probe_dir(probe_set)
-        result.libc = runtime.image_libc(key.image, ref)
+        result.libc = identify_libc(runtime, key, ref, arch, probe_dir, session, probe_timeout_s)
         result.engine_version = runtime.engine_version()
         entries = [e for e in needed_entries(catalogue, probe_ids)
                    if e.kind == "api" or e.exists_on(arch)]
@@ -108,7 +127,7 @@ def run(runtime: Runtime, catalogue: Catalogue, key: BatchKey, profile: Profile,
         result.duration_s = time.monotonic() - started
         return result
     except Exception as exc:  # engine API errors: keep the message, the cells report it
-        result.error = f"{type(exc).__name__}: {exc}"
+        result.error = runtime.explain_failure(exc)
         result.duration_s = time.monotonic() - started
         return result
     result.duration_s = time.monotonic() - started
@@ -130,7 +149,12 @@ def run(runtime: Runtime, catalogue: Catalogue, key: BatchKey, profile: Profile,
         result.error = f"the batch produced no output (exit {output.exit_code}): {output.stderr.strip()[-500:]}"
     for entry in entries:
         if entry.kind == "raw":
-            result.delivered[entry.syscall] = delivered(entry, result.observations.get(entry.id))
+            found = delivered(entry, result.observations.get(entry.id))
+            # ENOSYS for a syscall this kernel lacks is the kernel's answer, whatever the filter
+            # would have said: its own class, never taken for the filter's ENOSYS.
+            if found == "ENOSYS" and baseline is not None and baseline.lacks(arch, entry.syscall):
+                found = KERNEL_ENOSYS
+            result.delivered[entry.syscall] = found
     for sc in {s for e in entries for s in e.syscalls}:
         result.delivered.setdefault(sc, "n/a" if catalogue.raw_for(sc) and not catalogue.raw_for(sc).exists_on(arch)
                                     else "unknown")

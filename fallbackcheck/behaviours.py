@@ -7,20 +7,24 @@ Each behaviour carries its provenance (runtimes.md, with the runtime's PR/issue)
 from __future__ import annotations
 
 import functools
+import re
 import shutil
 import subprocess
 
 from . import seccomp_json, syscalls
 
 RUNC_STUB = ("runc's ENOSYS stub: {syscall} ({nr}) is above the largest syscall the profile names for "
-             "{arch} ({max_name}, {max_nr}), so runc answers ENOSYS before the filter "
+             "{arch} ({max_name}, {max_nr}), so runc {version} answers ENOSYS before the filter "
              "(runc >= 1.0.0-rc93, PR 2750; libcontainer/seccomp/patchbpf)")
 DOCKER_DROPS_DEFAULT_ERRNO = (
     "Docker {version} drops defaultErrnoRet: its profile type learned the field only in 23.0 (moby #42604), "
     "so the runtime gets the OCI default EPERM for unlisted syscalls (seen in the config.json dockerd hands "
     "to containerd; docs/findings.md)")
 UNKNOWN_NAME = ("the runtime's libseccomp does not know the name {syscall}, so the rule naming it is dropped "
-                "with only a log line (runc and crun both do this; runtimes.md §0) and the call is not filtered")
+                "with only a log line (runc and crun both do this) and the call meets the profile's "
+                "default action: {predicted}")
+# runc added the stub in 1.0.0-rc93 (runc PR 2750, libcontainer/seccomp/patchbpf).
+RUNC_STUB_SINCE = (1, 0, 0, -7)
 _PERMISSIVE = {"SCMP_ACT_ALLOW", "SCMP_ACT_LOG", "SCMP_ACT_TRACE"}
 
 
@@ -30,14 +34,22 @@ def oci_family(runtime_id: str) -> str:
 
 
 @functools.lru_cache(maxsize=None)
-def libseccomp_knows(name: str, arch: str) -> bool:
-    """Whether the host's libseccomp (the one runc links) resolves `name` on `arch`;
-    runc drops the names it cannot resolve, and they then do not raise the stub's limit."""
+def host_libseccomp_knows(name: str, arch: str) -> bool | None:
+    """Whether this machine's libseccomp (the one its runc and crun link) resolves `name` on
+    `arch`, asked of its own scmp_sys_resolver (Debian package `seccomp`); None when that
+    tool is missing, in which case the rule that needs the answer does not apply."""
     if shutil.which("scmp_sys_resolver") is None:
-        return syscalls.is_known(name)
+        return None
     scmp = {"amd64": "x86_64", "i386": "x86"}[arch]
     out = subprocess.run(["scmp_sys_resolver", "-a", scmp, name], capture_output=True, text=True).stdout.strip()
     return out.lstrip("-").isdigit() and not out.startswith("-")
+
+
+def _knows(runtime, name: str, arch: str) -> bool | None:
+    """The libseccomp of `runtime` (its own method where it has one, e.g. an engine
+    generation with another libseccomp), else this machine's."""
+    ask = getattr(runtime, "libseccomp_knows", None)
+    return ask(name, arch) if ask is not None else host_libseccomp_knows(name, arch)
 
 
 def asks_default(plain: dict, syscall: str) -> bool:
@@ -45,12 +57,12 @@ def asks_default(plain: dict, syscall: str) -> bool:
     return not any(syscall in (rule.get("names") or []) for rule in plain.get("syscalls") or [])
 
 
-def _largest_named(oci: dict, arch: str) -> tuple[str, int] | None:
+def _largest_named(runtime, oci: dict, arch: str) -> tuple[str, int] | None:
     best = None
     for rule in oci.get("syscalls") or []:
         for name in rule.get("names") or []:
             nr = syscalls.table().get(name)
-            if nr is None or arch not in nr.nr or not libseccomp_knows(name, arch):
+            if nr is None or arch not in nr.nr or _knows(runtime, name, arch) is False:
                 continue
             if best is None or nr.nr[arch] > best[1]:
                 best = (name, nr.nr[arch])
@@ -64,25 +76,70 @@ def _docker_major(engine_version: str | None) -> int | None:
         return None
 
 
-def explain(runtime_id: str, engine_version: str | None, oci: dict | None, syscall: str, nr: int | None,
+def runc_version(runtime) -> tuple[int, ...] | None:
+    """runc's release from `runc --version` ("runc version 1.1.5+ds1" -> (1, 1, 5)); a
+    release candidate 1.0.0-rcN -> (1, 0, 0, -100 + N) so that it sorts before 1.0.0."""
+    text = (runtime.cached_versions() if runtime is not None else {}).get("oci_runtime_version") or ""
+    m = re.search(r"runc version (\d+)\.(\d+)\.(\d+)(?:-rc(\d+))?", text)
+    if not m:
+        return None
+    major, minor, patch, rc = m.groups()
+    version = (int(major), int(minor), int(patch))
+    return version + ((int(rc) - 100) if rc else 0,)
+
+
+def without_rules_for(plain: dict, syscall: str) -> dict:
+    """The profile as a runtime builds it when its libseccomp cannot resolve `syscall`:
+    every rule's name list without it (a rule left with no names is dropped)."""
+    rules = []
+    for rule in plain.get("syscalls") or []:
+        names = [n for n in rule.get("names") or [] if n != syscall]
+        if names:
+            rules.append({**rule, "names": names})
+    return {**plain, "syscalls": rules}
+
+
+def _runc_stub(runtime, plain: dict, syscall: str, nr: int | None, arch: str) -> str | None:
+    """runc's ENOSYS stub covers `syscall` here: runc >= 1.0.0-rc93, a non-permissive
+    default action that is not ENOSYS already, and a number above the largest one named."""
+    if oci_family(getattr(runtime, "id", "")) != "runc" or plain.get("defaultAction") in _PERMISSIVE:
+        return None
+    version = runc_version(runtime)
+    if version is None or version < RUNC_STUB_SINCE:
+        return None
+    largest = _largest_named(runtime, plain, arch)
+    if largest is None or nr is None or nr <= largest[1]:
+        return None
+    return RUNC_STUB.format(syscall=syscall, nr=nr, arch=arch, max_name=largest[0], max_nr=largest[1],
+                            version=".".join(str(v) for v in version[:3]))
+
+
+def explain(runtime, engine_version: str | None, oci: dict | None, syscall: str, nr: int | None,
             arch: str, asked: str, delivered: str) -> str | None:
     """The documented behaviour that turns `asked` into `delivered` here, if there is one.
-    `nr` is the syscall's number on `arch` (from the raw probe's catalogue entry);
-    `engine_version` is e.g. "docker 20.10.24+dfsg1"."""
+    Each rule predicts exactly what it leads to; a delivered errno it does not predict is not
+    explained. `nr` is the syscall's number on `arch`; `engine_version` e.g. "docker 20.10.24"."""
     if oci is None:
         return None
     plain = seccomp_json.resolve(oci)
-    if (delivered == "allowed" and not asks_default(plain, syscall) and not libseccomp_knows(syscall, arch)):
-        return UNKNOWN_NAME.format(syscall=syscall)
+    runtime_id = getattr(runtime, "id", "")
+    if not asks_default(plain, syscall) and _knows(runtime, syscall, arch) is False:
+        dropped = without_rules_for(plain, syscall)
+        stub = _runc_stub(runtime, dropped, syscall, nr, arch)
+        predicted = "ENOSYS" if stub else asks_of_plain(dropped, syscall, arch)
+        if delivered in (predicted, f"allowed|{predicted}") or (predicted == "allowed" and delivered.startswith("allowed")):
+            return UNKNOWN_NAME.format(syscall=syscall, predicted=predicted) + (f"; then {stub}" if stub else "")
+        return None
     if (runtime_id.startswith("docker-") and delivered == "EPERM" and plain.get("defaultErrnoRet") is not None
             and asked != "EPERM" and _docker_major(engine_version) is not None and _docker_major(engine_version) < 23
             and asks_default(plain, syscall)):
         return DOCKER_DROPS_DEFAULT_ERRNO.format(version=engine_version.split()[-1])
-    if oci_family(runtime_id) != "runc" or delivered != "ENOSYS":
+    if delivered != "ENOSYS":
         return None
-    if plain.get("defaultAction") in _PERMISSIVE:
-        return None  # runc adds no stub in front of a permissive default
-    largest = _largest_named(plain, arch)
-    if largest is None or nr is None or nr <= largest[1]:
-        return None
-    return RUNC_STUB.format(syscall=syscall, nr=nr, arch=arch, max_name=largest[0], max_nr=largest[1])
+    return _runc_stub(runtime, plain, syscall, nr, arch)
+
+
+def asks_of_plain(plain: dict, syscall: str, arch: str) -> str | None:
+    from .profiles import asks_of
+
+    return asks_of(plain, syscall, arch)

@@ -42,6 +42,9 @@ class Rule:
     message: str | None = None  # a substring the detail must contain (abort / cannot-start)
     via: str | None = None  # the syscall whose delivered errno this rule reads
     arch: str | None = None  # only on this architecture (amd64 | i386)
+    # False: the cell never reaches the API under test (e.g. the probe's helper thread
+    # could not be created), so it says nothing about whether the API works.
+    api_reached: bool = True
 
     def matches_delivered(self, delivered: str) -> bool:
         if self.delivered == "any":
@@ -126,7 +129,7 @@ def _fail(where: str, what: str) -> UsageError:
 
 
 def _rule(where: str, data: dict, syscalls: tuple[str, ...]) -> Rule:
-    known = {"libc", "delivered", "outcome", "verdict", "source", "errno", "message", "via", "arch"}
+    known = {"libc", "delivered", "outcome", "verdict", "source", "errno", "message", "via", "arch", "api_reached"}
     extra = set(data) - known
     if extra:
         raise _fail(where, f"unknown rule keys {sorted(extra)}")
@@ -153,8 +156,11 @@ def _rule(where: str, data: dict, syscalls: tuple[str, ...]) -> Rule:
     arch = data.get("arch")
     if arch is not None and arch not in ARCHES:
         raise _fail(where, f"arch {arch!r} not in {ARCHES}")
+    reached = data.get("api_reached", True)
+    if not isinstance(reached, bool):
+        raise _fail(where, "api_reached must be true or false")
     return Rule(libc, delivered, data["outcome"], data["verdict"], data["source"], err, data.get("message"),
-                via, arch)
+                via, arch, reached)
 
 
 def _api_entry(data: dict, index: int, path: Path) -> ApiEntry:

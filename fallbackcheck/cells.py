@@ -7,10 +7,11 @@ from dataclasses import dataclass, replace
 from .batch import BatchKey, BatchResult
 from .catalogue import ApiEntry, Catalogue
 from .libc import Libc
-from . import behaviours
+from . import behaviours, libcinfo
+from .kernel import KERNEL_ENOSYS
 from . import syscalls
 from .profiles import Profile, asks_in, covers_arch
-from .verdict import Judgement, judge_api, judge_raw
+from .verdict import NA_REASONS, Judgement, judge_api, judge_raw
 
 
 @dataclass(frozen=True)
@@ -31,6 +32,14 @@ class Cell:
 
 
 def judge(cell: Cell, catalogue: Catalogue, result: BatchResult, profile: Profile, runtime) -> Judgement:
+    judgement = _judge(cell, catalogue, result, profile, runtime)
+    if judgement.verdict == "n/a" and judgement.na_reason not in NA_REASONS:
+        # Bounded n/a: only a predicted reason may excuse a cell from being judged.
+        return replace(judgement, verdict="unexpected", detail=f"n/a that nothing predicted: {judgement.detail}")
+    return judgement
+
+
+def _judge(cell: Cell, catalogue: Catalogue, result: BatchResult, profile: Profile, runtime) -> Judgement:
     entry = catalogue.get(cell.probe)
     if result.error:
         return Judgement("error", f"the batch could not be measured: {result.error}")
@@ -38,6 +47,9 @@ def judge(cell: Cell, catalogue: Catalogue, result: BatchResult, profile: Profil
     if obs is None:
         return Judgement("error", "the probe was not part of its batch (harness bug)")
     if isinstance(entry, ApiEntry):
+        if result.libc == libcinfo.NONE:
+            return Judgement("n/a", f"no libc in this image: {entry.api} cannot exist here (the image runs "
+                                    "static programs only)", na_reason="no-libc")
         try:
             libc = Libc.parse(result.libc)
         except ValueError as exc:
@@ -47,7 +59,7 @@ def judge(cell: Cell, catalogue: Catalogue, result: BatchResult, profile: Profil
     asked = asks_in(oci, entry.syscall, result.arch) if result.arch else None
     nr = entry.nr.get("x86_64" if result.arch == "amd64" else result.arch)
     judgement = judge_raw(entry, obs, result.delivered.get(entry.syscall, "unknown"), asked,
-                          lambda a, d: behaviours.explain(cell.runtime, result.engine_version, oci, entry.syscall,
+                          lambda a, d: behaviours.explain(runtime, result.engine_version, oci, entry.syscall,
                                                           nr, result.arch, a, d))
     if oci and result.arch and not covers_arch(oci, result.arch):
         return replace(judgement, detail=f"{judgement.detail} (the profile's architectures do not include "
@@ -73,6 +85,7 @@ def record(cell: Cell, catalogue: Catalogue, result: BatchResult, judgement: Jud
                       for s in dict.fromkeys(entry.syscalls + (catalogue.loader_syscalls if entry.kind == "api" else ()))
                       if s in result.delivered},
         "outcome": obs.outcome if obs else None,
+        "works": works(entry.kind, obs, judgement),
         "errno": obs.errno if obs else None,
         "verdict": judgement.verdict,
         "detail": judgement.detail,
@@ -82,6 +95,30 @@ def record(cell: Cell, catalogue: Catalogue, result: BatchResult, judgement: Jud
         "container": result.container or None,
         "batch": result.summary(),
     }
+    if judgement.na_reason:
+        row["na_reason"] = judgement.na_reason
+    if row["works"] is False:
+        row["fails_like_old_kernel"] = _fails_like_old_kernel(entry, row["delivered"], judgement)
     if obs is not None:
         row["observation"] = obs.as_dict()
     return row
+
+
+def works(kind: str, obs, judgement: Judgement) -> bool | None:
+    """Did the API do its job? True/False for an API cell that called it; None where the
+    cell never called it (no such API in this libc, no libc, another architecture, the
+    probe could not reach it, or the cell could not be measured). Raw cells: None."""
+    if kind != "api" or obs is None or judgement.verdict == "error" or not judgement.api_reached:
+        return None
+    if obs.outcome == "absent" or judgement.na_reason in ("arch", "libc-family", "no-libc"):
+        return None
+    return obs.outcome == "ok"
+
+
+def _fails_like_old_kernel(entry, delivered: dict, judgement: Judgement) -> bool:
+    """The API failed exactly as the catalogue documents on a kernel without its syscall:
+    every syscall it depends on answered ENOSYS and that failure is the documented one (a
+    thin wrapper has no fallback). Such a failure is what an old kernel itself gives."""
+    answers = [delivered.get(s) for s in entry.syscalls]
+    return (judgement.verdict == "pass" and bool(answers)
+            and all(a in ("ENOSYS", KERNEL_ENOSYS) for a in answers))

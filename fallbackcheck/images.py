@@ -151,6 +151,24 @@ def build_tar(recipe: Recipe) -> Path:
     return out
 
 
+def tar_digest(recipe: Recipe) -> str:
+    """sha256 of the recipe's built tar: the content key of what runc/crun bundles run
+    (kept beside the tar, so it is computed once per build)."""
+    tar = build_tar(recipe)
+    side = tar.with_suffix(".sha256")
+    if not side.exists() or side.stat().st_mtime < tar.stat().st_mtime:
+        import hashlib
+
+        h = hashlib.sha256()
+        with tar.open("rb") as fh:
+            for chunk in iter(lambda: fh.read(1 << 20), b""):
+                h.update(chunk)
+        tmp = side.with_suffix(".tmp")
+        tmp.write_text(h.hexdigest() + "\n")
+        tmp.replace(side)
+    return side.read_text().strip()
+
+
 def rootfs(recipe: Recipe) -> Path:
     """The recipe's root file system unpacked (for runc/crun bundles), once per recipe hash.
     Bundles mount it read-only, so concurrent batches share it safely."""

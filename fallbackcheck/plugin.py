@@ -8,6 +8,7 @@ from __future__ import annotations
 import json
 import os
 import shutil
+import signal
 import tempfile
 import time
 import uuid
@@ -16,7 +17,8 @@ from pathlib import Path
 import pytest
 
 from . import catalogue as catalogue_mod
-from . import render_html, render_md, report
+from . import render_html, render_md, report, runs
+from .kernel import KernelBaseline
 from .batch import BatchKey, run as run_batch
 from .cells import Cell, judge, record
 from .errors import UsageError
@@ -40,7 +42,21 @@ def pytest_addoption(parser):
                                        "syscall with EPERM and ENOSYS), vintages (LTS-kernel vintages)")
     group.addoption("--probes", help="comma-separated probe ids or globs (pthread_create,raw:*)")
     group.addoption("--report-dir", default=str(ROOT / "reports"), help="where matrix.json/.md go (default reports/)")
-    group.addoption("--probe-timeout", type=float, default=10.0, help="seconds each probe may run (default 10)")
+    group.addoption("--probe-timeout", type=_positive_seconds, default=10.0,
+                    help="seconds each probe may run (default 10; must be > 0)")
+
+
+def _positive_seconds(text: str) -> float:
+    """argparse type: a positive number of seconds (pytest turns the error into one line)."""
+    import argparse
+
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a number of seconds") from None
+    if not value > 0 or value != value or value == float("inf"):
+        raise argparse.ArgumentTypeError(f"{text!r} must be a number of seconds greater than 0")
+    return value
 
 
 def _runs_matrix(config) -> bool:
@@ -67,12 +83,19 @@ class MatrixRun:
             # Every container of this run carries this id as a label (FALLBACKCHECK_SESSION lets
             # a caller choose it, e.g. to find this run's containers among others').
             self.session = os.environ.get(SESSION_ENV) or "s-" + uuid.uuid4().hex[:12]
+            runs.start(self.session)
+            self.report_dir = _writable_report_dir(Path(config.option.report_dir))
             self.parts = Path(tempfile.mkdtemp(prefix=f"fallbackcheck-{self.session}-"))
             name = "main"
+            self.swept = self._sweep_dead_runs()
+            self.baselines = self._measure_baselines()
         else:
             self.session = config.workerinput["fallbackcheck_session"]
+            runs.start(self.session, config.workerinput["fallbackcheck_owner"])
             self.parts = Path(config.workerinput["fallbackcheck_parts"])
             name = config.workerinput["workerid"]
+            self.baselines = {m: KernelBaseline.from_dict(m, d)
+                              for m, d in json.loads(config.workerinput["fallbackcheck_baselines"]).items()}
         # Rows go to one JSON-lines file per process, flushed per cell, and the controller
         # merges them: a cell row is several kB, and sending each through xdist's report
         # channel cost more than running the cell. An interrupted run keeps what was written.
@@ -82,6 +105,33 @@ class MatrixRun:
         self.started = time.time()
         self.interrupted = False
         self.written: tuple = ()
+        self.write_error = ""
+
+    def _sweep_dead_runs(self) -> int:
+        """Containers of runs that have ended but could not remove them (an engine that was
+        down at the time): removed now. Live runs' containers are never touched."""
+        removed = 0
+        for rid in self.selection.runtimes:
+            try:
+                removed += get_runtime(rid).cleanup(None)
+            except Exception:  # a sweep must never stop a run
+                pass
+        return removed
+
+    def _measure_baselines(self) -> dict[str, KernelBaseline]:
+        """One kernel baseline per machine that runs batches, for the arches selected."""
+        arches = sorted({self.selection.image_arch(i) for i in self.selection.images})
+        out: dict[str, KernelBaseline] = {}
+        for rid in self.selection.runtimes:
+            runtime = get_runtime(rid)
+            if runtime.machine in out:
+                continue
+            try:
+                out[runtime.machine] = runtime.kernel_baseline(self.catalogue, arches)
+            except Exception as exc:  # the batches will say what broke; the report says this
+                out[runtime.machine] = KernelBaseline(runtime.machine, error=f"not measured: {exc}")
+            out[runtime.machine].machine = runtime.machine
+        return out
 
     def batch_probes(self, session, key: BatchKey) -> list[str]:
         """The probes of `key` still selected after -k/deselection (indexed once, on first use,
@@ -103,7 +153,8 @@ class MatrixRun:
         if key not in self.batches:
             self.batches[key] = run_batch(get_runtime(cell.runtime), self.catalogue, key,
                                           self.selection.profiles[cell.profile], self.batch_probes(session, key),
-                                          self.session, self.config.option.probe_timeout)
+                                          self.session, self.config.option.probe_timeout,
+                                          self.baselines.get(get_runtime(cell.runtime).machine))
         result = self.batches[key]
         judgement = judge(cell, self.catalogue, result, self.selection.profiles[cell.profile],
                           get_runtime(cell.runtime))
@@ -117,7 +168,9 @@ class MatrixRun:
             except Exception as exc:  # the report must still be written
                 runtimes[rid] = {"error": str(exc)}
         return {"session": self.session, "runtimes": runtimes, "skipped_runtimes": self.selection.skipped_runtimes,
-                "notes": self.selection.notes, "duration_s": round(time.time() - self.started, 1)}
+                "notes": self.selection.notes, "duration_s": round(time.time() - self.started, 1),
+                "kernel_baseline": {m: b.as_dict() for m, b in self.baselines.items()},
+                "swept_leftovers": self.swept}
 
 
 def pytest_configure(config):
@@ -127,8 +180,32 @@ def pytest_configure(config):
             config._fallbackcheck = MatrixRun(config)
         except UsageError as exc:
             raise pytest.UsageError(str(exc)) from None
+        _interrupt_on_termination()
         if _is_controller(config):
             config.pluginmanager.register(ReportWriter(config._fallbackcheck), "fallbackcheck-report")
+
+
+def _interrupt_on_termination() -> None:
+    """SIGTERM (what CI systems and `timeout` send) and SIGHUP (a closed terminal) end a run
+    the way Ctrl-C does: batches remove their containers, the controller sweeps the run's
+    session and writes the report marked incomplete."""
+    def interrupt(signum, frame):
+        raise KeyboardInterrupt(f"{signal.Signals(signum).name} received")
+
+    for sig in (signal.SIGTERM, signal.SIGHUP):
+        signal.signal(sig, interrupt)
+
+
+def _writable_report_dir(directory: Path) -> Path:
+    """Fail before any cell runs when the report cannot be written there."""
+    try:
+        directory.mkdir(parents=True, exist_ok=True)
+        with tempfile.NamedTemporaryFile(dir=directory, prefix=".write-test-"):
+            pass
+    except OSError as exc:
+        raise UsageError(f"cannot write the report to {directory}: {exc.strerror or exc}; "
+                         "choose another --report-dir") from None
+    return directory
 
 
 @pytest.hookimpl(optionalhook=True)
@@ -136,7 +213,9 @@ def pytest_configure_node(node):
     run = node.config._fallbackcheck
     if run is not None:
         node.workerinput["fallbackcheck_session"] = run.session
+        node.workerinput["fallbackcheck_owner"] = os.getpid()
         node.workerinput["fallbackcheck_parts"] = str(run.parts)
+        node.workerinput["fallbackcheck_baselines"] = json.dumps({m: b.as_dict() for m, b in run.baselines.items()})
 
 
 def pytest_report_header(config):
@@ -222,6 +301,8 @@ class ReportWriter:
             tr.write_line(line)
         if self.run.written:
             tr.write_line(f"report: {self.run.written[0]} (views: {', '.join(p.name for p in self.run.written[1:])})")
+        if self.run.write_error:
+            tr.write_line(self.run.write_error, red=True)
 
     def pytest_keyboard_interrupt(self, excinfo):
         self.run.interrupted = True
@@ -242,8 +323,13 @@ class ReportWriter:
             rows += [json.loads(line) for line in part.read_text().splitlines() if line.strip()]
         shutil.rmtree(run.parts, ignore_errors=True)
         data = report.build(rows, run.environment(), run.selection.as_dict(), complete)
-        directory = Path(session.config.option.report_dir)
-        self.run.written = (report.write(data, directory), render_md.write(data, directory),
-                            render_html.write(data, directory))
+        directory = run.report_dir
+        try:
+            self.run.written = (report.write(data, directory), render_md.write(data, directory),
+                                render_html.write(data, directory))
+        except OSError as exc:  # a full disk, a directory gone read-only: one line, old report kept
+            self.run.write_error = (f"ERROR: could not write the report to {directory}: {exc.strerror or exc} "
+                                    "(the previous matrix.json, if any, is intact)")
+            session.exitstatus = pytest.ExitCode.INTERNAL_ERROR
 
 

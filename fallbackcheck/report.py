@@ -29,13 +29,22 @@ def build(cells: list[dict], environment: dict, selection: dict, complete: bool)
     }
 
 
-def write(report: dict, directory: Path) -> Path:
-    directory.mkdir(parents=True, exist_ok=True)
-    path = directory / "matrix.json"
-    tmp = path.with_suffix(".json.tmp")
-    tmp.write_text(json.dumps(report, indent=1, sort_keys=False) + "\n")
-    os.replace(tmp, path)
+def atomic_write(path: Path, text: str) -> Path:
+    """Write `text` to `path` whole or not at all: a full disk or a crash half way leaves the
+    previous file as it was (and no temporary file behind)."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_name(f".{path.name}.tmp")
+    try:
+        tmp.write_text(text)
+        os.replace(tmp, path)
+    except BaseException:
+        tmp.unlink(missing_ok=True)
+        raise
     return path
+
+
+def write(report: dict, directory: Path) -> Path:
+    return atomic_write(directory / "matrix.json", json.dumps(report, indent=1, sort_keys=False) + "\n")
 
 
 def load(path: Path) -> dict:

@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from .catalogue import ApiEntry, RawEntry, Rule
+from .kernel import KERNEL_ENOSYS
 from .libc import Libc
 from .observation import Observation
 
@@ -17,6 +18,21 @@ class Judgement:
     expected: str = ""  # the catalogue's prediction (API) or what the profile asks (raw)
     source: str = ""  # its provenance
     behaviour: str = ""  # the documented runtime behaviour that explains a raw difference
+    # Why a cell is n/a: every n/a is predicted by one of NA_REASONS; any other is a failure.
+    na_reason: str = ""
+    api_reached: bool = True  # False: the catalogue says the cell never reached the API
+
+
+# What may make a cell n/a. Each is a prediction made before the cell ran (the catalogue,
+# the syscall table, the image's libc, the kernel baseline, the runtime's own declaration).
+NA_REASONS = {
+    "arch": "the syscall does not exist on this architecture (syscall table)",
+    "libc-family": "the API is catalogued for another libc only",
+    "no-libc": "the image has no libc",
+    "catalogue": "a catalogue rule for this libc version says n/a",
+    "kernel-lacks": "the kernel itself lacks the syscall (kernel baseline)",
+    "profile-unreadable": "what this runtime's default profile asks could not be read",
+}
 
 
 def describe(outcome: str, errno: str | None) -> str:
@@ -49,14 +65,17 @@ def _delivered_summary(entry: ApiEntry, delivered: dict[str, str]) -> str:
 
 def judge_api(entry: ApiEntry, obs: Observation, delivered: dict[str, str], libc: Libc, arch: str = "amd64",
               loader: tuple[Rule, ...] = ()) -> Judgement:
+    # glibc sees ENOSYS whoever said it: the kernel lacking the syscall or a filter.
+    delivered = {s: ("ENOSYS" if d == KERNEL_ENOSYS else d) for s, d in delivered.items()}
     unmeasured = [s for s in entry.syscalls if delivered.get(s) in (None, "unknown")]
     if unmeasured:
         return Judgement("unexpected", f"{obs.detail} (could not measure what the filter delivers for {unmeasured}: "
                                        "the raw probe failed, see its cell)")
     if all(delivered[s] != "allowed" for s in entry.syscalls) and any(delivered[s] == "n/a" for s in entry.syscalls):
-        return Judgement("n/a", f"{entry.syscalls} do not exist on this architecture")
+        return Judgement("n/a", f"{entry.syscalls} do not exist on this architecture", na_reason="arch")
     if libc.family not in entry.libcs:
-        return Judgement("n/a", f"{entry.api} is only catalogued for {', '.join(entry.libcs)}")
+        return Judgement("n/a", f"{entry.api} is only catalogued for {', '.join(entry.libcs)}",
+                         na_reason="libc-family")
     rule = _find_rule(entry, libc, arch, delivered, loader)
     got = describe(obs.outcome, obs.errno)
     if rule is None:
@@ -72,7 +91,8 @@ def judge_api(entry: ApiEntry, obs: Observation, delivered: dict[str, str], libc
         return Judgement("unexpected", f"{entry.api}: observed {got} ({obs.detail}), catalogue predicts {want} "
                                        f"for {libc} with {_delivered_summary(entry, delivered)}",
                          want, rule.source)
-    return Judgement(rule.verdict, obs.detail or got, want, rule.source)
+    return Judgement(rule.verdict, obs.detail or got, want, rule.source,
+                     na_reason="catalogue" if rule.verdict == "n/a" else "", api_reached=rule.api_reached)
 
 
 def judge_raw(entry: RawEntry, obs: Observation, delivered: str, asked: str | None,
@@ -83,7 +103,15 @@ def judge_raw(entry: RawEntry, obs: Observation, delivered: str, asked: str | No
     difference (runtimes.py); such a cell passes and carries the name.
     """
     if delivered == "n/a":
-        return Judgement("n/a", f"{entry.syscall} does not exist on this architecture")
+        return Judgement("n/a", f"{entry.syscall} does not exist on this architecture", na_reason="arch")
+    if delivered == KERNEL_ENOSYS:
+        # The kernel answers ENOSYS itself: a filter that allows the call, or answers ENOSYS,
+        # looks the same. Only a filter errno other than ENOSYS can still be seen.
+        if asked in ("allowed", "ENOSYS", None):
+            return Judgement("n/a", f"ENOSYS from the kernel itself: this kernel lacks {entry.syscall} (kernel "
+                                    f"baseline), so whether the filter lets it through cannot be seen here",
+                             asked or "unknown", "kernel baseline", na_reason="kernel-lacks")
+        delivered = "ENOSYS"
     if delivered == "unknown":
         return Judgement("unexpected", f"raw probe failed: {describe(obs.outcome, obs.errno)} ({obs.detail})")
     if delivered.startswith("allowed|"):
@@ -96,12 +124,13 @@ def judge_raw(entry: RawEntry, obs: Observation, delivered: str, asked: str | No
         if reason:
             return Judgement("pass", f"delivered {seen} where the profile asks {asked}: {reason}", asked, reason, reason)
         if asked is None:
-            return Judgement("n/a", f"delivered {seen} (or allowed); what this profile asks is not known here", "unknown")
+            return Judgement("n/a", f"delivered {seen} (or allowed); what this profile asks is not known here",
+                             "unknown", na_reason="profile-unreadable")
         return Judgement("unexpected", f"{seen} (the kernel's own answer) but the profile asks {asked}: "
                                        "the filter let the call through", asked, "the profile")
     if asked is None:
         return Judgement("n/a", f"delivered {delivered}; what this profile asks for {entry.syscall} is not known here",
-                         "unknown")
+                         "unknown", na_reason="profile-unreadable")
     if delivered == asked:
         return Judgement("pass", f"delivered {delivered}, as the profile asks", asked, "the profile")
     reason = explain(asked, delivered) if explain else None

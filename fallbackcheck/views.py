@@ -7,7 +7,7 @@ import sys
 from collections import defaultdict
 from pathlib import Path
 
-from .report import load
+from .report import atomic_write, load
 
 
 def cell_label(cell: dict) -> str:
@@ -51,9 +51,7 @@ def image_heading(image: str, cells: list[dict]) -> str:
 
 
 def write_view(report: dict, directory: Path, filename: str, render) -> Path:
-    path = directory / filename
-    path.write_text(render(report))
-    return path
+    return atomic_write(directory / filename, render(report))
 
 
 def view_main(argv: list[str], prog: str, filename: str, render) -> int:

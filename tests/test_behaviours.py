@@ -1,4 +1,7 @@
-"""Documented runtime behaviours: named only where their conditions hold."""
+"""Documented runtime behaviours: named only where their conditions hold, and each predicts
+exactly what it leads to (anything else stays unexplained, i.e. unexpected)."""
+
+import shutil
 
 import pytest
 
@@ -8,27 +11,56 @@ VINTAGE = profiles.parse("vintage:5.2:EPERM").oci
 DENY = profiles.parse("deny:clone3:EPERM").oci
 
 
+class FakeRuntime:
+    """A runtime as behaviours sees it: an id, its versions, optionally its libseccomp."""
+
+    def __init__(self, rid, oci_version="", knows=None):
+        self.id = rid
+        self._oci_version = oci_version
+        if knows is not None:
+            self.libseccomp_knows = lambda name, arch: knows.get(name, True)
+
+    def cached_versions(self):
+        return {"oci_runtime_version": self._oci_version}
+
+
+RUNC = FakeRuntime("docker-runc", "runc version 1.1.5+ds1")
+CRUN = FakeRuntime("crun", "crun version 1.8.1")
+
+
 def test_runc_stub_explains_enosys_above_the_largest_named_syscall():
-    why = behaviours.explain("docker-runc", "docker 20.10.24", VINTAGE, "clone3", 435, "amd64", "EPERM", "ENOSYS")
-    assert why and "runc's ENOSYS stub" in why and "435" in why
+    why = behaviours.explain(RUNC, "docker 20.10.24", VINTAGE, "clone3", 435, "amd64", "EPERM", "ENOSYS")
+    assert why and "runc's ENOSYS stub" in why and "435" in why and "runc 1.1.5" in why
 
 
 @pytest.mark.parametrize("runtime, oci, nr, delivered", [
-    ("crun", VINTAGE, 435, "ENOSYS"),  # crun has no stub
-    ("runc", DENY, 435, "ENOSYS"),  # no stub in front of an allow-by-default profile
-    ("runc", VINTAGE, 0, "ENOSYS"),  # read is below the largest named syscall
-    ("runc", VINTAGE, 435, "EPERM"),  # the stub only ever answers ENOSYS
+    (CRUN, VINTAGE, 435, "ENOSYS"),  # crun has no stub
+    (RUNC, DENY, 435, "ENOSYS"),  # no stub in front of an allow-by-default profile
+    (RUNC, VINTAGE, 0, "ENOSYS"),  # read is below the largest named syscall
+    (RUNC, VINTAGE, 435, "EPERM"),  # the stub only ever answers ENOSYS
+    (FakeRuntime("runc", "runc version 1.0.0-rc92"), VINTAGE, 435, "ENOSYS"),  # before the stub existed
+    (FakeRuntime("runc", ""), VINTAGE, 435, "ENOSYS"),  # runc's version unknown: the rule cannot be checked
 ])
 def test_runc_stub_not_claimed_where_it_cannot_apply(runtime, oci, nr, delivered):
     assert behaviours.explain(runtime, None, oci, "clone3", nr, "amd64", "EPERM", delivered) is None
 
 
+@pytest.mark.parametrize("text, version", [
+    ("runc version 1.1.5+ds1", (1, 1, 5, 0)), ("runc version 1.0.0-rc93", (1, 0, 0, -7)),
+    ("runc version 1.3.0", (1, 3, 0, 0)), ("crun version 1.8.1", None)])
+def test_runc_version_parsing_orders_release_candidates_first(text, version):
+    assert behaviours.runc_version(FakeRuntime("runc", text)) == version
+    assert (1, 0, 0, 0) >= behaviours.RUNC_STUB_SINCE > (1, 0, 0, -8)
+
+
 def test_docker_before_23_drops_default_errno():
     oci = profiles.parse("vintage:5.2:ENOSYS").oci
-    assert "23.0" in behaviours.explain("docker-crun", "docker 20.10.24+dfsg1", oci, "clone3", 435, "amd64",
+    docker_crun = FakeRuntime("docker-crun", "crun version 1.8.1")
+    assert "23.0" in behaviours.explain(docker_crun, "docker 20.10.24+dfsg1", oci, "clone3", 435, "amd64",
                                         "ENOSYS", "EPERM")
-    assert behaviours.explain("docker-crun", "docker 24.0.7", oci, "clone3", 435, "amd64", "ENOSYS", "EPERM") is None
-    assert behaviours.explain("podman-crun", "podman 4.3.1", oci, "clone3", 435, "amd64", "ENOSYS", "EPERM") is None
+    assert behaviours.explain(docker_crun, "docker 24.0.7", oci, "clone3", 435, "amd64", "ENOSYS", "EPERM") is None
+    podman = FakeRuntime("podman-crun", "crun version 1.8.1")
+    assert behaviours.explain(podman, "podman 4.3.1", oci, "clone3", 435, "amd64", "ENOSYS", "EPERM") is None
 
 
 def test_resolve_docker_format_archmap_and_caps():
@@ -50,17 +82,35 @@ def test_resolve_docker_format_archmap_and_caps():
     assert [r["names"] for r in with_admin["syscalls"]] == [["read"], ["mount"]]
 
 
-def test_names_unknown_to_libseccomp_are_dropped():
-    import shutil
+# An allow-list that names mseal (462) and nothing above it, default EPERM.
+ALLOW_LIST = {"defaultAction": "SCMP_ACT_ERRNO", "defaultErrnoRet": 1,
+              "syscalls": [{"names": ["read", "clone3", "mseal"], "action": "SCMP_ACT_ALLOW"}]}
 
-    if shutil.which("scmp_sys_resolver") is None:
-        pytest.skip("needs libseccomp's scmp_sys_resolver to know which names the runtime's libseccomp has")
-    known = "clone3"
-    assert behaviours.libseccomp_knows(known, "amd64")
-    oci = profiles.parse("deny:clone3:EPERM").oci
-    assert behaviours.explain("runc", None, oci, known, 435, "amd64", "EPERM", "allowed") is None
-    unknown = [n for n in ("mseal", "statmount", "file_getattr") if not behaviours.libseccomp_knows(n, "amd64")]
-    if not unknown:
-        pytest.skip("this libseccomp knows every name tried")
-    oci = profiles.parse(f"deny:{unknown[0]}:EPERM").oci
-    assert "does not know the name" in behaviours.explain("crun", None, oci, unknown[0], 462, "amd64", "EPERM", "allowed")
+
+def test_unknown_name_predicts_the_default_action_exactly():
+    crun = FakeRuntime("crun", "crun version 1.8.1", knows={"mseal": False})
+    deny = profiles.parse("deny:mseal:EPERM").oci  # allow by default: the dropped rule means "allowed"
+    assert "default action: allowed" in behaviours.explain(crun, None, deny, "mseal", 462, "amd64", "EPERM", "allowed")
+    assert behaviours.explain(crun, None, deny, "mseal", 462, "amd64", "EPERM", "ENOSYS") is None
+    # deny by default: the dropped allow rule means the default errno, never "allowed"
+    assert "default action: EPERM" in behaviours.explain(crun, None, ALLOW_LIST, "mseal", 462, "amd64",
+                                                         "allowed", "EPERM")
+    assert behaviours.explain(crun, None, ALLOW_LIST, "mseal", 462, "amd64", "allowed", "allowed") is None
+    # runc: with mseal dropped, clone3 (435) is the largest name, so runc's stub answers ENOSYS for 462
+    runc = FakeRuntime("runc", "runc version 1.1.5+ds1", knows={"mseal": False})
+    why = behaviours.explain(runc, None, ALLOW_LIST, "mseal", 462, "amd64", "allowed", "ENOSYS")
+    assert why and "default action: ENOSYS" in why and "runc's ENOSYS stub" in why
+
+
+def test_unknown_name_rule_uses_the_runtimes_own_libseccomp():
+    deny = profiles.parse("deny:mseal:EPERM").oci
+    knows_it = FakeRuntime("crun", "crun version 1.21", knows={"mseal": True})
+    assert behaviours.explain(knows_it, None, deny, "mseal", 462, "amd64", "EPERM", "allowed") is None
+
+
+def test_host_libseccomp_is_asked_with_its_own_resolver():
+    assert shutil.which("scmp_sys_resolver"), \
+        "scmp_sys_resolver is missing: scripts/setup-host installs it (Debian package 'seccomp')"
+    assert behaviours.host_libseccomp_knows("clone3", "amd64") is True
+    assert behaviours.host_libseccomp_knows("clone3", "i386") is True
+    assert behaviours.host_libseccomp_knows("no_such_syscall_at_all", "amd64") is False

@@ -7,9 +7,8 @@ from pathlib import Path
 
 from ..profiles import Profile
 
-# Every container we start carries these labels, so that leftovers can be found and removed.
-LABEL = "fallbackcheck"
-SESSION_LABEL = "fallbackcheck.session"
+# Every container we start carries the run's labels (runs.py), so that leftovers can be found.
+from ..runs import LABEL, SESSION_LABEL  # noqa: F401  (re-exported for the runtimes)
 
 # Resource limits for a batch container: enough for the probes, small enough that a
 # runaway probe cannot hurt the machine.
@@ -74,11 +73,15 @@ class Runtime:
     def versions(self) -> dict:
         return {}
 
-    def engine_version(self) -> str | None:
-        """The engine in front of the OCI runtime ("docker 20.10.24"), or None (asked once)."""
+    def cached_versions(self) -> dict:
+        """versions(), asked once per process."""
         if not hasattr(self, "_versions"):
             self._versions = self.versions()
-        return self._versions.get("engine")
+        return self._versions
+
+    def engine_version(self) -> str | None:
+        """The engine in front of the OCI runtime ("docker 20.10.24"), or None."""
+        return self.cached_versions().get("engine")
 
     def prepare_image(self, image_id: str) -> tuple[str, str]:
         """Make `image_id` runnable; return (reference to start, Debian arch)."""
@@ -88,8 +91,10 @@ class Runtime:
         """Host directory with the compiled probes for this runtime's images."""
         raise NotImplementedError
 
-    def image_libc(self, image_id: str, image_ref: str) -> str:
-        raise NotImplementedError
+    def image_content_key(self, image_id: str, image_ref: str) -> str | None:
+        """A key that changes whenever the image's content does (the engine's image id, the
+        root file system's digest): what the libc reading is cached by. None: do not cache."""
+        return None
 
     def default_seccomp(self) -> dict | None:
         """The profile this runtime applies when told nothing ({} = no filter), or None
@@ -98,6 +103,19 @@ class Runtime:
 
     def run_batch(self, plan: BatchPlan) -> BatchOutput:
         raise NotImplementedError
+
+    # The machine whose kernel runs this runtime's batches: its kernel baseline applies.
+    machine = "host"
+
+    def kernel_baseline(self, catalogue, arches: list[str]):
+        """The kernel baseline of `machine` (kernel.KernelBaseline), measured now."""
+        from ..kernel import measure
+
+        return measure(catalogue, self.probe_dir("amd64" if "i386" not in arches else "i386"), arches)
+
+    def explain_failure(self, exc: Exception) -> str:
+        """One plain line for an engine error that broke a batch."""
+        return f"{type(exc).__name__}: {exc}"
 
     def cleanup(self, session: str | None) -> int:
         """Remove anything this runtime left behind for `session` (all sessions if None)."""

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import requests
 
-from .. import images, probebuild
-from .base import LABEL, MEMORY_LIMIT, PIDS_LIMIT, SESSION_LABEL, BatchOutput, BatchPlan, Runtime, oci_runtime_version
+from .. import probebuild, runs
+from .base import MEMORY_LIMIT, PIDS_LIMIT, BatchOutput, BatchPlan, Runtime, oci_runtime_version
 from .docker_engine import engine
 
 
@@ -57,8 +57,8 @@ class DockerRuntime(Runtime):
     def probe_dir(self, arch: str = "amd64"):
         return probebuild.build_all(engine(), arch)
 
-    def image_libc(self, image_id: str, image_ref: str) -> str:
-        return engine().libc(image_ref, images.libc_family(image_id))
+    def image_content_key(self, image_id: str, image_ref: str) -> str | None:
+        return engine().image_id(image_ref)
 
     def _security_opt(self, plan: BatchPlan) -> list[str]:
         opts = ["no-new-privileges"]
@@ -76,7 +76,7 @@ class DockerRuntime(Runtime):
             plan.image_ref, command, runtime=self.oci_runtime, network_disabled=True,
             security_opt=self._security_opt(plan), pids_limit=PIDS_LIMIT, mem_limit=MEMORY_LIMIT,
             volumes={str(plan.probe_dir): {"bind": "/fbc", "mode": "ro"}}, working_dir="/tmp",
-            labels={LABEL: "batch", SESSION_LABEL: plan.session})
+            labels=runs.labels("batch", plan.session))
         try:
             container.start()
             timed_out = False

@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-import uuid
 from functools import cached_property
 
 from .. import images
 from ..errors import UsageError
+from .. import runs
 from .base import LABEL, SESSION_LABEL
 
 
@@ -75,31 +75,14 @@ class DockerEngine:
         arch = image.attrs.get("Architecture", "amd64")
         return image_id, {"386": "i386"}.get(arch, arch)
 
-    def libc(self, ref: str, family: str = "auto") -> str:
-        """The image's libc, read with testinfra in a short-lived container (cached by image id)."""
-        import contextlib
-
-        from ..imageinfo import libc_of
-
-        @contextlib.contextmanager
-        def open_host():
-            import testinfra
-
-            container = self.client.containers.run(
-                ref, ["sleep", "120"], detach=True, network_disabled=True,
-                labels={LABEL: "inspect", SESSION_LABEL: "inspect-" + uuid.uuid4().hex[:8]})
-            try:
-                yield testinfra.get_host(f"docker://{container.id}")
-            finally:
-                container.remove(force=True)
-
-        return libc_of(content_key(ref, lambda: self.client.images.get(ref).id), open_host, family)
+    def image_id(self, ref: str) -> str:
+        """The engine's content-addressed id of `ref` ("docker-<sha256 prefix>")."""
+        return "docker-" + self.client.images.get(ref).id.replace("sha256:", "")[:32]
 
     def run_tool(self, ref: str, command: list[str], volumes: dict) -> str:
         """Run a helper container (e.g. the probe builder) to completion; return its logs."""
-        container = self.client.containers.create(
-            ref, command, volumes=volumes, network_disabled=True,
-            labels={LABEL: "tool", SESSION_LABEL: "tool-" + uuid.uuid4().hex[:8]})
+        container = self.client.containers.create(ref, command, volumes=volumes, network_disabled=True,
+                                                  labels=runs.labels("tool"))
         try:
             container.start()
             result = container.wait(timeout=600)
@@ -111,27 +94,27 @@ class DockerEngine:
             container.remove(force=True)
 
     def cleanup(self, session: str | None) -> int:
+        """Remove the containers of `session`; with None, those of every run whose
+        controller has ended (runs.owner_is_gone): never a live run's."""
         if self.client is None:
             return 0
-        label = f"{SESSION_LABEL}={session}" if session else LABEL
         removed = 0
-        # The low-level list: the high-level one inspects each container and races with
-        # containers that their own batch is removing at the same moment.
-        for item in self.client.api.containers(all=True, filters={"label": label}):
+        try:
+            # The low-level list: the high-level one inspects each container and races with
+            # containers that their own batch is removing at the same moment.
+            label = f"{SESSION_LABEL}={session}" if session else LABEL
+            found = self.client.api.containers(all=True, filters={"label": label})
+        except Exception:  # the engine is gone: nothing can be removed now; the next run will
+            return 0
+        for item in found:
+            if session is None and not runs.owner_is_gone(item.get("Labels")):
+                continue
             try:
                 self.client.api.remove_container(item["Id"], force=True)
                 removed += 1
             except Exception:  # already gone: removed by its own batch meanwhile
                 pass
         return removed
-
-
-def content_key(ref: str, image_id) -> str:
-    """Our own tags carry the recipe hash (the same in every engine); anything else is
-    keyed by the engine's image id."""
-    if ref.startswith("fallbackcheck/") and ":" in ref:
-        return "recipe-" + ref.rsplit(":", 1)[1]
-    return "image-" + image_id().replace("sha256:", "")[:32]
 
 
 _ENGINE: DockerEngine | None = None

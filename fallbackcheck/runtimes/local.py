@@ -14,6 +14,7 @@ import tempfile
 from pathlib import Path
 
 from .. import probebuild
+from ..kernel import play_wrapper
 from ..profiles import Profile
 from .base import BatchOutput, BatchPlan, Runtime
 
@@ -58,7 +59,7 @@ class LocalRuntime(Runtime):
 
     def versions(self) -> dict:
         libseccomp = subprocess.run(["dpkg-query", "-W", "-f=${Version}", "libseccomp2"], capture_output=True, text=True)
-        return {"engine": "none (host process under a libseccomp filter)", "libc": self.image_libc("host", "host"),
+        return {"engine": "none (host process under a libseccomp filter)", "libc": os.confstr("CS_GNU_LIBC_VERSION") or None,
                 "libseccomp": libseccomp.stdout.strip() or None}
 
     def prepare_image(self, image_id: str) -> tuple[str, str]:
@@ -66,9 +67,6 @@ class LocalRuntime(Runtime):
 
     def probe_dir(self, arch: str = "amd64") -> Path:
         return probebuild.build_on_host()
-
-    def image_libc(self, image_id: str, image_ref: str) -> str:
-        return os.confstr("CS_GNU_LIBC_VERSION") or "unknown"
 
     def run_batch(self, plan: BatchPlan) -> BatchOutput:
         base = plan.probe_dir / "amd64"
@@ -79,6 +77,9 @@ class LocalRuntime(Runtime):
                 policy = Path(tmp) / "policy"
                 policy.write_text(render_policy(plan.profile))
                 argv = [str(base / "fbc-seccomp-exec"), str(policy), *argv]
+            # Outermost (installed first, so the batch's own filter is seen first): a filter
+            # that plays an older kernel, when a test asks for one (kernel.py).
+            argv = [*play_wrapper(Path(tmp)), *argv]
             proc = subprocess.Popen(argv, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
                                     errors="replace", cwd=tmp, start_new_session=True)
             try:

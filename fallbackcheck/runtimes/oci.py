@@ -16,7 +16,6 @@ from pathlib import Path
 
 from .. import images, probebuild
 from ..errors import UsageError
-from ..imageinfo import chroot_host, libc_of
 from ..seccomp_json import DEFAULT_CAPS, resolve
 from .base import PIDS_LIMIT, BatchOutput, BatchPlan, Runtime, oci_runtime_version
 from .docker_engine import engine
@@ -93,9 +92,8 @@ class OciRuntime(Runtime):
 
         return probebuild.build_all(probe_builder(), arch)
 
-    def image_libc(self, image_id: str, image_ref: str) -> str:
-        return libc_of("recipe-" + images.lookup(image_id).hash, lambda: chroot_host(image_ref),
-                       images.libc_family(image_id))
+    def image_content_key(self, image_id: str, image_ref: str) -> str | None:
+        return "rootfs-" + images.tar_digest(images.lookup(image_id))[:32]
 
     def run_batch(self, plan: BatchPlan) -> BatchOutput:
         name = f"fbc-{plan.session}-{uuid.uuid4().hex[:8]}"

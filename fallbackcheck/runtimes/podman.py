@@ -7,7 +7,6 @@ passes explicit --ulimit values (DESIGN.md).
 
 from __future__ import annotations
 
-import contextlib
 import json
 import shutil
 import subprocess
@@ -15,15 +14,18 @@ import tempfile
 import uuid
 from pathlib import Path
 
-from .. import images, probebuild
+from .. import images, probebuild, runs
 from ..cache import locked
 from ..errors import UsageError
-from ..imageinfo import libc_of
 from .base import LABEL, MEMORY_LIMIT, PIDS_LIMIT, SESSION_LABEL, BatchOutput, BatchPlan, Runtime, oci_runtime_version
-from .docker_engine import content_key, engine
+from .docker_engine import engine
 
 DEFAULT_PROFILE = Path("/usr/share/containers/seccomp.json")
 ULIMITS = ["--ulimit", "nofile=1024:1024", "--ulimit", "nproc=1024:1024"]
+
+
+def _label_args(labels: dict) -> list[str]:
+    return [arg for k, v in labels.items() for arg in ("--label", f"{k}={v}")]
 
 
 def podman(*args: str, timeout: float = 120, check: bool = True) -> subprocess.CompletedProcess:
@@ -49,7 +51,7 @@ class PodmanTools:
         mounts = []
         for host, spec in volumes.items():
             mounts += ["-v", f"{host}:{spec['bind']}:{spec['mode']}"]
-        proc = podman("run", "--rm", "--network", "none", *ULIMITS, "--label", f"{LABEL}=tool", *mounts,
+        proc = podman("run", "--rm", "--network", "none", *ULIMITS, *_label_args(runs.labels("tool")), *mounts,
                       ref, *command, check=False, timeout=600)
         if proc.returncode != 0:
             raise RuntimeError(f"{' '.join(command)} failed in {ref}: {(proc.stdout + proc.stderr)[-2000:]}")
@@ -106,22 +108,8 @@ class PodmanRuntime(Runtime):
     def probe_dir(self, arch: str = "amd64") -> Path:
         return probebuild.build_all(probe_builder(), arch)
 
-    def image_libc(self, image_id: str, image_ref: str) -> str:
-        @contextlib.contextmanager
-        def open_host():
-            import testinfra
-
-            name = "fbc-inspect-" + uuid.uuid4().hex[:8]
-            podman("run", "-d", "--name", name, "--network", "none", *ULIMITS, "--label", f"{LABEL}=inspect",
-                   image_ref, "sleep", "120")
-            try:
-                yield testinfra.get_host(f"podman://{name}")
-            finally:
-                podman("rm", "-f", name, check=False)
-
-        key = content_key(image_ref.removeprefix("localhost/"),
-                          lambda: podman("image", "inspect", "--format", "{{.Id}}", image_ref).stdout.strip())
-        return libc_of(key, open_host, images.libc_family(image_id))
+    def image_content_key(self, image_id: str, image_ref: str) -> str | None:
+        return "podman-" + podman("image", "inspect", "--format", "{{.Id}}", image_ref).stdout.strip()[:32]
 
     def run_batch(self, plan: BatchPlan) -> BatchOutput:
         name = f"fbc-{plan.session}-{uuid.uuid4().hex[:8]}"
@@ -135,7 +123,7 @@ class PodmanRuntime(Runtime):
                 security += ["--security-opt", f"seccomp={path}"]
             argv = ["podman", "--runtime", self.oci_runtime, "run", "--name", name, "--network", "none",
                     *security, *ULIMITS, "--pids-limit", str(PIDS_LIMIT), "--memory", MEMORY_LIMIT,
-                    "--label", f"{LABEL}=batch", "--label", f"{SESSION_LABEL}={plan.session}",
+                    *_label_args(runs.labels("batch", plan.session)),
                     "-v", f"{plan.probe_dir}:/fbc:ro", "-w", "/tmp", plan.image_ref,
                     "/fbc/amd64/runner", "-t", f"{plan.probe_timeout_s:g}", *plan.specs]
             try:
@@ -148,10 +136,16 @@ class PodmanRuntime(Runtime):
                 podman("rm", "-f", "--ignore", name, check=False, timeout=120)
 
     def cleanup(self, session: str | None) -> int:
+        """Remove the containers of `session`; with None, those of runs that have ended."""
         if shutil.which("podman") is None:
             return 0
         label = f"{SESSION_LABEL}={session}" if session else LABEL
-        ids = podman("ps", "-aq", "--filter", f"label={label}", check=False).stdout.split()
+        listed = podman("ps", "-a", "--format", "json", "--filter", f"label={label}", check=False).stdout
+        try:
+            found = json.loads(listed or "[]")
+        except ValueError:
+            return 0
+        ids = [c["Id"] for c in found if session is not None or runs.owner_is_gone(c.get("Labels"))]
         if ids:
             podman("rm", "-f", *ids, check=False)
         return len(ids)
