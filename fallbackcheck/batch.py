@@ -122,11 +122,7 @@ def run(runtime: Runtime, catalogue: Catalogue, key: BatchKey, profile: Profile,
         plan = BatchPlan(key.image, ref, arch, profile, tuple(runner_spec(e, arch, probe_set) for e in entries),
                          probe_dir, probe_timeout_s, session)
         output = runtime.run_batch(plan)
-    except (RuntimeError, OSError) as exc:
-        result.error = str(exc)
-        result.duration_s = time.monotonic() - started
-        return result
-    except Exception as exc:  # engine API errors: keep the message, the cells report it
+    except Exception as exc:  # engine errors too: one plain line, which every cell of the batch reports
         result.error = runtime.explain_failure(exc)
         result.duration_s = time.monotonic() - started
         return result

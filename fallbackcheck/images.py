@@ -19,6 +19,7 @@ from .errors import UsageError
 
 RECIPE_VERSION = "2"  # bump when the build procedure itself changes
 MIRROR_ENV = "FALLBACKCHECK_DEBIAN_MIRROR"
+MERGED_USR_HOOKS = "/usr/share/mmdebstrap/hooks/merged-usr"
 
 
 def debian_mirror() -> str:
@@ -59,11 +60,17 @@ class Recipe:
     role: str = "target"  # target | builder
     # sid's Release file can be past its Valid-Until date (measured; DESIGN.md).
     aptopts: tuple[str, ...] = ('Acquire::Check-Valid-Until "false"',)
+    # mmdebstrap variant: minbase (Essential packages, a shell) or extract (only the
+    # included packages and their dependencies unpacked: no shell, no tools, "distroless").
+    variant: str = "minbase"
 
     @property
     def libc(self) -> str:
-        """The libc family the probes use in this image."""
-        return "musl" if "musl" in self.include else "glibc"
+        """The libc family the probes use in this image ("auto": found out by running it,
+        for images that may have none)."""
+        if "musl" in self.include:
+            return "musl"
+        return "auto" if self.variant == "extract" else "glibc"
 
     @property
     def probe_set(self) -> str:
@@ -72,16 +79,25 @@ class Recipe:
 
     @property
     def hash(self) -> str:
-        return digest(RECIPE_VERSION, json.dumps(asdict(self), sort_keys=True))[:16]
+        fields = asdict(self)
+        if fields["variant"] == "minbase":  # the default adds nothing: older recipes keep their hash
+            del fields["variant"]
+        else:
+            fields["hook_dir"] = MERGED_USR_HOOKS
+        return digest(RECIPE_VERSION, json.dumps(fields, sort_keys=True))[:16]
 
     @property
     def tag(self) -> str:
         return f"fallbackcheck/{self.id}:{self.hash}"
 
     def mmdebstrap_argv(self, out: Path) -> list[str]:
-        argv = ["mmdebstrap", "--quiet", "--variant=minbase", f"--architectures={self.arch}", "--format=tar"]
+        argv = ["mmdebstrap", "--quiet", f"--variant={self.variant}", f"--architectures={self.arch}", "--format=tar"]
         if self.include:
             argv.append("--include=" + ",".join(self.include))
+        if self.variant == "extract":
+            # extract sets up nothing: add the merged-/usr links (/lib64 -> usr/lib64, ...) that
+            # every Debian system since bookworm has, or no dynamic program finds its loader.
+            argv.append(f"--hook-dir={MERGED_USR_HOOKS}")
         argv += [f"--aptopt={opt}" for opt in self.aptopts]
         return argv + [self.suite, str(out), f"deb {debian_mirror()} {self.suite} main"]
 
@@ -91,7 +107,8 @@ RECIPES = Path(__file__).resolve().parent.parent / "images" / "recipes.toml"
 
 def _load() -> tuple[dict[str, Recipe], dict[str, Recipe]]:
     data = tomllib.loads(RECIPES.read_text())
-    targets = {name: Recipe(name, r["suite"], r["arch"], tuple(r.get("include", ())))
+    targets = {name: Recipe(name, r["suite"], r["arch"], tuple(r.get("include", ())),
+                            variant=r.get("variant", "minbase"))
                for name, r in data.get("target", {}).items()}
     builders = {arch: Recipe(f"builder-{arch}", r["suite"], r["arch"], tuple(r.get("include", ())), "builder")
                 for arch, r in data.get("builder", {}).items()}

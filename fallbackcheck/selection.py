@@ -74,8 +74,10 @@ class Selection:
         return recipe.arch if recipe else "amd64"
 
     def image_libc(self, image_id: str) -> str:
+        """The libc family whose API probes the image gets: glibc's, unless it is a musl
+        image ("auto" images run the glibc probes and find out whether a libc is there)."""
         recipe = images.lookup(image_id)
-        return recipe.libc if recipe else "glibc"
+        return "musl" if recipe and recipe.libc == "musl" else "glibc"
 
     def cells(self, catalogue: Catalogue) -> list[Cell]:
         out = []

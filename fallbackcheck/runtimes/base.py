@@ -114,7 +114,9 @@ class Runtime:
         return measure(catalogue, self.probe_dir("amd64" if "i386" not in arches else "i386"), arches)
 
     def explain_failure(self, exc: Exception) -> str:
-        """One plain line for an engine error that broke a batch."""
+        """One plain line for an error that broke a batch (our own errors already are one)."""
+        if type(exc) in (RuntimeError, OSError):
+            return str(exc)
         return f"{type(exc).__name__}: {exc}"
 
     def cleanup(self, session: str | None) -> int:

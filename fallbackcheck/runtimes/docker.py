@@ -19,8 +19,19 @@ def _remove(container) -> None:
     except docker.errors.NotFound:
         pass
     except docker.errors.APIError as exc:
-        if exc.status_code != 409:
+        if exc.status_code != 409 and not _engine_gone(exc):
             raise
+    except (requests.exceptions.ConnectionError, docker.errors.DockerException):
+        pass  # the engine is down: the container carries the run's owner label, and the
+        # end-of-run sweep, the next run or prune removes it once the engine is back
+
+
+def _engine_gone(exc: BaseException) -> bool:
+    """Whether an error means the engine stopped answering (restarted, killed)."""
+    text = f"{type(exc).__name__} {exc}"
+    return isinstance(exc, requests.exceptions.ConnectionError) or any(
+        word in text for word in ("Connection aborted", "Connection refused", "connection reset",
+                                  "No such file or directory", "Max retries exceeded", "RemoteDisconnected"))
 
 
 class DockerRuntime(Runtime):
@@ -82,7 +93,7 @@ class DockerRuntime(Runtime):
             timed_out = False
             try:
                 status = container.wait(timeout=plan.overall_timeout_s).get("StatusCode")
-            except (requests.exceptions.ReadTimeout, requests.exceptions.ConnectionError):  # SDK read timeout
+            except requests.exceptions.ReadTimeout:  # the SDK's read timeout: the batch hung
                 timed_out, status = True, None
                 container.kill()
             return BatchOutput(container.logs(stdout=True, stderr=False).decode(errors="replace"),
@@ -93,3 +104,8 @@ class DockerRuntime(Runtime):
 
     def cleanup(self, session: str | None) -> int:
         return engine().cleanup(session)
+
+    def explain_failure(self, exc: Exception) -> str:
+        if _engine_gone(exc):
+            return f"the Docker engine went away during the batch ({type(exc).__name__}: {str(exc)[:200]})"
+        return super().explain_failure(exc)
