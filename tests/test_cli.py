@@ -16,6 +16,10 @@ NO_ENGINE = {"DOCKER_HOST": "unix:///nonexistent/docker.sock"}
     (["--profiles", "deny:clone3:EPREM"], "not an errno name"),
     (["--runtimes", "docker-runx"], "unknown runtime 'docker-runx'"),
     (["--runtimes", "docker-runc"], "cannot reach the Docker engine"),
+    (["--probe-timeout", "-1"], "must be a number of seconds greater than 0"),
+    (["--probe-timeout", "0"], "must be a number of seconds greater than 0"),
+    (["--probe-timeout", "soon"], "is not a number of seconds"),
+    (["--report-dir", "/etc/hostname/reports"], "cannot write the report to /etc/hostname/reports"),
 ])
 def test_bad_input_is_one_line(args, message):
     proc = run_suites(*args, env=NO_ENGINE, timeout=120)

@@ -105,18 +105,27 @@ def test_hung_probe_ends_as_timeout():
     assert _containers(session) == []
 
 
+@pytest.mark.parametrize("sig, group", [
+    (signal.SIGINT, True),  # a terminal's Ctrl-C: the whole process group
+    (signal.SIGTERM, False),  # `kill`, a CI system's cancel: the pytest process only
+    (signal.SIGTERM, True),  # `timeout`: the process group
+    (signal.SIGHUP, False),  # the terminal went away
+], ids=["sigint-group", "sigterm", "sigterm-group", "sighup"])
 @pytest.mark.parametrize("workers", [[], ["-n", "2"]], ids=["serial", "xdist"])
-def test_ctrl_c_leaves_no_container(tmp_path, workers):
+def test_interrupted_run_leaves_no_container(tmp_path, workers, sig, group):
     argv = [sys.executable, "-m", "pytest", "suites", "-q", "--images", "debian-12", "--runtimes", "docker-runc",
             "--profiles", PROFILES, "--report-dir", str(tmp_path), "-p", "no:randomly", *workers]
-    session = "test-ctrl-c-" + uuid.uuid4().hex[:8]
+    session = "test-interrupt-" + uuid.uuid4().hex[:8]
     proc = subprocess.Popen(argv, cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
                             start_new_session=True, env={**os.environ, "FALLBACKCHECK_SESSION": session})
     deadline = time.monotonic() + 300
     while not _containers(session, "batch"):
         assert proc.poll() is None and time.monotonic() < deadline, "no batch container ever appeared"
         time.sleep(0.05)
-    os.killpg(proc.pid, signal.SIGINT)  # as a terminal's Ctrl-C: the whole process group
+    if group:
+        os.killpg(proc.pid, sig)
+    else:
+        os.kill(proc.pid, sig)
     out, _ = proc.communicate(timeout=120)
     assert proc.returncode == 2, out  # pytest's "interrupted"
     assert _containers(session) == [], out
