@@ -14,7 +14,10 @@ How to read a cell: what the API did, then the verdict.
 `cannot-start` the loader or runtime could not start the probe · `timeout` · `absent` the libc lacks the API.
 Verdict marks: no mark = pass · `(break)` expected-break: the filter's errno defeats an ENOSYS-only
 fallback, as documented · `UNEXPECTED` the catalogue did not predict this · `ERROR` not measured ·
-`n/a` not applicable. Raw rows show the errno the filter delivered (`allowed` = reached the kernel)."""
+`n/a` not applicable (always for a predicted reason: `na_reason` in matrix.json).
+`✗` the API did not do its job (`works: false`), even where the catalogue predicted that (e.g. a thin
+wrapper answering ENOSYS). Raw rows show the errno the filter delivered (`allowed` = reached the kernel;
+`kernel-ENOSYS` = this kernel lacks the syscall, per the kernel baseline measured at the start of the run)."""
 
 
 def _cell_text(cell: dict) -> str:
@@ -55,36 +58,66 @@ def _runtime_sections(cells: list[dict]) -> list[str]:
     return out
 
 
+def survives(cells: list[dict]) -> tuple[bool, int]:
+    """(every API that was called works, how many failures were excused): a failure is
+    excused only where the API fails exactly as on a kernel without its syscall (every
+    syscall it needs answered ENOSYS and the catalogue documents no fallback), which is what
+    that kernel itself would give. `works` decides, never the verdict; null means "never
+    called" (absent from this libc, no libc, not measured) and counts neither way."""
+    failed = [c for c in cells if c.get("works") is False]
+    excused = [c for c in failed if c.get("fails_like_old_kernel")]
+    return len(failed) == len(excused), len(excused)
+
+
 def _vintage_view(cells: list[dict]) -> list[str]:
-    """Per image: the oldest vintage profile under which every API probe works, per errno
-    and runtime (computed from the vintage profiles that ran)."""
-    works: dict[tuple, dict[str, bool]] = defaultdict(dict)
+    """Per image: the oldest vintage profile from which on every API works (survives()),
+    per errno and runtime, from the vintage profiles that ran."""
+    groups: dict[tuple, dict[str, list[dict]]] = defaultdict(lambda: defaultdict(list))
     for c in cells:
         if c["kind"] != "api" or not c["profile"].startswith("vintage:"):
             continue
         _, kernel, err = c["profile"].split(":")
-        ok = c["verdict"] in ("pass", "n/a")
-        key = (c["image"], c["runtime"], err)
-        works[key][kernel] = works[key].get(kernel, True) and ok
-    if not works:
+        groups[(c["image"], c["runtime"], err)][kernel].append(c)
+    if not groups:
         return []
     from .libc import parse_version
 
-    out = ["## Oldest vintage profile under which every API probe works", "",
-           "Per image, runtime and default errno; `none` means it broke under every vintage that ran "
-           "(listed in brackets).", ""]
-    for image in sorted({k[0] for k in works}):
-        errs = sorted({k[2] for k in works if k[0] == image})
+    out = ["## Oldest vintage profile from which on every API works", "",
+           "Per image, runtime and default errno: the oldest vintage that ran under which every API probe "
+           "that was called works (`works`), and every newer one too. An API that fails exactly as on a kernel "
+           "without its syscall (ENOSYS, no fallback documented) does not count against a vintage; the number "
+           "of such excused cells is in parentheses. `none` means no vintage that ran (in brackets) survives.", ""]
+    for image in sorted({k[0] for k in groups}):
+        errs = sorted({k[2] for k in groups if k[0] == image})
         out += [f"### {image}", "", "| runtime | " + " | ".join(errs) + " |", "|---|" + "---|" * len(errs)]
-        for runtime in sorted({k[1] for k in works if k[0] == image}):
+        for runtime in sorted({k[1] for k in groups if k[0] == image}):
             row = []
             for err in errs:
-                kernels = works.get((image, runtime, err), {})
-                good = sorted((k for k, ok in kernels.items() if ok), key=parse_version)
-                tried = ", ".join(sorted(kernels, key=parse_version))
-                row.append(good[0] if good else (f"none [{tried}]" if tried else ""))
+                by_kernel = groups.get((image, runtime, err), {})
+                kernels = sorted(by_kernel, key=parse_version)
+                verdicts = {k: survives(by_kernel[k]) for k in kernels}
+                oldest = None
+                for k in reversed(kernels):  # newest first: stop at the first that breaks
+                    if not verdicts[k][0]:
+                        break
+                    oldest = k
+                if oldest is None:
+                    row.append(f"none [{', '.join(kernels)}]" if kernels else "")
+                else:
+                    excused = verdicts[oldest][1]
+                    row.append(oldest + (f" ({excused})" if excused else ""))
             out.append(f"| {runtime} | " + " | ".join(row) + " |")
         out.append("")
+    return out
+
+
+def _baseline_lines(env: dict) -> list[str]:
+    out = []
+    for machine, base in (env.get("kernel_baseline") or {}).items():
+        lacks = "; ".join(f"{arch}: {', '.join(names) or 'nothing catalogued'}"
+                          for arch, names in (base.get("lacks") or {}).items())
+        out.append(f"- kernel baseline ({machine}, {base.get('kernel')}): lacks {lacks or '?'}"
+                   + (f" — {base['error']}" if base.get("error") else ""))
     return out
 
 
@@ -98,6 +131,7 @@ def render(report: dict) -> str:
         out.append(f"- runtime `{rt}`: " + ", ".join(f"{k} {v}" for k, v in info.items() if v))
     for rt, reason in sorted((env.get("skipped_runtimes") or {}).items()):
         out.append(f"- runtime `{rt}` skipped: {reason}")
+    out += _baseline_lines(env)
     summary = report["summary"]
     out += [f"- cells: {summary['cells']} in {summary['batches']} batches ({summary['containers']} containers); "
             + ", ".join(f"{k}: {v}" for k, v in sorted(summary["verdicts"].items())), "", LEGEND, ""]

@@ -16,6 +16,8 @@ def cell_label(cell: dict) -> str:
         text = "/".join(cell["delivered"].values())
     else:
         text = cell["errno"] if cell["outcome"] == "error" and cell["errno"] else (cell["outcome"] or "?")
+        if cell.get("works") is False:  # the API did not do its job, whatever the verdict
+            text = f"✗ {text}"
     verdict = cell["verdict"]
     if verdict == "expected-break":
         return f"{text} (break)"

@@ -65,15 +65,27 @@ def test_runtime_section_lists_what_was_not_asked():
     assert "| read |" not in text
 
 
-def test_oldest_vintage_view():
-    cells = [cell(profile="vintage:5.2:EPERM", runtime="runc", verdict="pass"),
-             cell(profile="vintage:5.8:EPERM", runtime="runc", verdict="pass"),
-             cell(profile="vintage:5.2:EPERM", runtime="crun", verdict="expected-break"),
-             cell(profile="vintage:5.8:EPERM", runtime="crun", verdict="pass"),
-             cell(profile="vintage:5.2:ENOSYS", runtime="crun", verdict="expected-break")]
+def test_oldest_vintage_view_uses_works_not_verdict():
+    cells = [cell(profile="vintage:5.2:EPERM", runtime="runc", verdict="pass", works=True),
+             cell(profile="vintage:5.8:EPERM", runtime="runc", verdict="pass", works=True),
+             cell(profile="vintage:5.2:EPERM", runtime="crun", verdict="expected-break", works=False),
+             cell(profile="vintage:5.8:EPERM", runtime="crun", verdict="pass", works=True),
+             cell(profile="vintage:5.2:ENOSYS", runtime="crun", verdict="expected-break", works=False),
+             # a thin wrapper that answers ENOSYS as documented: "pass", but it does not work
+             cell(probe="mseal", profile="vintage:5.2:EPERM", runtime="runc", verdict="pass", works=False,
+                  fails_like_old_kernel=False, outcome="error", errno="EPERM"),
+             cell(probe="mseal", profile="vintage:5.8:EPERM", runtime="runc", verdict="pass", works=False,
+                  fails_like_old_kernel=True, outcome="error", errno="ENOSYS")]
     text = render_md.render(report.build(cells, {}, {}, True))
-    assert "| runc |  | 5.2 |" in text or "| runc | 5.2 |" in text
+    assert "| runc |  | 5.8 (1) |" in text or "| runc | 5.8 (1) |" in text, text
     assert "| crun | none [5.2] | 5.8 |" in text
+    assert "✗ EPERM (break)" in text
+
+
+def test_survives_counts_works_only():
+    assert render_md.survives([cell(works=True), cell(works=None)]) == (True, 0)
+    assert render_md.survives([cell(works=False, verdict="pass")]) == (False, 0)
+    assert render_md.survives([cell(works=False, fails_like_old_kernel=True)]) == (True, 1)
 
 
 def test_html_is_rendered_from_json_with_verdict_classes_and_escaped_detail(tmp_path):

@@ -63,6 +63,7 @@ class DockerRuntime(Runtime):
         return out
 
     def prepare_image(self, image_id: str) -> tuple[str, str]:
+        engine().wait_until_reachable()
         return engine().reference(image_id)
 
     def probe_dir(self, arch: str = "amd64"):
@@ -81,6 +82,7 @@ class DockerRuntime(Runtime):
         return opts
 
     def run_batch(self, plan: BatchPlan) -> BatchOutput:
+        engine().wait_until_reachable()
         client = engine().client
         command = ["/fbc/amd64/runner", "-t", f"{plan.probe_timeout_s:g}", *plan.specs]
         container = client.containers.create(

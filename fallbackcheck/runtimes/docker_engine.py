@@ -11,6 +11,10 @@ from .base import LABEL, SESSION_LABEL
 
 
 
+# How long a batch waits for an engine that stopped answering (a restart) before it fails.
+ENGINE_WAIT_S = 30.0
+
+
 class DockerEngine:
     def __init__(self):
         self._error: str | None = None
@@ -29,6 +33,22 @@ class DockerEngine:
 
     def unavailable_reason(self) -> str | None:
         return None if self.client is not None else self._error
+
+    def wait_until_reachable(self, timeout_s: float = ENGINE_WAIT_S) -> None:
+        """Return once the engine answers a ping; after `timeout_s` of silence, raise one line.
+        A batch that starts while the engine restarts waits for it instead of failing at once."""
+        import time
+
+        deadline = time.monotonic() + timeout_s
+        while True:
+            try:
+                self.client.ping()
+                return
+            except Exception as exc:
+                if time.monotonic() >= deadline:
+                    raise RuntimeError(f"the Docker engine is not reachable (waited {timeout_s:g} s for it: "
+                                       f"{type(exc).__name__})") from None
+                time.sleep(0.5)
 
     def info(self) -> dict:
         return self.client.info()
