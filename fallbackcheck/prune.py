@@ -24,8 +24,8 @@ def stale_paths() -> list[Path]:
     keep_probes = {probebuild.container_build_key(images.BUILDERS), probebuild.host_build_key()}
     root = cache_dir()
     stale = []
-    for path in sorted((root / "images").glob("*.tar")):
-        if path.stem not in keep:
+    for path in sorted((root / "images").glob("*")):  # the tar and its .sha256 beside it
+        if path.name.rsplit(".", 1)[0] not in keep:
             stale.append(path)
     for path in sorted((root / "rootfs").glob("*")):
         if path.name not in keep:
@@ -47,7 +47,9 @@ def stale_engine_tags(client) -> list[str]:
 def main(argv: list[str]) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--dry-run", action="store_true", help="list what would go, remove nothing")
-    parser.add_argument("--engine", action="store_true", help="also remove stale image tags from the Docker engine")
+    parser.add_argument("--engine", action="store_true",
+                        help="also remove stale image tags from the Docker engine, and containers left by runs "
+                             "that have ended (Docker and Podman)")
     args = parser.parse_args(argv)
     for path in stale_paths():
         print(f"{'would remove' if args.dry_run else 'removing'} {path}")
@@ -64,6 +66,11 @@ def main(argv: list[str]) -> int:
             print(f"{'would remove' if args.dry_run else 'removing'} image {tag}")
             if not args.dry_run:
                 engine().client.images.remove(tag)
+        if not args.dry_run:
+            from .runtimes import get
+
+            removed = engine().cleanup(None) + get("podman-crun").cleanup(None)
+            print(f"removed {removed} container(s) left by runs that have ended")
     return 0
 
 
