@@ -23,6 +23,7 @@ from .batch import BatchKey, run as run_batch
 from .cells import Cell, judge, record
 from .errors import UsageError
 from .runtimes import get as get_runtime
+from .scheduler import DEFAULT_CONCURRENCY, BatchScheduler, concurrency, queued_items
 from .selection import resolve
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -42,6 +43,9 @@ def pytest_addoption(parser):
                                        "syscall with EPERM and ENOSYS), vintages (LTS-kernel vintages)")
     group.addoption("--probes", help="comma-separated probe ids or globs (pthread_create,raw:*)")
     group.addoption("--report-dir", default=str(ROOT / "reports"), help="where matrix.json/.md go (default reports/)")
+    group.addoption("--batches", type=int, default=None, metavar="N",
+                    help=f"batches in flight at once per pytest process (default {DEFAULT_CONCURRENCY}, "
+                         "or $FALLBACKCHECK_BATCHES)")
     group.addoption("--probe-timeout", type=_positive_seconds, default=10.0,
                     help="seconds each probe may run (default 10; must be > 0)")
 
@@ -57,6 +61,18 @@ def _positive_seconds(text: str) -> float:
     if not value > 0 or value != value or value == float("inf"):
         raise argparse.ArgumentTypeError(f"{text!r} must be a number of seconds greater than 0")
     return value
+
+
+def _batch_order(items) -> list[BatchKey]:
+    """The distinct batches of `items`, in the order their first cell comes."""
+    order: dict[BatchKey, None] = {}
+    for item in items:
+        params = getattr(getattr(item, "callspec", None), "params", {})
+        for name in CELL_FIXTURES:
+            cell = params.get(name)
+            if isinstance(cell, Cell):
+                order.setdefault(cell.batch, None)
+    return list(order)
 
 
 def _runs_matrix(config) -> bool:
@@ -99,8 +115,12 @@ class MatrixRun:
         # Rows go to one JSON-lines file per process, flushed per cell, and the controller
         # merges them: a cell row is several kB, and sending each through xdist's report
         # channel cost more than running the cell. An interrupted run keeps what was written.
-        self.part_file = self.parts / f"{name}.jsonl"
-        self.batches: dict[BatchKey, object] = {}
+        # Opened once and flushed when the process ends its session (Ctrl-C included): one
+        # open/append/close per cell cost more than judging the cell.
+        self.rows_out = (self.parts / f"{name}.jsonl").open("a", buffering=1 << 16)
+        self.scheduler: BatchScheduler | None = None
+        self.last_key: BatchKey | None = None
+        self.pytest_session = None
         self._batch_index: dict[BatchKey, list[str]] | None = None
         self.started = time.time()
         self.interrupted = False
@@ -148,14 +168,30 @@ class MatrixRun:
                             probes.append(cell.probe)
         return self._batch_index.get(key, [])
 
+    def _run(self, key: BatchKey):
+        runtime = get_runtime(key.runtime)
+        return run_batch(runtime, self.catalogue, key, self.selection.profiles[key.profile],
+                         self.batch_probes(self.pytest_session, key), self.session,
+                         self.config.option.probe_timeout, self.baselines.get(runtime.machine))
+
+    def _batch(self, session, key: BatchKey):
+        """The batch's result; asks the scheduler for the batches this process needs next
+        (all of them at the first cell without xdist; under xdist, those queued for this
+        worker, each time a new batch starts), so that several run at once."""
+        if self.scheduler is None:
+            self.pytest_session = session
+            self.scheduler = BatchScheduler(self._run, concurrency(self.config.option.batches))
+            if _is_controller(self.config):
+                self.scheduler.want(_batch_order(session.items))
+        if key != self.last_key:
+            self.last_key = key
+            if not _is_controller(self.config):
+                queued = queued_items(session)
+                self.scheduler.want([key] + (_batch_order(queued) if queued else []))
+        return self.scheduler.result(key)
+
     def measure(self, session, cell: Cell) -> dict:
-        key = cell.batch
-        if key not in self.batches:
-            self.batches[key] = run_batch(get_runtime(cell.runtime), self.catalogue, key,
-                                          self.selection.profiles[cell.profile], self.batch_probes(session, key),
-                                          self.session, self.config.option.probe_timeout,
-                                          self.baselines.get(get_runtime(cell.runtime).machine))
-        result = self.batches[key]
+        result = self._batch(session, cell.batch)
         judgement = judge(cell, self.catalogue, result, self.selection.profiles[cell.profile],
                           get_runtime(cell.runtime))
         return record(cell, self.catalogue, result, judgement)
@@ -171,6 +207,18 @@ class MatrixRun:
                 "notes": self.selection.notes, "duration_s": round(time.time() - self.started, 1),
                 "kernel_baseline": {m: b.as_dict() for m, b in self.baselines.items()},
                 "swept_leftovers": self.swept}
+
+
+@pytest.hookimpl(tryfirst=True)
+def pytest_sessionfinish(session, exitstatus):
+    """Every process: stop the batch scheduler (cancelling what has not started when
+    interrupted) and flush this process's rows before the controller merges them."""
+    run = getattr(session.config, "_fallbackcheck", None)
+    if run is None:
+        return
+    if run.scheduler is not None:
+        run.scheduler.close(cancel=exitstatus not in (0, 1) or run.interrupted)
+    run.rows_out.close()
 
 
 def pytest_configure(config):
@@ -255,8 +303,7 @@ def fallbackcheck_run(request) -> MatrixRun:
 
 def _row(request, run: MatrixRun, cell: Cell) -> dict:
     row = run.measure(request.session, cell)
-    with run.part_file.open("a") as fh:
-        fh.write(json.dumps(row) + "\n")
+    run.rows_out.write(json.dumps(row) + "\n")
     return row
 
 
@@ -306,6 +353,8 @@ class ReportWriter:
 
     def pytest_keyboard_interrupt(self, excinfo):
         self.run.interrupted = True
+        if self.run.scheduler is not None:
+            self.run.scheduler.close(cancel=True)
 
     def pytest_sessionfinish(self, session, exitstatus):
         run = self.run

@@ -1,0 +1,71 @@
+"""Batches in flight: several containers start and run at once, whatever the pytest mode.
+
+A container start mostly waits on the kernel and the engine, not on this process, so even
+two cores keep several batches busy. The scheduler runs batches on a small thread pool in
+the order this process will need them (its own items, or under xdist the items already
+queued for this worker), and a cell only waits for its own batch's result.
+"""
+
+from __future__ import annotations
+
+import os
+import threading
+from concurrent.futures import Future, ThreadPoolExecutor
+
+# Batches in flight per pytest process. Measured on the 2-core machines this project runs on
+# (docs/benchmark.md): 4 keeps the engine busy without making container starts queue.
+DEFAULT_CONCURRENCY = 4
+CONCURRENCY_ENV = "FALLBACKCHECK_BATCHES"
+
+
+def concurrency(option: int | None) -> int:
+    value = option or int(os.environ.get(CONCURRENCY_ENV) or DEFAULT_CONCURRENCY)
+    return max(1, value)
+
+
+class BatchScheduler:
+    """Runs `run(key)` for batch keys on a pool; `result(key)` waits for one (running it now
+    if nobody asked for it yet)."""
+
+    def __init__(self, run, workers: int):
+        self._run = run
+        self._pool = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="fbc-batch")
+        self._futures: dict[object, Future] = {}
+        self._lock = threading.Lock()
+        self._closed = False
+
+    def want(self, keys) -> None:
+        """Ask for these batches, in this order (already asked ones are not run again)."""
+        with self._lock:
+            for key in keys:
+                if key not in self._futures and not self._closed:
+                    self._futures[key] = self._pool.submit(self._run, key)
+
+    def result(self, key):
+        self.want([key])
+        return self._futures[key].result()
+
+    def close(self, cancel: bool) -> None:
+        """Stop: with `cancel`, batches not yet started never start (Ctrl-C); running ones end
+        when the run's sweep removes their containers."""
+        with self._lock:
+            self._closed = True
+        self._pool.shutdown(wait=not cancel, cancel_futures=cancel)
+
+
+def queued_items(session) -> list | None:
+    """Under xdist, the items this worker has been given and not run yet, in order (from
+    xdist's worker loop, best effort: None where that cannot be read)."""
+    interactor = next((p for p in session.config.pluginmanager.get_plugins()
+                       if type(p).__name__ == "WorkerInteractor"), None)
+    torun = getattr(interactor, "torun", None)
+    if torun is None or not hasattr(torun, "lock"):
+        return None
+    try:
+        with torun.lock() as queue:
+            indices = [i for i in queue if isinstance(i, int)]
+        if isinstance(getattr(interactor, "nextitem_index", None), int):
+            indices.insert(0, interactor.nextitem_index)
+        return [session.items[i] for i in indices]
+    except (TypeError, IndexError):
+        return None
