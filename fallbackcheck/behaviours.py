@@ -1,7 +1,7 @@
 """Documented runtime behaviours that make the delivered errno differ from what a profile
 literally asks. The conformance suite names them in the cell instead of failing it.
 
-Each behaviour carries its provenance (runtimes.md, with the runtime's PR/issue).
+Each behaviour carries its provenance (the runtime's PR or issue; docs/runtimes.md explains them).
 """
 
 from __future__ import annotations
@@ -21,8 +21,8 @@ DOCKER_DROPS_DEFAULT_ERRNO = (
     "so the runtime gets the OCI default EPERM for unlisted syscalls (seen in the config.json dockerd hands "
     "to containerd; docs/findings.md)")
 UNKNOWN_NAME = ("the runtime's libseccomp does not know the name {syscall}, so the rule naming it is dropped "
-                "with only a log line (runc and crun both do this) and the call meets the profile's "
-                "default action: {predicted}")
+                "with only a log line (runc: libcontainer/seccomp/seccomp_linux.go; crun: src/libcrun/seccomp.c) "
+                "and the call meets the profile's default action: {predicted}")
 # runc added the stub in 1.0.0-rc93 (runc PR 2750, libcontainer/seccomp/patchbpf).
 RUNC_STUB_SINCE = (1, 0, 0, -7)
 _PERMISSIVE = {"SCMP_ACT_ALLOW", "SCMP_ACT_LOG", "SCMP_ACT_TRACE"}

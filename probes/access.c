@@ -3,8 +3,9 @@
  *          Controls for faccessat2: neither reaches it.
  *
  * New syscall: none. access() uses the access syscall where it exists
- *              (x86_64, i386). glibc's euidaccess/eaccess use access() when
- *              uid == euid and gid == egid, else stat: NOT faccessat2.
+ *              (x86_64, i386). glibc's euidaccess/eaccess stat the path
+ *              first (F_OK ends there), then use access() when uid == euid
+ *              and gid == egid: NOT faccessat2.
  * Fallback:    not needed; a deny filter on faccessat2 must not matter.
  * Source:      sysdeps/unix/sysv/linux/access.c, sysdeps/posix/euidaccess.c.
  */

@@ -6,9 +6,10 @@
  * Fallback:    on ANY close_range error: scan /proc/self/fd and close each
  *              fd. If that fails too (no /proc), __fortify_fail aborts with
  *              "closefrom failed to close a file descriptor" (SIGABRT).
- *              With __ASSUME_CLOSE_RANGE (kernel >= 5.9 builds) there is no
- *              fallback, so any error aborts.
- * Source:      io/closefrom.c, sysdeps/unix/sysv/linux/closefrom_fallback.c.
+ *              From 2.35, with __ASSUME_CLOSE_RANGE (kernel >= 5.9 builds)
+ *              there is no fallback, so any error aborts.
+ * Source:      sysdeps/unix/sysv/linux/closefrom.c (2.34), io/closefrom.c
+ *              (2.35+), sysdeps/unix/sysv/linux/closefrom_fallback.c.
  */
 #include <fcntl.h>
 #include <unistd.h>

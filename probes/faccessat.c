@@ -3,8 +3,10 @@
  *
  * New syscall: faccessat2 (439), tried first since glibc 2.33, for every
  *              flags value, 0 included (musl uses it only for flags != 0).
- * Fallback:    on ENOSYS only: the old faccessat syscall (flags 0), or a
- *              userspace check built on fstatat (AT_EACCESS). Any other
+ * Fallback:    on ENOSYS only: the old faccessat syscall (flags 0, and
+ *              AT_EACCESS in a process that is not set-uid/set-gid), or a
+ *              userspace check built on fstatat (set-uid callers,
+ *              AT_SYMLINK_NOFOLLOW). Any other
  *              faccessat2 error is returned (-1/EPERM under a deny filter).
  *              realpath() reaches the AT_EACCESS variant, bash's test -x too.
  * Source:      sysdeps/unix/sysv/linux/faccessat.c.

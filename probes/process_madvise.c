@@ -2,13 +2,14 @@
  * process_madvise - MADV_COLD on one page of this process itself, through
  *                   process_madvise(pidfd_open(getpid()), ...).
  *
- * New syscall: process_madvise (440); the wrapper exists since glibc 2.35
+ * New syscall: process_madvise (440); the wrapper exists since glibc 2.36
  *              ("absent" before). Setup needs pidfd_open (434): a failed
  *              pidfd_open is reported with its errno and the detail says so.
  *              Own process: no CAP_SYS_NICE needed (kernel >= 6.x).
  * Fallback:    none: thin wrappers (syscalls.list EXTRA), the filter's
  *              errno is returned as is.
- * Source:      sysdeps/unix/sysv/linux/syscalls.list (process_madvise).
+ * Source:      sysdeps/unix/sysv/linux/syscalls.list (process_madvise),
+ *              process_madvise@@GLIBC_2.36 in the x86_64 libc.abilist.
  */
 #include <sys/mman.h>
 #include <sys/syscall.h>
@@ -37,7 +38,7 @@ int main(void)
 
 	if (!fn)
 		fbc_absent("process_madvise");
-	/* glibc 2.35 has process_madvise but no pidfd_open wrapper: the raw syscall. */
+	/* The raw syscall: the setup must not depend on libc's pidfd_open wrapper. */
 	errno = 0;
 	pidfd = (int)syscall(SYS_pidfd_open, getpid(), 0);
 	if (pidfd < 0)

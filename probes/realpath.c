@@ -5,8 +5,8 @@
  *              stdlib/canonicalize.c checks a trailing "/" and a ".." after a
  *              non-symlink with file_accessible() = faccessat(AT_FDCWD, dir,
  *              F_OK, AT_EACCESS), and faccessat tries faccessat2 first.
- * Fallback:    in faccessat, on ENOSYS only (old faccessat syscall or the
- *              fstatat check); any other error makes realpath return NULL
+ * Fallback:    in faccessat, on ENOSYS only (the old faccessat syscall for
+ *              a process that is not set-uid); any other error makes realpath return NULL
  *              with that errno (EPERM under a deny filter).
  * Source:      stdlib/canonicalize.c (file_accessible, dir_check),
  *              sysdeps/unix/sysv/linux/faccessat.c.

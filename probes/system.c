@@ -7,7 +7,7 @@
  *              Under EPERM glibc does not return -1: the spawn failure becomes
  *              status 32512 (W_EXITCODE(127, 0), "the shell could not run")
  *              with errno set to the spawn error.
- * Source:      stdlib/system.c (do_system), sysdeps/unix/sysv/linux/spawni.c.
+ * Source:      sysdeps/posix/system.c (do_system), sysdeps/unix/sysv/linux/spawni.c.
  *
  * Reporting: status 0 -> ok. Anything else -> error, with the errno left by
  * system() (errno is cleared first). The detail is always "system returned

@@ -77,7 +77,7 @@ class DockerRuntime(Runtime):
         if plan.profile.kind == "unconfined":
             opts.append("seccomp=unconfined")
         elif plan.profile.oci is not None:
-            # The Engine API takes the profile as JSON text, not as a path (runtimes.md §8).
+            # The Engine API takes the profile as JSON text, not as a path (docs/runtimes.md, "Handing a profile over").
             opts.append("seccomp=" + plan.profile.render())
         return opts
 

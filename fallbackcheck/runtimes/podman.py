@@ -1,8 +1,8 @@
 """podman-runc and podman-crun: one container per batch through the podman CLI.
 
-Podman takes the seccomp profile as a file path (its Docker-compatible API would too,
-runtimes.md §8), and its default rlimits exceed these machines' hard limits, so every run
-passes explicit --ulimit values (DESIGN.md).
+Podman takes the seccomp profile as a file path (its Docker-compatible API would too:
+docs/runtimes.md, "Handing a profile over"), and its default rlimits exceed these machines'
+hard limits, so every run passes explicit --ulimit values (docs/design.md, "Host set-up").
 """
 
 from __future__ import annotations
