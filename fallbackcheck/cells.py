@@ -68,7 +68,7 @@ def _judge(cell: Cell, catalogue: Catalogue, result: BatchResult, profile: Profi
 
 
 def record(cell: Cell, catalogue: Catalogue, result: BatchResult, judgement: Judgement) -> dict:
-    """The cell as a report row (DESIGN.md schema, plus fields of our own)."""
+    """The cell as a report row (docs/design.md schema, plus fields of our own)."""
     entry = catalogue.get(cell.probe)
     obs = result.observations.get(cell.probe)
     row = {

@@ -58,7 +58,7 @@ class Recipe:
     arch: str  # Debian architecture: amd64 | i386
     include: tuple[str, ...] = ()
     role: str = "target"  # target | builder
-    # sid's Release file can be past its Valid-Until date (measured; DESIGN.md).
+    # sid's Release file can be past its Valid-Until date (measured; docs/design.md).
     aptopts: tuple[str, ...] = ('Acquire::Check-Valid-Until "false"',)
     # mmdebstrap variant: minbase (Essential packages, a shell) or extract (only the
     # included packages and their dependencies unpacked: no shell, no tools, "distroless").

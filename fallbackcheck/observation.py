@@ -12,7 +12,7 @@ LOADER_MARKERS = ("error while loading shared libraries", "cannot stat shared ob
 
 @dataclass
 class Observation:
-    """What one probe did in one batch, in the outcome vocabulary of DESIGN.md.
+    """What one probe did in one batch, in the outcome vocabulary of docs/design.md.
 
     `broken` is the harness's own word for "the probe neither observed nor failed in a
     known way" (LTP's TBROK); it is never judged a pass.

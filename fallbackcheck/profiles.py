@@ -1,6 +1,6 @@
 """Profile ids -> seccomp profiles in the OCI/Docker JSON format, and what a profile asks for.
 
-Grammar (DESIGN.md): unconfined | default | deny:<sys>[,<sys>...]:<ERRNO> |
+Grammar (docs/design.md): unconfined | default | deny:<sys>[,<sys>...]:<ERRNO> |
 vintage:<kernel>:<ERRNO> | file:<path>.
 """
 
