@@ -23,7 +23,7 @@ from .batch import BatchKey, run as run_batch
 from .cells import Cell, judge, record
 from .errors import UsageError
 from .runtimes import get as get_runtime
-from .scheduler import DEFAULT_CONCURRENCY, BatchScheduler, concurrency, queued_items
+from .scheduler import DEFAULT_CONCURRENCY, BatchScheduler, CellTiming, concurrency, queued_items
 from .selection import resolve
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -31,6 +31,9 @@ SUITES = ROOT / "suites"
 # Parametrised fixture name -> the catalogue kind of the cells it gets.
 CELL_FIXTURES = {"api_cell": "api", "raw_cell": "raw"}
 REQUIRE_ENGINE = "FALLBACKCHECK_REQUIRE_ENGINE"
+# Up to this many cores, `-n auto` runs the matrix in one process (its batches still run
+# concurrently): measured on 2-core machines, see docs/benchmark.md.
+AUTO_SINGLE_PROCESS_CORES = 4
 SESSION_ENV = "FALLBACKCHECK_SESSION"
 
 
@@ -119,6 +122,7 @@ class MatrixRun:
         # open/append/close per cell cost more than judging the cell.
         self.rows_out = (self.parts / f"{name}.jsonl").open("a", buffering=1 << 16)
         self.scheduler: BatchScheduler | None = None
+        self.timing = CellTiming()
         self.last_key: BatchKey | None = None
         self.pytest_session = None
         self._batch_index: dict[BatchKey, list[str]] | None = None
@@ -188,7 +192,8 @@ class MatrixRun:
             if not _is_controller(self.config):
                 queued = queued_items(session)
                 self.scheduler.want([key] + (_batch_order(queued) if queued else []))
-        return self.scheduler.result(key)
+        with self.timing.waiting():
+            return self.scheduler.result(key)
 
     def measure(self, session, cell: Cell) -> dict:
         result = self._batch(session, cell.batch)
@@ -218,6 +223,7 @@ def pytest_sessionfinish(session, exitstatus):
         return
     if run.scheduler is not None:
         run.scheduler.close(cancel=exitstatus not in (0, 1) or run.interrupted)
+    run.rows_out.write(json.dumps({"_timing": run.timing.as_dict()}) + "\n")
     run.rows_out.close()
 
 
@@ -254,6 +260,18 @@ def _writable_report_dir(directory: Path) -> Path:
         raise UsageError(f"cannot write the report to {directory}: {exc.strerror or exc}; "
                          "choose another --report-dir") from None
     return directory
+
+
+@pytest.hookimpl(optionalhook=True, tryfirst=True)
+def pytest_xdist_auto_num_workers(config):
+    """`-n auto` for the matrix: batches already run several at a time in one process, and
+    every xdist worker adds a pytest per test plus the controller's share; on machines with
+    few cores that costs more than it brings (docs/benchmark.md), so the matrix then runs in
+    one process. Other test runs keep xdist's own choice."""
+    if not _runs_matrix(config):
+        return None
+    cores = os.cpu_count() or 1
+    return 0 if cores <= AUTO_SINGLE_PROCESS_CORES else cores // 2
 
 
 @pytest.hookimpl(optionalhook=True)
@@ -302,8 +320,10 @@ def fallbackcheck_run(request) -> MatrixRun:
 
 
 def _row(request, run: MatrixRun, cell: Cell) -> dict:
+    run.timing.cell_starts()
     row = run.measure(request.session, cell)
     run.rows_out.write(json.dumps(row) + "\n")
+    run.timing.cell_ends()
     return row
 
 
@@ -367,11 +387,15 @@ class ReportWriter:
             except Exception:  # cleanup must not hide the report
                 pass
         complete = exitstatus in (0, 1) and not run.interrupted
-        rows = []
+        rows, timings = [], []
         for part in sorted(run.parts.glob("*.jsonl")):
-            rows += [json.loads(line) for line in part.read_text().splitlines() if line.strip()]
+            for line in part.read_text().splitlines():
+                if line.strip():
+                    item = json.loads(line)
+                    (timings.append(item["_timing"]) if "_timing" in item else rows.append(item))
         shutil.rmtree(run.parts, ignore_errors=True)
-        data = report.build(rows, run.environment(), run.selection.as_dict(), complete)
+        data = report.build(rows, {**run.environment(), "timing": CellTiming.combine(timings)},
+                            run.selection.as_dict(), complete)
         directory = run.report_dir
         try:
             self.run.written = (report.write(data, directory), render_md.write(data, directory),

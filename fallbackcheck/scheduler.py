@@ -8,8 +8,10 @@ queued for this worker), and a cell only waits for its own batch's result.
 
 from __future__ import annotations
 
+import contextlib
 import os
 import threading
+import time
 from concurrent.futures import Future, ThreadPoolExecutor
 
 # Batches in flight per pytest process. Measured on the 2-core machines this project runs on
@@ -69,3 +71,43 @@ def queued_items(session) -> list | None:
         return [session.items[i] for i in indices]
     except (TypeError, IndexError):
         return None
+
+
+class CellTiming:
+    """Where a process's time goes while it runs cells: the span from its first cell to its
+    last, and how much of it was spent waiting for batches. The rest is what pytest and the
+    harness cost per cell (the benchmark reports it; tests never judge it)."""
+
+    def __init__(self):
+        self.first = self.last = None
+        self.blocked = 0.0
+        self.cells = 0
+
+    def cell_starts(self) -> None:
+        if self.first is None:
+            self.first = time.perf_counter()
+
+    def cell_ends(self) -> None:
+        self.last = time.perf_counter()
+        self.cells += 1
+
+    @contextlib.contextmanager
+    def waiting(self):
+        started = time.perf_counter()
+        try:
+            yield
+        finally:
+            self.blocked += time.perf_counter() - started
+
+    def as_dict(self) -> dict:
+        span = (self.last - self.first) if self.first is not None and self.last is not None else 0.0
+        return {"cells": self.cells, "span_s": round(span, 4), "waiting_for_batches_s": round(self.blocked, 4)}
+
+    @staticmethod
+    def combine(parts: list[dict]) -> dict:
+        """Per-process timings -> the run's: summed, with the overhead per cell."""
+        cells = sum(p["cells"] for p in parts)
+        busy = sum(p["span_s"] - p["waiting_for_batches_s"] for p in parts)
+        return {"processes": len(parts), "cells": cells, "cell_span_s": round(sum(p["span_s"] for p in parts), 3),
+                "waiting_for_batches_s": round(sum(p["waiting_for_batches_s"] for p in parts), 3),
+                "overhead_per_cell_ms": round(1000 * busy / cells, 3) if cells else None}
