@@ -109,5 +109,6 @@ class DockerRuntime(Runtime):
 
     def explain_failure(self, exc: Exception) -> str:
         if _engine_gone(exc):
+            engine().mark_gone()
             return f"the Docker engine went away during the batch ({type(exc).__name__}: {str(exc)[:200]})"
         return super().explain_failure(exc)

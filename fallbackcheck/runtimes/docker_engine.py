@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import os
+import threading
+import time
 from functools import cached_property
 
 from .. import images
@@ -18,6 +21,8 @@ ENGINE_WAIT_S = 30.0
 class DockerEngine:
     def __init__(self):
         self._error: str | None = None
+        self._gone: tuple | None = None  # (socket identity, when) after a batch saw the engine go
+        self._gone_lock = threading.Lock()
 
     @cached_property
     def client(self):
@@ -34,21 +39,34 @@ class DockerEngine:
     def unavailable_reason(self) -> str | None:
         return None if self.client is not None else self._error
 
-    def wait_until_reachable(self, timeout_s: float = ENGINE_WAIT_S) -> None:
-        """Return once the engine answers a ping; after `timeout_s` of silence, raise one line.
-        A batch that starts while the engine restarts waits for it instead of failing at once."""
-        import time
+    def mark_gone(self) -> None:
+        """A batch saw the engine go away: batches that start next wait for it to come back
+        (a daemon shutting down still answers pings for a moment, so "back" means a new
+        socket where the engine listens on one, or a bounded wait)."""
+        with self._gone_lock:
+            if self._gone is None:
+                self._gone = (_socket_identity(), time.monotonic())
 
+    def wait_until_reachable(self, timeout_s: float = ENGINE_WAIT_S) -> None:
+        """Return once the engine answers (after a restart: the new one); after `timeout_s`
+        raise one line. A batch that starts while the engine restarts waits instead of failing."""
         deadline = time.monotonic() + timeout_s
         while True:
+            gone = self._gone
             try:
                 self.client.ping()
-                return
+                if gone is None:
+                    return
+                if _socket_identity() != gone[0] or time.monotonic() - gone[1] > timeout_s:
+                    with self._gone_lock:
+                        self._gone = None
+                    return
+                error = "it is shutting down"
             except Exception as exc:
-                if time.monotonic() >= deadline:
-                    raise RuntimeError(f"the Docker engine is not reachable (waited {timeout_s:g} s for it: "
-                                       f"{type(exc).__name__})") from None
-                time.sleep(0.5)
+                error = type(exc).__name__
+            if time.monotonic() >= deadline:
+                raise RuntimeError(f"the Docker engine is not reachable (waited {timeout_s:g} s for it: {error})")
+            time.sleep(0.25)
 
     def info(self) -> dict:
         return self.client.info()
@@ -135,6 +153,18 @@ class DockerEngine:
             except Exception:  # already gone: removed by its own batch meanwhile
                 pass
         return removed
+
+
+def _socket_identity():
+    """(inode, ctime) of the engine's unix socket: a restarted daemon makes a new one."""
+    host = os.environ.get("DOCKER_HOST", "unix:///var/run/docker.sock")
+    if not host.startswith("unix://"):
+        return None
+    try:
+        st = os.stat(host[len("unix://"):])
+        return (st.st_ino, st.st_ctime_ns)
+    except OSError:
+        return None
 
 
 _ENGINE: DockerEngine | None = None
