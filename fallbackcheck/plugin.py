@@ -9,6 +9,7 @@ import json
 import os
 import shutil
 import signal
+import threading
 import tempfile
 import time
 import uuid
@@ -126,6 +127,7 @@ class MatrixRun:
         self.last_key: BatchKey | None = None
         self.pytest_session = None
         self._batch_index: dict[BatchKey, list[str]] | None = None
+        self._index_lock = threading.Lock()
         self.started = time.time()
         self.interrupted = False
         self.written: tuple = ()
@@ -159,17 +161,20 @@ class MatrixRun:
 
     def batch_probes(self, session, key: BatchKey) -> list[str]:
         """The probes of `key` still selected after -k/deselection (indexed once, on first use,
-        when the session's items are final)."""
-        if self._batch_index is None:
-            self._batch_index = {}
-            for item in session.items:
-                params = getattr(getattr(item, "callspec", None), "params", {})
-                for name in CELL_FIXTURES:
-                    cell = params.get(name)
-                    if isinstance(cell, Cell):
-                        probes = self._batch_index.setdefault(cell.batch, [])
-                        if cell.probe not in probes:
-                            probes.append(cell.probe)
+        when the session's items are final). Batch threads call this: the index is built
+        whole and only then published, so no thread ever sees half of it."""
+        with self._index_lock:
+            if self._batch_index is None:
+                index: dict[BatchKey, list[str]] = {}
+                for item in session.items:
+                    params = getattr(getattr(item, "callspec", None), "params", {})
+                    for name in CELL_FIXTURES:
+                        cell = params.get(name)
+                        if isinstance(cell, Cell):
+                            probes = index.setdefault(cell.batch, [])
+                            if cell.probe not in probes:
+                                probes.append(cell.probe)
+                self._batch_index = index
         return self._batch_index.get(key, [])
 
     def _run(self, key: BatchKey):

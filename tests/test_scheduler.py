@@ -1,0 +1,75 @@
+"""The batch scheduler and what its threads share: every batch once, in the order asked,
+and the batch-to-probes index never seen half built."""
+
+import threading
+import time
+from types import SimpleNamespace
+
+from fallbackcheck.cells import Cell
+from fallbackcheck.plugin import MatrixRun
+from fallbackcheck.scheduler import BatchScheduler, CellTiming
+
+
+def test_each_batch_runs_once_and_several_at_once():
+    started, lock, running, peak = [], threading.Lock(), [0], [0]
+
+    def run(key):
+        with lock:
+            started.append(key)
+            running[0] += 1
+            peak[0] = max(peak[0], running[0])
+        time.sleep(0.05)
+        with lock:
+            running[0] -= 1
+        return f"result {key}"
+
+    scheduler = BatchScheduler(run, workers=4)
+    scheduler.want(range(8))
+    scheduler.want(range(8))  # asked again: not run again
+    assert [scheduler.result(k) for k in range(8)] == [f"result {k}" for k in range(8)]
+    scheduler.close(cancel=False)
+    assert sorted(started) == list(range(8)) and peak[0] > 1
+
+
+def test_cancel_starts_nothing_new():
+    gate = threading.Event()
+    ran = []
+    scheduler = BatchScheduler(lambda k: (gate.wait(5), ran.append(k)), workers=1)
+    scheduler.want(range(5))
+    scheduler.close(cancel=True)
+    gate.set()
+    time.sleep(0.2)
+    assert ran in ([], [0])  # at most the one already running finishes
+
+
+def test_batch_index_is_whole_for_every_thread():
+    """Batch threads ask for their probe lists at the same moment (the main job once ran
+    batches with half an index): each must see every probe of its batch."""
+    cells = [Cell(f"p{i}", "img", "rt", f"prof{j}") for j in range(20) for i in range(300)]
+    session = SimpleNamespace(items=[SimpleNamespace(callspec=SimpleNamespace(params={"api_cell": c})) for c in cells])
+    run = MatrixRun.__new__(MatrixRun)
+    run._batch_index, run._index_lock = None, threading.Lock()
+    results, barrier = {}, threading.Barrier(8)
+
+    def ask(j):
+        barrier.wait()
+        results[j] = run.batch_probes(session, cells[j * 300].batch)
+
+    threads = [threading.Thread(target=ask, args=(j,)) for j in range(8)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert all(len(probes) == 300 for probes in results.values()), {j: len(p) for j, p in results.items()}
+
+
+def test_cell_timing_overhead_excludes_waiting():
+    timing = CellTiming()
+    timing.cell_starts()
+    with timing.waiting():
+        time.sleep(0.05)
+    timing.cell_ends()
+    part = timing.as_dict()
+    assert part["cells"] == 1 and part["waiting_for_batches_s"] >= 0.05 and part["span_s"] >= part["waiting_for_batches_s"]
+    combined = CellTiming.combine([part, part])
+    assert combined["cells"] == 2 and combined["overhead_per_cell_ms"] < 50
