@@ -1,7 +1,10 @@
 """The batch scheduler and what its threads share: every batch once, in the order asked,
 and the batch-to-probes index never seen half built."""
 
+import os
 import threading
+
+import pytest
 import time
 from types import SimpleNamespace
 
@@ -73,3 +76,35 @@ def test_cell_timing_overhead_excludes_waiting():
     assert part["cells"] == 1 and part["waiting_for_batches_s"] >= 0.05 and part["span_s"] >= part["waiting_for_batches_s"]
     combined = CellTiming.combine([part, part])
     assert combined["cells"] == 2 and combined["overhead_per_cell_ms"] < 50
+
+
+@pytest.mark.engine
+def test_engine_calls_from_batch_threads_survive_pytest_changing_the_environment():
+    """pytest sets and deletes PYTEST_CURRENT_TEST in the main thread for every test phase;
+    batch threads talk to the engine at the same time (the main job once lost 262 cells to a
+    KeyError from requests reading proxies out of os.environ)."""
+    from fallbackcheck.runtimes.docker_engine import engine
+
+    errors, stop = [], threading.Event()
+
+    def ping():
+        while not stop.is_set():
+            try:
+                engine().client.ping()
+            except Exception as exc:  # noqa: BLE001 - any failure is the finding
+                errors.append(repr(exc))
+                return
+
+    threads = [threading.Thread(target=ping) for _ in range(4)]
+    for t in threads:
+        t.start()
+    deadline = time.monotonic() + 3
+    while time.monotonic() < deadline and not errors:
+        for i in range(200):
+            os.environ[f"FBC_FLICKER_{i}"] = "x"
+        for i in range(200):
+            del os.environ[f"FBC_FLICKER_{i}"]
+    stop.set()
+    for t in threads:
+        t.join()
+    assert errors == []

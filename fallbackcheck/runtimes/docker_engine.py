@@ -30,6 +30,11 @@ class DockerEngine:
 
         try:
             client = docker.from_env(timeout=120)
+            # requests reads proxy settings from os.environ on every call, iterating it, while
+            # pytest sets and deletes PYTEST_CURRENT_TEST in the main thread: from a batch
+            # thread that iteration can fail (KeyError, measured). The engine is local or
+            # reached over its own transport, so no proxy applies.
+            client.api.trust_env = False
             client.ping()
             return client
         except Exception as exc:  # any failure to connect means "no engine"
