@@ -159,13 +159,23 @@ def build_tar(recipe: Recipe) -> Path:
         out.parent.mkdir(parents=True, exist_ok=True)
         partial = out.with_suffix(".partial")
         proc = subprocess.run(recipe.mmdebstrap_argv(partial), stdin=subprocess.DEVNULL,
-                              capture_output=True, text=True, env={**os.environ, "LC_ALL": "C"})
+                              capture_output=True, text=True, env={**_environment(), "LC_ALL": "C"})
         if proc.returncode != 0:
             partial.unlink(missing_ok=True)
             tail = " | ".join(proc.stderr.strip().splitlines()[-3:])
             raise RuntimeError(f"mmdebstrap failed for {recipe.id} ({recipe.suite}/{recipe.arch}): {tail}")
         partial.rename(out)
     return out
+
+
+def _environment() -> dict:
+    """A copy of os.environ that a batch thread can take while pytest, in the main thread,
+    sets and deletes PYTEST_CURRENT_TEST (copying iterates the keys: retry if one vanished)."""
+    while True:
+        try:
+            return dict(os.environ)
+        except KeyError:
+            continue
 
 
 def tar_digest(recipe: Recipe) -> str:
