@@ -108,3 +108,18 @@ def test_engine_calls_from_batch_threads_survive_pytest_changing_the_environment
     for t in threads:
         t.join()
     assert errors == []
+
+
+def test_runc_and_crun_names_say_whose_container_it_is():
+    """runc/crun containers carry no labels: the name holds the owning run's process, so a
+    sweep removes only a dead run's leftovers (the main job once lost batches to another
+    run's sweep of every fbc- name)."""
+    import subprocess
+
+    from fallbackcheck.runtimes.oci import _owner_gone
+
+    dead = subprocess.Popen(["true"])
+    dead.wait()
+    assert _owner_gone(f"fbc-s-1-o{dead.pid}-0123abcd") is True
+    assert _owner_gone(f"fbc-s-1-o{os.getpid()}-0123abcd") is False
+    assert _owner_gone("fbc-s-1-0123abcd") is False  # an older name: whose it is is unknown, keep it

@@ -7,6 +7,8 @@ the OCI seccomp object is seen without Docker's or Podman's own rewriting.
 from __future__ import annotations
 
 import json
+import re
+import socket
 import shutil
 import signal
 import subprocess
@@ -14,7 +16,7 @@ import tempfile
 import uuid
 from pathlib import Path
 
-from .. import images, probebuild
+from .. import images, probebuild, runs
 from ..errors import UsageError
 from ..seccomp_json import DEFAULT_CAPS, resolve
 from .base import PIDS_LIMIT, BatchOutput, BatchPlan, Runtime, oci_runtime_version
@@ -59,6 +61,11 @@ def bundle_config(plan: BatchPlan, rootfs: Path, argv: list[str]) -> dict:
     }
 
 
+def _owner_gone(name: str) -> bool:
+    m = re.match(r"^fbc-.+-o(\d+)-[0-9a-f]{8}$", name)
+    return bool(m) and runs.owner_is_gone({runs.OWNER_LABEL: f"{socket.gethostname()}/{m.group(1)}"})
+
+
 class OciRuntime(Runtime):
     def __init__(self, binary: str):
         self.binary = binary
@@ -96,7 +103,8 @@ class OciRuntime(Runtime):
         return "rootfs-" + images.tar_digest(images.lookup(image_id))[:32]
 
     def run_batch(self, plan: BatchPlan) -> BatchOutput:
-        name = f"fbc-{plan.session}-{uuid.uuid4().hex[:8]}"
+        # No labels here: the name carries the session and the owning process instead.
+        name = f"fbc-{plan.session}-o{runs.owner().rpartition('/')[2]}-{uuid.uuid4().hex[:8]}"
         argv = ["/fbc/amd64/runner", "-t", f"{plan.probe_timeout_s:g}", *plan.specs]
         with tempfile.TemporaryDirectory(prefix="fbc-bundle-") as bundle:
             (Path(bundle) / "config.json").write_text(json.dumps(bundle_config(plan, Path(plan.image_ref), argv)))
@@ -116,10 +124,15 @@ class OciRuntime(Runtime):
                 self._run("delete", "--force", name)
 
     def cleanup(self, session: str | None) -> int:
+        """Delete the containers of `session`; with None, those whose owning process (in the
+        name: fbc-<session>-o<pid>-<id>) has ended. Another live run's are never touched."""
         if shutil.which(self.binary) is None:
             return 0
-        prefix = f"fbc-{session}-" if session else "fbc-"
-        names = [n for n in self._run("list", "-q").stdout.split() if n.startswith(prefix)]
+        listed = self._run("list", "-q").stdout.split()
+        if session:
+            names = [n for n in listed if n.startswith(f"fbc-{session}-")]
+        else:
+            names = [n for n in listed if _owner_gone(n)]
         for name in names:
             self._run("delete", "--force", name)
         return len(names)
