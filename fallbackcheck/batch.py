@@ -7,11 +7,11 @@ import time
 from dataclasses import dataclass, field
 
 from . import images, libcinfo, profiles
-from .catalogue import ApiEntry, Catalogue, RawEntry
+from .catalogue import ApiEntry, Catalogue, RawEntry, is_errno_name
 from .kernel import KERNEL_ENOSYS, KernelBaseline
-from .observation import Observation, classify, delivered
+from .observation import FILTER_LIKE, Observation, classify, delivered
 from .profiles import Profile
-from .runtimes.base import BatchPlan, Runtime
+from .runtimes.base import BatchOutput, BatchPlan, Runtime
 
 
 @dataclass(frozen=True)
@@ -38,11 +38,14 @@ class BatchResult:
     engine_version: str | None = None  # e.g. "docker 20.10.24+dfsg1"; behaviours depend on it
     exit_code: int | None = None
     complete: bool = False  # the runner said runner_done
+    boot: dict | None = None  # kernel hosts: the boot that ran this batch, and its times
 
     def summary(self) -> dict:
         """What a report row says about its batch (enough to diagnose a broken one)."""
         out = {"container": self.container or None, "exit": self.exit_code, "complete": self.complete,
                "duration_s": round(self.duration_s, 2)}
+        if self.boot:
+            out["boot"] = self.boot
         if not self.complete and self.runtime_stderr.strip():
             out["stderr"] = self.runtime_stderr.strip()[-800:]
         return out
@@ -105,29 +108,45 @@ def identify_libc(runtime: Runtime, key: BatchKey, ref: str, arch: str, probe_di
     return libcinfo.cached(runtime.image_content_key(key.image, ref), family, measure)
 
 
-def run(runtime: Runtime, catalogue: Catalogue, key: BatchKey, profile: Profile, probe_ids: list[str],
-        session: str, probe_timeout_s: float, baseline: KernelBaseline | None = None) -> BatchResult:
-    result = BatchResult(key)
-    started = time.monotonic()
-    try:
-        ref, arch = runtime.prepare_image(key.image)
-        result.arch = arch
-        recipe = images.lookup(key.image)
-        probe_set = recipe.probe_set if recipe else arch
-        probe_dir = runtime.probe_dir(probe_set)
-        result.libc = identify_libc(runtime, key, ref, arch, probe_dir, session, probe_timeout_s)
-        result.engine_version = runtime.engine_version()
-        entries = [e for e in needed_entries(catalogue, probe_ids)
-                   if e.kind == "api" or e.exists_on(arch)]
-        plan = BatchPlan(key.image, ref, arch, profile, tuple(runner_spec(e, arch, probe_set) for e in entries),
-                         probe_dir, probe_timeout_s, session)
-        output = runtime.run_batch(plan)
-    except Exception as exc:  # engine errors too: one plain line, which every cell of the batch reports
-        result.error = runtime.explain_failure(exc)
-        result.duration_s = time.monotonic() - started
-        return result
-    result.duration_s = time.monotonic() - started
+def _plan(runtime: Runtime, catalogue: Catalogue, result: BatchResult, profile: Profile, probe_ids: list[str],
+          session: str, probe_timeout_s: float) -> tuple[BatchPlan, list]:
+    key = result.key
+    ref, arch = runtime.prepare_image(key.image)
+    result.arch = arch
+    recipe = images.lookup(key.image)
+    probe_set = recipe.probe_set if recipe else arch
+    probe_dir = runtime.probe_dir(probe_set)
+    result.libc = identify_libc(runtime, key, ref, arch, probe_dir, session, probe_timeout_s)
+    result.engine_version = runtime.engine_version()
+    entries = [e for e in needed_entries(catalogue, probe_ids) if e.kind == "api" or e.exists_on(arch)]
+    plan = BatchPlan(key.image, ref, arch, profile, tuple(runner_spec(e, arch, probe_set) for e in entries),
+                     probe_dir, probe_timeout_s, session)
+    return plan, entries
+
+
+def delivered_here(entry: RawEntry, obs: Observation | None, arch: str, baseline: KernelBaseline | None) -> str:
+    """The delivered class of a raw probe, read against the kernel that ran it."""
+    found = delivered(entry, obs)
+    if baseline is None:
+        return found
+    # ENOSYS for a syscall this kernel lacks is the kernel's answer, whatever the filter
+    # would have said: its own class, never taken for the filter's ENOSYS.
+    if found == "ENOSYS" and baseline.lacks(arch, entry.syscall):
+        return KERNEL_ENOSYS
+    # Another kernel can answer the harmless call with another errno than the catalogue's
+    # (a kernel host's 6.12 has map_shadow_stack: EOPNOTSUPP without CPU support, where
+    # this host's kernel lacks it): the same errno as unfiltered on that kernel, and not one
+    # a filter delivers, is that kernel's own answer.
+    if (is_errno_name(found) and found not in FILTER_LIKE
+            and baseline.arches.get(arch, {}).get(entry.syscall) == found):
+        return "allowed"
+    return found
+
+
+def _finish(result: BatchResult, entries: list, output: BatchOutput, catalogue: Catalogue,
+            probe_timeout_s: float, baseline: KernelBaseline | None) -> None:
     result.container = output.container
+    result.boot = output.boot
     result.runtime_stderr = output.stderr[-4000:]
     records, done = parse_output(output.stdout)
     result.exit_code, result.complete = output.exit_code, done
@@ -143,15 +162,41 @@ def run(runtime: Runtime, catalogue: Catalogue, key: BatchKey, profile: Profile,
                 entry.id, "broken", detail=f"not run: {why} (exit {output.exit_code}){': ' + tail if tail else ''}")
     if not done and not result.error and not records:
         result.error = f"the batch produced no output (exit {output.exit_code}): {output.stderr.strip()[-500:]}"
+    arch = result.arch
     for entry in entries:
         if entry.kind == "raw":
-            found = delivered(entry, result.observations.get(entry.id))
-            # ENOSYS for a syscall this kernel lacks is the kernel's answer, whatever the filter
-            # would have said: its own class, never taken for the filter's ENOSYS.
-            if found == "ENOSYS" and baseline is not None and baseline.lacks(arch, entry.syscall):
-                found = KERNEL_ENOSYS
-            result.delivered[entry.syscall] = found
+            result.delivered[entry.syscall] = delivered_here(entry, result.observations.get(entry.id), arch, baseline)
     for sc in {s for e in entries for s in e.syscalls}:
         result.delivered.setdefault(sc, "n/a" if catalogue.raw_for(sc) and not catalogue.raw_for(sc).exists_on(arch)
                                     else "unknown")
-    return result
+
+
+def run_many(runtime: Runtime, catalogue: Catalogue, jobs: list[tuple[BatchKey, Profile, list[str]]],
+             session: str, probe_timeout_s: float, baseline: KernelBaseline | None = None) -> dict[BatchKey, BatchResult]:
+    """Several batches of one runtime, handed to it together (a kernel host runs the batches
+    of one image in one boot); each still gets its own result."""
+    started = time.monotonic()
+    results = {key: BatchResult(key) for key, _, _ in jobs}
+    planned = []
+    for key, profile, probe_ids in jobs:
+        try:
+            planned.append((key, *_plan(runtime, catalogue, results[key], profile, probe_ids, session,
+                                        probe_timeout_s)))
+        except Exception as exc:  # engine errors too: one plain line, which every cell of the batch reports
+            results[key].error = runtime.explain_failure(exc)
+    try:
+        outputs = runtime.run_batches([plan for _, plan, _ in planned]) if planned else []
+    except Exception as exc:
+        outputs = []
+        for key, _, _ in planned:
+            results[key].error = runtime.explain_failure(exc)
+    for (key, _, entries), output in zip(planned, outputs):
+        _finish(results[key], entries, output, catalogue, probe_timeout_s, baseline)
+    for result in results.values():
+        result.duration_s = time.monotonic() - started
+    return results
+
+
+def run(runtime: Runtime, catalogue: Catalogue, key: BatchKey, profile: Profile, probe_ids: list[str],
+        session: str, probe_timeout_s: float, baseline: KernelBaseline | None = None) -> BatchResult:
+    return run_many(runtime, catalogue, [(key, profile, probe_ids)], session, probe_timeout_s, baseline)[key]

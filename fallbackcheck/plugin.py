@@ -9,10 +9,11 @@ import json
 import os
 import shutil
 import signal
-import threading
 import tempfile
+import threading
 import time
 import uuid
+from concurrent.futures import Future
 from pathlib import Path
 
 import pytest
@@ -20,7 +21,7 @@ import pytest
 from . import catalogue as catalogue_mod
 from . import render_html, render_md, report, runs
 from .kernel import KernelBaseline
-from .batch import BatchKey, run as run_batch
+from .batch import BatchKey, run as run_batch, run_many
 from .cells import Cell, judge, record
 from .errors import UsageError
 from .runtimes import get as get_runtime
@@ -128,6 +129,8 @@ class MatrixRun:
         self.pytest_session = None
         self._batch_index: dict[BatchKey, list[str]] | None = None
         self._index_lock = threading.Lock()
+        self._shared: dict[tuple, Future] = {}  # kernel hosts: (image, runtime) -> its boot's results
+        self._shared_lock = threading.Lock()
         self.started = time.time()
         self.interrupted = False
         self.written: tuple = ()
@@ -159,8 +162,8 @@ class MatrixRun:
             out[runtime.machine].machine = runtime.machine
         return out
 
-    def batch_probes(self, session, key: BatchKey) -> list[str]:
-        """The probes of `key` still selected after -k/deselection (indexed once, on first use,
+    def _index(self, session) -> dict[BatchKey, list[str]]:
+        """Batch -> its probes still selected after -k/deselection (indexed once, on first use,
         when the session's items are final). Batch threads call this: the index is built
         whole and only then published, so no thread ever sees half of it."""
         with self._index_lock:
@@ -175,13 +178,38 @@ class MatrixRun:
                             if cell.probe not in probes:
                                 probes.append(cell.probe)
                 self._batch_index = index
-        return self._batch_index.get(key, [])
+        return self._batch_index
+
+    def batch_probes(self, session, key: BatchKey) -> list[str]:
+        return self._index(session).get(key, [])
 
     def _run(self, key: BatchKey):
         runtime = get_runtime(key.runtime)
+        if runtime.shares_start:
+            return self._run_shared(runtime, key)
         return run_batch(runtime, self.catalogue, key, self.selection.profiles[key.profile],
                          self.batch_probes(self.pytest_session, key), self.session,
                          self.config.option.probe_timeout, self.baselines.get(runtime.machine))
+
+    def _run_shared(self, runtime, key: BatchKey):
+        """A runtime that boots per image (kernel hosts): the first batch of an image asked for
+        runs every batch of that image on that runtime in one start; the others wait for it.
+        (Their cells are one xdist group, batch_group(), so they are all in this process.)"""
+        group = (key.image, key.runtime)
+        with self._shared_lock:
+            pending, owner = self._shared.get(group), False
+            if pending is None:
+                pending, owner = self._shared.setdefault(group, Future()), True
+        if owner:
+            keys = [k for k in self._index(self.pytest_session) if (k.image, k.runtime) == group]
+            jobs = [(k, self.selection.profiles[k.profile], self.batch_probes(self.pytest_session, k)) for k in keys]
+            try:
+                pending.set_result(run_many(runtime, self.catalogue, jobs, self.session,
+                                            self.config.option.probe_timeout, self.baselines.get(runtime.machine)))
+            except BaseException as exc:
+                pending.set_exception(exc)
+                raise
+        return pending.result()[key]
 
     def _batch(self, session, key: BatchKey):
         """The batch's result; asks the scheduler for the batches this process needs next
@@ -226,8 +254,12 @@ def pytest_sessionfinish(session, exitstatus):
     run = getattr(session.config, "_fallbackcheck", None)
     if run is None:
         return
+    cancel = exitstatus not in (0, 1) or run.interrupted
+    if cancel:
+        for rid in run.selection.runtimes:
+            get_runtime(rid).abandon()
     if run.scheduler is not None:
-        run.scheduler.close(cancel=exitstatus not in (0, 1) or run.interrupted)
+        run.scheduler.close(cancel=cancel)
     run.rows_out.write(json.dumps({"_timing": run.timing.as_dict()}) + "\n")
     run.rows_out.close()
 
@@ -293,15 +325,26 @@ def pytest_report_header(config):
     run = config._fallbackcheck
     if run is None:
         return None
-    return header_lines(run.selection)
+    return header_lines(run.selection, getattr(run, "baselines", {}))
 
 
-def header_lines(sel) -> list[str]:
+def header_lines(sel, baselines: dict | None = None) -> list[str]:
     lines = [f"fallbackcheck: runtimes {', '.join(sel.runtimes)}; images {', '.join(sel.images)}; "
              f"{len(sel.profiles)} profiles; {len(sel.probes)} probes"]
     lines += [f"fallbackcheck: NOTE {note}" for note in sel.notes]
     lines += [f"fallbackcheck: skipped runtime {rid}: {why}" for rid, why in sel.skipped_runtimes.items()]
+    # A kernel host that cannot be fetched or booted says so here, before its cells error.
+    lines += [f"fallbackcheck: kernel baseline of {machine} {b.error}" for machine, b in (baselines or {}).items()
+              if b.error and machine != "host"]
     return lines
+
+
+def batch_group(cell: Cell) -> str:
+    """The xdist group of a cell: its batch, or for a runtime that boots once per image
+    (kernel hosts), every batch of that image on that runtime."""
+    if get_runtime(cell.runtime).shares_start:
+        return f"{cell.image}|{cell.runtime}|*"
+    return str(cell.batch)
 
 
 def pytest_generate_tests(metafunc):
@@ -314,7 +357,7 @@ def pytest_generate_tests(metafunc):
         cells = [c for c in run.selection.cells(run.catalogue) if run.catalogue.get(c.probe).kind == kind]
         # One batch = one xdist group: under --dist loadgroup a batch runs once, on one worker,
         # and the API and raw cells of a batch share its single container.
-        metafunc.parametrize(name, [pytest.param(c, id=c.id, marks=pytest.mark.xdist_group(str(c.batch)))
+        metafunc.parametrize(name, [pytest.param(c, id=c.id, marks=pytest.mark.xdist_group(batch_group(c)))
                                     for c in cells])
 
 
@@ -369,7 +412,7 @@ class ReportWriter:
         sel = self.run.selection
         tr = terminalreporter
         tr.section("fallbackcheck")
-        for line in header_lines(sel):
+        for line in header_lines(sel, self.run.baselines):
             tr.write_line(line)
         if self.run.written:
             tr.write_line(f"report: {self.run.written[0]} (views: {', '.join(p.name for p in self.run.written[1:])})")

@@ -6,6 +6,7 @@ import sys
 from collections import defaultdict
 from pathlib import Path
 
+from .render_kernels import kernel_host_lines, vintage_check_lines
 from .views import by_image, cell_label, grid, image_heading, view_main, write_view
 
 LEGEND = """\
@@ -143,6 +144,7 @@ def render(report: dict) -> str:
                 out += [f"### {title}", ""] + _table(subset) + [""]
     out += _runtime_sections(report["cells"])
     out += _vintage_view(report["cells"])
+    out += kernel_host_lines(report) + vintage_check_lines(report)
     bad = [c for c in report["cells"] if c["verdict"] in ("unexpected", "error")]
     if bad:
         out += ["## Unexpected and errored cells", ""]

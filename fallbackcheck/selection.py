@@ -14,6 +14,11 @@ from .runtimes import RUNTIME_IDS, get as get_runtime
 CONTAINER_RUNTIMES = tuple(r for r in RUNTIME_IDS if r != "local")
 
 
+def is_kernel_runtime(runtime_id: str) -> bool:
+    """local@linux-6.1 and the like: batches on a Debian kernel booted in QEMU (kernels.py)."""
+    return runtime_id.startswith("local@")
+
+
 def split(value: str | None) -> list[str]:
     return [v.strip() for v in (value or "").split(",") if v.strip()]
 
@@ -87,6 +92,8 @@ class Selection:
                     continue
                 arch, libc = self.image_arch(image), self.image_libc(image)
                 for profile in self.profiles:
+                    if profile == "default" and is_kernel_runtime(runtime):
+                        continue  # no runtime default on a kernel host: not applicable (noted at resolve)
                     for pid in self.probes:
                         entry = catalogue.get(pid)
                         if entry.kind == "api" and (arch not in entry.arches or libc not in entry.libcs):
@@ -159,6 +166,9 @@ def resolve(catalogue: Catalogue, images_opt: str | None, runtimes_opt: str | No
         wanted = default_profiles(catalogue, arches)
     expanded = [p for w in wanted for p in (PROFILE_SETS[w](catalogue, arches) if w in PROFILE_SETS else [w])]
     parsed = {pid: parsed.get(pid) or profiles.parse(pid) for pid in dict.fromkeys(expanded)}
+    if "default" in parsed and any(is_kernel_runtime(r) for r in runtimes):
+        notes.append("profile `default` is not applicable on kernel hosts (local@linux-*): there is no runtime "
+                     "whose default could apply; their cells are left out")
     selection = Selection(image_ids, runtimes, parsed, probes, skipped, notes)
     if not selection.cells(catalogue):
         raise UsageError("the selection has no cells: the local runtime pairs only with --images host, "

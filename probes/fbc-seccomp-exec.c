@@ -15,7 +15,9 @@
  * those). Two rules giving one syscall different actions are an error. The whole file is read before the filter is built, so directives
  * may come in any order. Errors: one line on stderr, exit 126.
  *
- * Built on the host only (needs libseccomp); never copied into images.
+ * Built on the host only (needs libseccomp); never copied into images. Kernel
+ * hosts (fallbackcheck/runtimes/kernel.py) run a static build of it in their
+ * guest, from the boot's own work share.
  */
 #include <errno.h>
 #include <seccomp.h>

@@ -41,6 +41,7 @@ class BatchOutput:
     container: str = ""  # engine id of the one container that ran the batch
     timed_out: bool = False
     notes: list[str] = field(default_factory=list)
+    boot: dict | None = None  # kernel hosts: the boot that ran the batch, and its times
 
 
 def oci_runtime_version(binary: str) -> dict:
@@ -118,6 +119,17 @@ class Runtime:
         if type(exc) in (RuntimeError, OSError):
             return str(exc)
         return f"{type(exc).__name__}: {exc}"
+
+    # A runtime that starts something costly per image (a kernel host boots a VM) runs the
+    # batches of one image together; the others run them one by one.
+    shares_start = False
+
+    def run_batches(self, plans: list[BatchPlan]) -> list[BatchOutput]:
+        return [self.run_batch(plan) for plan in plans]
+
+    def abandon(self) -> None:
+        """The run is interrupted: end what this process is running now. Containers need
+        nothing here (the session sweep removes them); a kernel host kills its VMs."""
 
     def cleanup(self, session: str | None) -> int:
         """Remove anything this runtime left behind for `session` (all sessions if None)."""

@@ -9,9 +9,27 @@ RUNTIME_IDS = ("docker-runc", "docker-crun", "podman-runc", "podman-crun", "runc
 _CACHE: dict[str, Runtime] = {}
 
 
+def _get_on_host(runtime_id: str) -> Runtime:
+    """`<runtime>@<host>`: so far `local@<kernel host>` (local@linux-6.1, kernels.py)."""
+    from .. import kernels
+
+    runtime, host = runtime_id.split("@", 1)
+    if runtime != "local" or not kernels.is_kernel_host(host):
+        raise UsageError(f"unknown runtime {runtime_id!r}: a kernel host is local@<kernel host>, e.g. "
+                         f"{', '.join('local@' + h for h in kernels.host_ids())}")
+    from .kernel import KernelRuntime
+
+    return KernelRuntime(host)
+
+
 def get(runtime_id: str) -> Runtime:
+    if "@" in runtime_id:
+        if runtime_id not in _CACHE:
+            _CACHE[runtime_id] = _get_on_host(runtime_id)
+        return _CACHE[runtime_id]
     if runtime_id not in RUNTIME_IDS:
-        raise UsageError(f"unknown runtime {runtime_id!r}: use one of {', '.join(RUNTIME_IDS)}")
+        raise UsageError(f"unknown runtime {runtime_id!r}: use one of {', '.join(RUNTIME_IDS)}, "
+                         "or local@<kernel host> (local@linux-6.1)")
     if runtime_id not in _CACHE:
         if runtime_id.startswith("docker-"):
             from .docker import DockerRuntime

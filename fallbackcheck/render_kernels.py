@@ -1,0 +1,81 @@
+"""matrix.md sections about kernel hosts, rendered from matrix.json only: which kernels ran
+(package, uname -r, what each lacks), their boots, and the vintage check (vintagecheck.py)."""
+
+from __future__ import annotations
+
+from collections import defaultdict
+
+from .views import cell_label
+from .vintagecheck import cell_id, compare, kernel_series, table_vs_kernel
+
+
+def kernel_host_lines(report: dict) -> list[str]:
+    env = report["environment"]
+    hosts = kernel_series(report)
+    if not hosts:
+        return []
+    baselines = env.get("kernel_baseline") or {}
+    out = ["## Kernel hosts", "",
+           "Debian kernels booted in QEMU (TCG); each batch ran in a chroot of the image on that kernel. "
+           "`lacks`: raw probes the kernel answered ENOSYS with no filter (its baseline); in those rows a "
+           "delivered `kernel-ENOSYS` is the kernel's answer, not a filter's.", "",
+           "| runtime | package | uname -r (guest) | boots | batch s (guest, median) | lacks (amd64) |",
+           "|---|---|---|---|---|---|"]
+    boots: dict[str, set[str]] = defaultdict(set)
+    batch_s: dict[str, dict[tuple, float]] = defaultdict(dict)
+    for c in report["cells"]:
+        boot = (c.get("batch") or {}).get("boot")
+        if boot and c["runtime"] in hosts:
+            boots[c["runtime"]].add(boot["boot"])
+            if boot.get("batch_guest_s") is not None:
+                batch_s[c["runtime"]][(c["image"], c["profile"])] = boot["batch_guest_s"]
+    for rid in sorted(hosts):
+        info = env["runtimes"][rid]
+        base = baselines.get(info.get("kernel_host"), {})
+        lacks = ", ".join((base.get("lacks") or {}).get("amd64", [])) or "?"
+        times = sorted(batch_s[rid].values())
+        median = times[len(times) // 2] if times else "?"
+        out.append(f"| `{rid}` | {info.get('kernel_package')} | {base.get('kernel') or '?'} | {len(boots[rid])} | "
+                   f"{median} | {lacks} |")
+    return out + [""]
+
+
+def _table_lines(report: dict) -> list[str]:
+    mismatches = table_vs_kernel(report)
+    if not mismatches:
+        return []
+    out = ["### The syscall table against the real kernels", "",
+           "Raw-probed syscalls where `vintage:K` (the syscall table's first kernel) and the real kernel K's "
+           "baseline disagree: the vintage profile allows a syscall the real kernel answers ENOSYS, or denies "
+           "one it has.", "", "| runtime | syscall | table: first kernel | real kernel answers | vintage:K |",
+           "|---|---|---|---|---|"]
+    for m in mismatches:
+        out.append(f"| `{m.runtime}` | {m.syscall} | {m.table_says} | {m.kernel_answers} | "
+                   f"{'allows' if m.vintage_allows else 'denies'} |")
+    return out + [""]
+
+
+def vintage_check_lines(report: dict) -> list[str]:
+    found = compare(report)
+    if not found:
+        return _table_lines(report)
+    out = ["## Vintage check: real kernel K against `vintage:K:ENOSYS`", "",
+           "Per image and API probe: the outcome under `unconfined` on the real kernel K (kernel host) and "
+           "under `vintage:K:ENOSYS` on this machine's kernel. A difference means the vintage profile does not "
+           "play K faithfully; docs/findings.md explains each.", ""]
+    groups: dict[tuple, list] = defaultdict(list)
+    for comp in found:
+        groups[(comp.image, comp.kernel, comp.real["runtime"], comp.played["runtime"])].append(comp)
+    out += ["| image | kernel | real (runtime) | played on | API probes compared | differ |", "|---|---|---|---|---|---|"]
+    for (image, kernel, real_rt, played_rt), comps in sorted(groups.items()):
+        differ = [c.probe for c in comps if not c.agrees]
+        out.append(f"| {image} | {kernel} | `{real_rt}` | `{played_rt}` | {len(comps)} | "
+                   f"{', '.join(f'`{p}`' for p in differ) or 'none'} |")
+    out.append("")
+    differences = [c for c in found if not c.agrees]
+    if differences:
+        out += ["| cell on the real kernel | real | played | cell under the vintage profile |", "|---|---|---|---|"]
+        for c in differences:
+            out.append(f"| `{cell_id(c.real)}` | {cell_label(c.real)} | {cell_label(c.played)} | `{cell_id(c.played)}` |")
+        out.append("")
+    return out + _table_lines(report)

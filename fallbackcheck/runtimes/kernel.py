@@ -1,0 +1,201 @@
+"""`local@<kernel host>`: the `local` runtime's way of filtering, on a Debian kernel booted in QEMU.
+
+The batch runs as it would under `local` (the static runner, under a filter installed with
+libseccomp by probes/fbc-seccomp-exec, linked statically here), but inside a chroot of the
+image's unpacked root on the kernel of that host. Every batch of one image shares one boot
+(run_batches), so a run boots at most kernels x images times.
+
+The kernel's own answers (every raw probe run unconfined in a boot of that kernel, once per
+kernel package and probe build, then cached) are its baseline (kernel.KernelBaseline): a
+syscall the kernel lacks answers ENOSYS there, and the batch layer tells that ENOSYS apart
+from a filter's (`kernel-ENOSYS`).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import subprocess
+import tempfile
+import uuid
+from pathlib import Path
+
+from .. import guest, images, kernels, probebuild
+from ..cache import cache_dir, digest, locked
+from ..errors import UsageError
+from ..kernel import KernelBaseline
+from .base import BatchOutput, BatchPlan, Runtime
+from .local import render_policy
+
+BOOT_TIMEOUT_ENV = "FALLBACKCHECK_BOOT_TIMEOUT"
+BOOT_LIMIT_S = 180.0  # TCG boots take 3-10 s here; this only catches a kernel that never comes up
+HELPER_SOURCE = probebuild.PROBES / "fbc-seccomp-exec.c"
+
+
+def guest_helper() -> Path:
+    """fbc-seccomp-exec linked statically against the host's libseccomp, built once."""
+    version = subprocess.run(["dpkg-query", "-W", "-f=${Version}", "libseccomp-dev"], capture_output=True,
+                             text=True).stdout.strip()
+    key = digest(HELPER_SOURCE.read_bytes(), (probebuild.PROBES / "Makefile").read_bytes(), version)[:16]
+    out = cache_dir() / "kernels" / f"helper-{key}" / "fbc-seccomp-exec"
+    if out.exists():
+        return out
+    with locked(f"kernel-helper-{key}"):
+        if not out.exists():
+            with tempfile.TemporaryDirectory(prefix="fbc-helper-") as tmp:
+                proc = subprocess.run(["make", "-s", "-C", str(probebuild.PROBES), f"OUT={tmp}", "guest-helper"],
+                                      capture_output=True, text=True)
+                if proc.returncode != 0:
+                    raise RuntimeError(f"building the static fbc-seccomp-exec failed: {proc.stderr.strip()[-800:]}")
+                out.parent.mkdir(parents=True, exist_ok=True)
+                shutil.copy2(Path(tmp) / "fbc-seccomp-exec-static", out.with_suffix(".partial"))
+                os.replace(out.with_suffix(".partial"), out)
+    return out
+
+
+class KernelRuntime(Runtime):
+    shares_start = True
+
+    def __init__(self, host: str):
+        kernels.lookup(host)  # an unknown host is a usage error here, before anything runs
+        self.host = host
+        self.id = f"local@{host}"
+        self.machine = host  # the kernel baseline is this kernel's, not the host's
+
+    # -- what the harness asks of every runtime ---------------------------------------------
+    def unavailable_reason(self) -> str | None:
+        missing = [t for t in (guest.QEMU, "cpio", "modinfo", "zstd", "gpgv", "cc", "make") if shutil.which(t) is None]
+        if not kernels.BUSYBOX.exists():
+            missing.append("busybox (busybox-static)")
+        if not Path("/usr/lib/x86_64-linux-gnu/libseccomp.a").exists():
+            missing.append("libseccomp.a (libseccomp-dev)")
+        if missing:
+            return f"{', '.join(missing)} missing: run scripts/setup-host"
+        from .docker_engine import engine
+
+        if engine().unavailable_reason() and shutil.which("podman") is None:
+            return f"the probes are compiled in a builder container: {engine().unavailable_reason()}"
+        return None
+
+    def versions(self) -> dict:
+        qemu = subprocess.run([guest.QEMU, "--version"], capture_output=True, text=True).stdout.splitlines()
+        libseccomp = subprocess.run(["dpkg-query", "-W", "-f=${Version}", "libseccomp-dev"], capture_output=True,
+                                    text=True).stdout.strip()
+        info = kernels.prepare(self.host).info
+        return {"engine": f"none (kernel host {self.host} booted in QEMU, TCG)", "kernel_host": self.host,
+                "kernel_package": f"{info['package']} {info['version']} ({info['suite']})",
+                "kernel_release": info["release"], "qemu": qemu[0] if qemu else None,
+                "libseccomp": f"{libseccomp} (static, Debian libseccomp-dev)"}
+
+    def default_seccomp(self) -> dict | None:
+        return None  # there is no runtime default here: `default` is not applicable (selection.py)
+
+    def prepare_image(self, image_id: str) -> tuple[str, str]:
+        recipe = images.lookup(image_id)
+        if recipe is None:
+            raise UsageError(f"runtime {self.id} runs only fallbackcheck's own images (got {image_id!r})")
+        return str(images.rootfs(recipe)), recipe.arch
+
+    def probe_dir(self, arch: str = "amd64") -> Path:
+        from .podman import probe_builder
+
+        return probebuild.build_all(probe_builder(), arch)
+
+    def image_content_key(self, image_id: str, image_ref: str) -> str | None:
+        return "rootfs-" + images.tar_digest(images.lookup(image_id))[:32]  # as runc/crun: the same root
+
+    def run_batch(self, plan: BatchPlan) -> BatchOutput:
+        return self.run_batches([plan])[0]
+
+    def abandon(self) -> None:
+        guest.STOP.set()
+
+    def cleanup(self, session: str | None) -> int:
+        pids = guest.leftovers(session)
+        guest.kill(pids)
+        return len(pids)
+
+    # -- the kernel's own answers ----------------------------------------------------------------
+    def _baseline_file(self, prepared: kernels.PreparedKernel, arches: list[str]) -> Path:
+        return cache_dir() / "kernels" / (f"baseline-{prepared.path.name}-{probebuild.sources_hash()[:16]}-"
+                                          f"{'-'.join(arches)}.json")
+
+    def kernel_baseline(self, catalogue, arches: list[str]) -> KernelBaseline:
+        """Every raw probe of `arches`, unconfined, in a boot of this kernel with no image (the
+        runner and raw probes are static): measured once per kernel package and probe build."""
+        arches = sorted(set(arches) | {"amd64"})
+        prepared = kernels.prepare(self.host)
+        path = self._baseline_file(prepared, arches)
+        if path.exists():
+            return KernelBaseline.from_dict(self.machine, json.loads(path.read_text()))
+        from ..batch import parse_output
+        from ..observation import classify, delivered
+
+        probe_dir = self.probe_dir("i386" if "i386" in arches else "amd64")
+        timeout_s = 5.0
+        entries = {arch: [e for e in catalogue.raw.values() if e.exists_on(arch)] for arch in arches}
+        commands = [["/fbc/amd64/runner", "-t", f"{timeout_s:g}",
+                     *[f"{e.id}=/fbc/{arch}/raw {e.syscall}" for e in found]] for arch, found in entries.items()]
+        with tempfile.TemporaryDirectory(prefix="fbc-boot-") as tmp:
+            result = guest.boot(prepared, self._boot_name("baseline"), None, probe_dir, Path(tmp), commands,
+                                self._boot_limit(), timeout_s * sum(len(c) for c in commands) + 60)
+        info = prepared.info
+        baseline = KernelBaseline(self.machine, result.release or info["release"],
+                                  how=(f"raw probes run with no seccomp filter in a QEMU boot of {info['package']} "
+                                       f"{info['version']} ({info['suite']}); measured once per kernel package and "
+                                       "probe build, then read from the cache"))
+        if result.failure:
+            raise RuntimeError(result.failure)
+        for (arch, found), command in zip(entries.items(), result.commands):
+            records, done = parse_output(command.stdout)
+            if not done:
+                raise RuntimeError(f"the {arch} baseline runner on {self.host} failed (exit {command.exit_code}): "
+                                   f"{command.stderr.strip()[-300:]}")
+            baseline.arches[arch] = {e.syscall: delivered(e, classify(records[e.id], timeout_s)) if e.id in records
+                                     else "unknown" for e in found}
+        tmp_path = path.with_suffix(f".{uuid.uuid4().hex[:6]}.tmp")
+        tmp_path.write_text(json.dumps(baseline.as_dict(), indent=1) + "\n")
+        os.replace(tmp_path, path)
+        return baseline
+
+    # -- one boot per image ----------------------------------------------------------------------
+    def _boot_name(self, session: str) -> str:
+        return f"{guest.NAME_PREFIX}{session}-{self.host}-{uuid.uuid4().hex[:8]}"
+
+    def _boot_limit(self) -> float:
+        try:
+            return float(os.environ.get(BOOT_TIMEOUT_ENV) or BOOT_LIMIT_S)
+        except ValueError:
+            raise UsageError(f"{BOOT_TIMEOUT_ENV} must be a number of seconds") from None
+
+    def run_batches(self, plans: list[BatchPlan]) -> list[BatchOutput]:
+        """Every plan (one image, several profiles) in ONE boot, each in a chroot of the image."""
+        if len({(p.image_ref, p.probe_dir) for p in plans}) != 1:
+            raise ValueError("one boot runs the batches of one image and one probe build")
+        prepared = kernels.prepare(self.host)
+        first = plans[0]
+        name = self._boot_name(first.session)
+        with tempfile.TemporaryDirectory(prefix="fbc-boot-") as tmp:
+            work = Path(tmp)
+            shutil.copy2(guest_helper(), work / "fbc-seccomp-exec")
+            commands = []
+            for n, plan in enumerate(plans):
+                argv = ["/fbc/amd64/runner", "-t", f"{plan.probe_timeout_s:g}", *plan.specs]
+                if plan.profile.oci is not None:  # unconfined has none
+                    (work / f"policy-{n}").write_text(render_policy(plan.profile))
+                    argv = ["/fbc-work/fbc-seccomp-exec", f"/fbc-work/policy-{n}", *argv]
+                commands.append(argv)
+            result = guest.boot(prepared, name, Path(first.image_ref), first.probe_dir, work, commands,
+                                self._boot_limit(), sum(p.overall_timeout_s for p in plans))
+        if result.failure and not any(c.exit_code is not None for c in result.commands):
+            raise RuntimeError(result.failure)
+        outputs = []
+        for plan, command in zip(plans, result.commands):
+            boot = {"boot": name, "kernel": result.release, "boot_wall_s": round(result.wall_s, 2),
+                    "booted_after_s": None if result.booted_after_s is None else round(result.booted_after_s, 2),
+                    "batches_in_boot": len(plans), "batch_guest_s": command.guest_s}
+            outputs.append(BatchOutput(command.stdout, command.stderr + (f"\n{result.failure}" if result.failure else ""),
+                                       command.exit_code, name, timed_out=bool(result.failure) and command.exit_code is None,
+                                       boot=boot))
+        return outputs
