@@ -184,7 +184,7 @@ def test_vintage_check_pairs_a_real_kernel_with_the_profile_that_plays_it():
     assert [(c.played["runtime"], c.agrees) for c in found] == [("crun", False), ("runc", True)]
     assert vintagecheck.cell_id(found[0].played) == "lchmod-debian-13-crun-vintage:6.1:ENOSYS"
     text = "\n".join(vintage_check_lines(report))
-    assert "`lchmod-debian-13-local@linux-6.1-unconfined` | ok | EPERM | `lchmod-debian-13-crun-vintage:6.1:ENOSYS`" in text
+    assert "`lchmod-debian-13-local@linux-6.1-unconfined` | ok | ✗ EPERM | `lchmod-debian-13-crun-vintage:6.1:ENOSYS`" in text
     # the syscall table dates memfd_secret 5.14 (vintage:6.1 allows it); Debian's 6.1 answers ENOSYS
     mismatches = vintagecheck.table_vs_kernel(report)
     assert [(m.syscall, m.vintage_allows) for m in mismatches] == [("memfd_secret", True)]
