@@ -59,13 +59,16 @@ def _runtime_sections(cells: list[dict]) -> list[str]:
     return out
 
 
-def survives(cells: list[dict]) -> tuple[bool, int]:
+def survives(cells: list[dict], works_unfiltered: set | None = None) -> tuple[bool, int]:
     """(every API that was called works, how many failures were excused): a failure is
-    excused only where the API fails exactly as on a kernel without its syscall (every
-    syscall it needs answered ENOSYS and the catalogue documents no fallback), which is what
-    that kernel itself would give. `works` decides, never the verdict; null means "never
-    called" (absent from this libc, no libc, not measured) and counts neither way."""
-    failed = [c for c in cells if c.get("works") is False]
+    excused only where the API fails exactly as on a kernel without its syscall (a syscall
+    it needs answered ENOSYS and the catalogue documents no fallback), which is what that
+    kernel itself would give. `works` decides, never the verdict; null means "never called"
+    (absent from this libc, no libc, not measured) and counts neither way. With
+    `works_unfiltered` (the probes that work with no filter on the same image and runtime),
+    an API that does not work even then is not the profile's doing and does not count."""
+    failed = [c for c in cells if c.get("works") is False
+              and (works_unfiltered is None or c["probe"] in works_unfiltered)]
     excused = [c for c in failed if c.get("fails_like_old_kernel")]
     return len(failed) == len(excused), len(excused)
 
@@ -74,6 +77,10 @@ def _vintage_view(cells: list[dict]) -> list[str]:
     """Per image: the oldest vintage profile from which on every API works (survives()),
     per errno and runtime, from the vintage profiles that ran."""
     groups: dict[tuple, dict[str, list[dict]]] = defaultdict(lambda: defaultdict(list))
+    unfiltered: dict[tuple, set] = defaultdict(set)
+    for c in cells:
+        if c["kind"] == "api" and c["profile"] == "unconfined" and c.get("works"):
+            unfiltered[(c["image"], c["runtime"])].add(c["probe"])
     for c in cells:
         if c["kind"] != "api" or not c["profile"].startswith("vintage:"):
             continue
@@ -85,9 +92,10 @@ def _vintage_view(cells: list[dict]) -> list[str]:
 
     out = ["## Oldest vintage profile from which on every API works", "",
            "Per image, runtime and default errno: the oldest vintage that ran under which every API probe "
-           "that was called works (`works`), and every newer one too. An API that fails exactly as on a kernel "
-           "without its syscall (ENOSYS, no fallback documented) does not count against a vintage; the number "
-           "of such excused cells is in parentheses. `none` means no vintage that ran (in brackets) survives.", ""]
+           "that was called works (`works`), and every newer one too. An API that does not work even with no "
+           "filter (unconfined, same image and runtime) is not the profile's doing and does not count; nor does "
+           "one that fails exactly as on a kernel without its syscall (ENOSYS, no fallback documented), whose "
+           "cells are counted in parentheses. `none` means no vintage that ran (in brackets) survives.", ""]
     for image in sorted({k[0] for k in groups}):
         errs = sorted({k[2] for k in groups if k[0] == image})
         out += [f"### {image}", "", "| runtime | " + " | ".join(errs) + " |", "|---|" + "---|" * len(errs)]
@@ -96,7 +104,8 @@ def _vintage_view(cells: list[dict]) -> list[str]:
             for err in errs:
                 by_kernel = groups.get((image, runtime, err), {})
                 kernels = sorted(by_kernel, key=parse_version)
-                verdicts = {k: survives(by_kernel[k]) for k in kernels}
+                baseline = unfiltered.get((image, runtime))  # None: no unconfined cells ran
+                verdicts = {k: survives(by_kernel[k], baseline) for k in kernels}
                 oldest = None
                 for k in reversed(kernels):  # newest first: stop at the first that breaks
                     if not verdicts[k][0]:

@@ -86,6 +86,18 @@ def test_survives_counts_works_only():
     assert render_md.survives([cell(works=True), cell(works=None)]) == (True, 0)
     assert render_md.survives([cell(works=False, verdict="pass")]) == (False, 0)
     assert render_md.survives([cell(works=False, fails_like_old_kernel=True)]) == (True, 1)
+    # an API that does not work even with no filter is not the profile's doing
+    assert render_md.survives([cell(probe="lchmod", works=False)], works_unfiltered={"pthread_create"}) == (True, 0)
+    assert render_md.survives([cell(works=False)], works_unfiltered={"pthread_create"}) == (False, 0)
+
+
+def test_vintage_view_leaves_out_apis_broken_without_a_filter():
+    cells = [cell(probe="lchmod", profile="unconfined", works=False, verdict="n/a"),
+             cell(probe="lchmod", profile="vintage:5.4:ENOSYS", works=False, verdict="n/a"),
+             cell(probe="pthread_create", profile="unconfined", works=True, verdict="pass"),
+             cell(probe="pthread_create", profile="vintage:5.4:ENOSYS", works=True, verdict="pass")]
+    text = render_md.render(report.build(cells, {}, {}, True))
+    assert "| docker-runc | 5.4 |" in text, text
 
 
 def test_html_is_rendered_from_json_with_verdict_classes_and_escaped_detail(tmp_path):
