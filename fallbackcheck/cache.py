@@ -34,6 +34,17 @@ def locked(name: str):
             fcntl.flock(fh, fcntl.LOCK_UN)
 
 
+def progress(message: str) -> None:
+    """One line on the terminal about long work (a build), whatever pytest captures: builds
+    run in batch threads and xdist workers, where the terminal reporter is not at hand."""
+    import sys
+
+    stream = sys.__stderr__
+    if stream is not None:
+        stream.write(f"fallbackcheck: {message}\n")
+        stream.flush()
+
+
 def digest(*parts: bytes | str) -> str:
     h = hashlib.sha256()
     for part in parts:

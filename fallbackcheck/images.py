@@ -10,11 +10,12 @@ import json
 import os
 import shutil
 import subprocess
+import time
 import tomllib
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
-from .cache import cache_dir, digest, locked
+from .cache import cache_dir, digest, locked, progress
 from .errors import UsageError
 
 RECIPE_VERSION = "2"  # bump when the build procedure itself changes
@@ -158,6 +159,8 @@ def build_tar(recipe: Recipe) -> Path:
             raise RuntimeError("mmdebstrap is not installed (apt-get install mmdebstrap): it builds the Debian images")
         out.parent.mkdir(parents=True, exist_ok=True)
         partial = out.with_suffix(".partial")
+        started = time.monotonic()
+        progress(f"building image {recipe.id} ({recipe.suite}/{recipe.arch}) with mmdebstrap ...")
         proc = subprocess.run(recipe.mmdebstrap_argv(partial), stdin=subprocess.DEVNULL,
                               capture_output=True, text=True, env={**_environment(), "LC_ALL": "C"})
         if proc.returncode != 0:
@@ -165,6 +168,7 @@ def build_tar(recipe: Recipe) -> Path:
             tail = " | ".join(proc.stderr.strip().splitlines()[-3:])
             raise RuntimeError(f"mmdebstrap failed for {recipe.id} ({recipe.suite}/{recipe.arch}): {tail}")
         partial.rename(out)
+        progress(f"built image {recipe.id} in {time.monotonic() - started:.1f} s")
     return out
 
 

@@ -11,9 +11,10 @@ import functools
 import shutil
 import subprocess
 import tempfile
+import time
 from pathlib import Path
 
-from .cache import cache_dir, digest, locked, tree_digest
+from .cache import cache_dir, digest, locked, progress, tree_digest
 
 PROBES = Path(__file__).resolve().parent.parent / "probes"
 
@@ -59,6 +60,8 @@ def build_in_container(engine, builders: dict, arch: str) -> Path:
         if (out / ".complete").exists():
             return out.parent
         ref = engine.ensure(recipe)
+        started = time.monotonic()
+        progress(f"compiling the {arch} probes in {recipe.id} ...")
         out.parent.mkdir(parents=True, exist_ok=True)
         tmp = Path(tempfile.mkdtemp(prefix=f".{arch}-", dir=out.parent))
         tmp.chmod(0o755)
@@ -72,6 +75,7 @@ def build_in_container(engine, builders: dict, arch: str) -> Path:
             shutil.rmtree(tmp, ignore_errors=True)
             raise RuntimeError(f"probe build for {arch} produced nothing usable; builder said: {logs[-2000:]}")
         _finish(tmp, out)
+        progress(f"compiled the {arch} probes in {time.monotonic() - started:.1f} s")
     return out.parent
 
 

@@ -106,6 +106,7 @@ class CellTiming:
     @staticmethod
     def combine(parts: list[dict]) -> dict:
         """Per-process timings -> the run's: summed, with the overhead per cell."""
+        parts = [p for p in parts if p["cells"]]  # an xdist controller runs no cell itself
         cells = sum(p["cells"] for p in parts)
         busy = sum(p["span_s"] - p["waiting_for_batches_s"] for p in parts)
         return {"processes": len(parts), "cells": cells, "cell_span_s": round(sum(p["span_s"] for p in parts), 3),
