@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import json
 import os
+import pickle
 import shutil
 import signal
 import tempfile
@@ -80,6 +81,16 @@ def _batch_order(items) -> list[BatchKey]:
     return list(order)
 
 
+def _read_rows(path: Path):
+    """The rows one process wrote (a run cut short may end in half a row: stop there)."""
+    with path.open("rb") as fh:
+        while True:
+            try:
+                yield pickle.load(fh)
+            except (EOFError, pickle.UnpicklingError, ValueError):
+                return
+
+
 def _runs_matrix(config) -> bool:
     for arg in config.args:
         path = Path(arg.split("::")[0]).resolve()
@@ -122,7 +133,9 @@ class MatrixRun:
         # channel cost more than running the cell. An interrupted run keeps what was written.
         # Opened once and flushed when the process ends its session (Ctrl-C included): one
         # open/append/close per cell cost more than judging the cell.
-        self.rows_out = (self.parts / f"{name}.jsonl").open("a", buffering=1 << 16)
+        # Pickled, not JSON: only our own processes read them, and encoding a row as JSON cost
+        # a measurable share of a cell (scripts/benchmark).
+        self.rows_out = (self.parts / f"{name}.rows").open("ab", buffering=1 << 16)
         self.scheduler: BatchScheduler | None = None
         self.timing = CellTiming()
         self.last_key: BatchKey | None = None
@@ -260,7 +273,7 @@ def pytest_sessionfinish(session, exitstatus):
             get_runtime(rid).abandon()
     if run.scheduler is not None:
         run.scheduler.close(cancel=cancel)
-    run.rows_out.write(json.dumps({"_timing": run.timing.as_dict()}) + "\n")
+    pickle.dump({"_timing": run.timing.as_dict()}, run.rows_out, protocol=pickle.HIGHEST_PROTOCOL)
     run.rows_out.close()
 
 
@@ -370,7 +383,7 @@ def fallbackcheck_run(request) -> MatrixRun:
 def _row(request, run: MatrixRun, cell: Cell) -> dict:
     run.timing.cell_starts()
     row = run.measure(request.session, cell)
-    run.rows_out.write(json.dumps(row) + "\n")
+    pickle.dump(row, run.rows_out, protocol=pickle.HIGHEST_PROTOCOL)
     run.timing.cell_ends()
     return row
 
@@ -436,11 +449,9 @@ class ReportWriter:
                 pass
         complete = exitstatus in (0, 1) and not run.interrupted
         rows, timings = [], []
-        for part in sorted(run.parts.glob("*.jsonl")):
-            for line in part.read_text().splitlines():
-                if line.strip():
-                    item = json.loads(line)
-                    (timings.append(item["_timing"]) if "_timing" in item else rows.append(item))
+        for part in sorted(run.parts.glob("*.rows")):
+            for item in _read_rows(part):
+                (timings.append(item["_timing"]) if "_timing" in item else rows.append(item))
         shutil.rmtree(run.parts, ignore_errors=True)
         data = report.build(rows, {**run.environment(), "timing": CellTiming.combine(timings)},
                             run.selection.as_dict(), complete)
