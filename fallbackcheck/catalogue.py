@@ -10,10 +10,11 @@ import tomllib
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from . import paths
 from .errors import UsageError
 from .libc import LibcRange
 
-CATALOGUE_DIR = Path(__file__).resolve().parent.parent / "probes" / "catalogue"
+CATALOGUE_DIR = paths.CATALOGUE
 
 OUTCOMES = ("ok", "error", "abort", "cannot-start", "timeout", "absent")
 RULE_VERDICTS = ("pass", "expected-break", "n/a")

@@ -15,6 +15,7 @@ import tomllib
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
+from . import paths
 from .cache import cache_dir, digest, locked, progress
 from .errors import UsageError
 
@@ -103,7 +104,7 @@ class Recipe:
         return argv + [self.suite, str(out), f"deb {debian_mirror()} {self.suite} main"]
 
 
-RECIPES = Path(__file__).resolve().parent.parent / "images" / "recipes.toml"
+RECIPES = paths.RECIPES
 
 
 def _load() -> tuple[dict[str, Recipe], dict[str, Recipe]]:

@@ -14,23 +14,24 @@ import tempfile
 import threading
 import time
 import uuid
-from concurrent.futures import Future
+from concurrent.futures import Future, ThreadPoolExecutor
 from pathlib import Path
 
 import pytest
 
 from . import catalogue as catalogue_mod
-from . import render_html, render_md, report, runs
+from . import ci_summary, diff, fixes, paths, render_html, render_md, report, runs
 from .kernel import KernelBaseline
 from .batch import BatchKey, run as run_batch, run_many
+from .causes import works
 from .cells import Cell, judge, record
 from .errors import UsageError
+from .profiles import Profile
 from .runtimes import get as get_runtime
 from .scheduler import DEFAULT_CONCURRENCY, BatchScheduler, CellTiming, concurrency, queued_items
 from .selection import resolve
 
-ROOT = Path(__file__).resolve().parent.parent
-SUITES = ROOT / "suites"
+SUITES = paths.SUITES
 # Parametrised fixture name -> the catalogue kind of the cells it gets.
 CELL_FIXTURES = {"api_cell": "api", "raw_cell": "raw"}
 REQUIRE_ENGINE = "FALLBACKCHECK_REQUIRE_ENGINE"
@@ -48,12 +49,19 @@ def pytest_addoption(parser):
                                        "vintage:5.2:EPERM,file:path.json) or sets: sweep (deny each catalogued "
                                        "syscall with EPERM and ENOSYS), vintages (LTS-kernel vintages)")
     group.addoption("--probes", help="comma-separated probe ids or globs (pthread_create,raw:*)")
-    group.addoption("--report-dir", default=str(ROOT / "reports"), help="where matrix.json/.md go (default reports/)")
+    group.addoption("--report-dir", default=None,
+                    help="where matrix.json/.md/.html go (default: reports/ of the checkout, else ./reports)")
     group.addoption("--batches", type=int, default=None, metavar="N",
                     help=f"batches in flight at once per pytest process (default {DEFAULT_CONCURRENCY}, "
                          "or $FALLBACKCHECK_BATCHES)")
     group.addoption("--probe-timeout", type=_positive_seconds, default=10.0,
                     help="seconds each probe may run (default 10; must be > 0)")
+    group.addoption("--baseline", help="an earlier matrix.json: cells whose outcome, works, delivered errno or "
+                                       "verdict changed fail, and the report lists them")
+    group.addoption("--no-fixes", action="store_true",
+                    help="do not write patched profiles to <report-dir>/fixes/ nor rerun cells under them")
+    group.addoption("--summary", help="write a short Markdown summary here (also appended to $GITHUB_STEP_SUMMARY "
+                                      "when that is set)")
 
 
 def _positive_seconds(text: str) -> float:
@@ -116,7 +124,8 @@ class MatrixRun:
             # a caller choose it, e.g. to find this run's containers among others').
             self.session = os.environ.get(SESSION_ENV) or "s-" + uuid.uuid4().hex[:12]
             runs.start(self.session)
-            self.report_dir = _writable_report_dir(Path(config.option.report_dir))
+            self.report_dir = _writable_report_dir(Path(config.option.report_dir) if config.option.report_dir
+                                                   else paths.default_report_dir())
             self.parts = Path(tempfile.mkdtemp(prefix=f"fallbackcheck-{self.session}-"))
             name = "main"
             self.swept = self._sweep_dead_runs()
@@ -148,6 +157,8 @@ class MatrixRun:
         self.interrupted = False
         self.written: tuple = ()
         self.write_error = ""
+        self.report = None
+        self.baseline = _load_baseline(opt.baseline)
 
     def _sweep_dead_runs(self) -> int:
         """Containers of runs that have ended but could not remove them (an engine that was
@@ -277,8 +288,35 @@ def pytest_sessionfinish(session, exitstatus):
     run.rows_out.close()
 
 
+def _load_baseline(path: str | None) -> dict | None:
+    """The baseline's cells by key (diff.key), or None without --baseline."""
+    if not path:
+        return None
+    try:
+        rows = report.load(Path(path)).cells
+    except OSError as exc:
+        raise UsageError(f"--baseline: cannot read {path}: {exc.strerror}") from None
+    except (ValueError, KeyError) as exc:
+        raise UsageError(f"--baseline: {exc}") from None
+    return {diff.key(r): r for r in rows}
+
+
+def _asked_for_details(config) -> bool:
+    """Did the user ask for per-test lines (-r..., -v) on the command line itself? (pyproject's
+    addopts has -ra, which would list every skipped and xfailed cell of a matrix run.)"""
+    for arg in config.invocation_params.args:
+        arg = str(arg)
+        if arg.startswith(("-r", "-v", "--verbose")) or (arg.startswith("-") and not arg.startswith("--")
+                                                           and "v" in arg[1:] and arg[1:].isalpha()):
+            return True
+    return False
+
+
 def pytest_configure(config):
     config._fallbackcheck = None
+    for line in ("engine: needs a container engine; skipped without one unless FALLBACKCHECK_REQUIRE_ENGINE=1",
+                 "cell: one (probe, image, runtime, profile) cell of the compatibility matrix"):
+        config.addinivalue_line("markers", line)
     if _runs_matrix(config):
         try:
             config._fallbackcheck = MatrixRun(config)
@@ -322,6 +360,18 @@ def pytest_xdist_auto_num_workers(config):
         return None
     cores = os.cpu_count() or 1
     return 0 if cores <= AUTO_SINGLE_PROCESS_CORES else cores // 2
+
+
+def pytest_sessionstart(session):
+    config = session.config
+    if config._fallbackcheck is None or not _is_controller(config) or _asked_for_details(config):
+        return
+    # A matrix run has thousands of skipped and xfailed cells: the summary keeps only the
+    # failed and errored ones (and warnings) unless -r/-v was given explicitly.
+    config.option.reportchars = "fEw"
+    terminal = config.pluginmanager.get_plugin("terminalreporter")
+    if terminal is not None:
+        terminal.reportchars = "fEw"
 
 
 @pytest.hookimpl(optionalhook=True)
@@ -380,12 +430,39 @@ def fallbackcheck_run(request) -> MatrixRun:
     return request.config._fallbackcheck
 
 
+# The facts of a cell that --junitxml carries as <property> elements (CI reads them without
+# opening the report).
+JUNIT_PROPERTIES = ("verdict", "outcome", "errno", "works", "delivered", "source", "container")
+
+
 def _row(request, run: MatrixRun, cell: Cell) -> dict:
     run.timing.cell_starts()
     row = run.measure(request.session, cell)
     pickle.dump(row, run.rows_out, protocol=pickle.HIGHEST_PROTOCOL)
+    for name in JUNIT_PROPERTIES:
+        value = works(row) if name == "works" else row.get(name)
+        if isinstance(value, dict):
+            value = ", ".join(f"{k} {v}" for k, v in value.items())
+        request.node.user_properties.append((name, "" if value is None else str(value).lower()
+                                             if isinstance(value, bool) else str(value)))
     run.timing.cell_ends()
     return row
+
+
+@pytest.fixture
+def unchanged(fallbackcheck_run):
+    """Function scope: unchanged(row) fails the cell when --baseline says it changed."""
+    def check(row: dict) -> None:
+        baseline = fallbackcheck_run.baseline
+        if baseline is None:
+            return
+        old = baseline.get(diff.key(row))
+        if old is None:
+            return  # a new cell: listed in the report, not a failure
+        fields = diff.changed_fields(old, row)
+        if fields:
+            pytest.fail(f"changed since the baseline: {diff.change_text({'fields': fields})}", pytrace=False)
+    return check
 
 
 @pytest.fixture
@@ -422,13 +499,13 @@ class ReportWriter:
         self.run = run
 
     def pytest_terminal_summary(self, terminalreporter):
-        sel = self.run.selection
         tr = terminalreporter
         tr.section("fallbackcheck")
-        for line in header_lines(sel, self.run.baselines):
+        for line in header_lines(self.run.selection, self.run.baselines):
             tr.write_line(line)
-        if self.run.written:
-            tr.write_line(f"report: {self.run.written[0]} (views: {', '.join(p.name for p in self.run.written[1:])})")
+        if self.run.report is not None:
+            for line in ci_summary.terminal_lines(self.run.report, self.run.written):
+                tr.write_line(line)
         if self.run.write_error:
             tr.write_line(self.run.write_error, red=True)
 
@@ -442,26 +519,78 @@ class ReportWriter:
         if session.config.option.collectonly:
             shutil.rmtree(run.parts, ignore_errors=True)
             return  # nothing ran: keep the last report
-        for rid in run.selection.runtimes:
-            try:
-                get_runtime(rid).cleanup(run.session)
-            except Exception:  # cleanup must not hide the report
-                pass
-        complete = exitstatus in (0, 1) and not run.interrupted
-        rows, timings = [], []
-        for part in sorted(run.parts.glob("*.rows")):
-            for item in _read_rows(part):
-                (timings.append(item["_timing"]) if "_timing" in item else rows.append(item))
-        shutil.rmtree(run.parts, ignore_errors=True)
-        data = report.build(rows, {**run.environment(), "timing": CellTiming.combine(timings)},
-                            run.selection.as_dict(), complete)
+        option = session.config.option
         directory = run.report_dir
+        complete = exitstatus in (0, 1) and not run.interrupted
+        planned, notes = [], None
         try:
-            self.run.written = (report.write(data, directory), render_md.write(data, directory),
-                                render_html.write(data, directory))
+            rows, timings = [], []
+            for part in sorted(run.parts.glob("*.rows")):
+                for item in _read_rows(part):
+                    (timings.append(item["_timing"]) if "_timing" in item else rows.append(item))
+            shutil.rmtree(run.parts, ignore_errors=True)
+            if complete and not option.no_fixes:
+                planned, notes = fixes.plan(rows, run.selection.profiles, directory / "fixes", run.catalogue,
+                                            fixes.newer_default())
+                rows += rerun_fixes(run, planned)
+        finally:
+            for rid in run.selection.runtimes:
+                try:
+                    get_runtime(rid).cleanup(run.session)
+                except Exception:  # cleanup must not hide the report
+                    pass
+        sections = {"fixes": [f.as_dict() for f in planned]}
+        if notes is not None:  # planned: why the groups without a fix have none
+            sections["unfixable"] = notes
+        if run.baseline is not None:
+            changes = diff.compare(run.baseline.values(), [r for r in rows if not report.is_fix_row(r)])
+            sections["changes"] = {"baseline": option.baseline, **changes}
+        profiles = {pid: p.oci for pid, p in run.selection.profiles.items()}
+        profiles.update({f.profile_id: f.patched for f in planned})
+        data = report.build(rows, {**run.environment(), "timing": CellTiming.combine(timings)},
+                            run.selection.as_dict(), complete, profiles=profiles, **sections)
+        run.report = report.Report(data)
+        try:
+            run.written = report.atomic_write_all(directory, {
+                "matrix.json": report.dumps(data), "matrix.md": render_md.render(run.report),
+                "matrix.html": render_html.render(run.report)})
+            write_summaries(run.report, option.summary, run.written[1])
         except OSError as exc:  # a full disk, a directory gone read-only: one line, old report kept
-            self.run.write_error = (f"ERROR: could not write the report to {directory}: {exc.strerror or exc} "
-                                    "(the previous matrix.json, if any, is intact)")
+            run.write_error = (f"ERROR: could not write the report to {directory}: {exc.strerror or exc} "
+                               "(the previous matrix.json, if any, is intact)")
             session.exitstatus = pytest.ExitCode.INTERNAL_ERROR
 
 
+def rerun_fixes(run: MatrixRun, planned: list) -> list[dict]:
+    """The broken cells of each patched profile again, under it: one batch (one container) per
+    (image, runtime), on the controller at the end of the run, as many at once as --batches
+    allows. Rows carry fix_of and fix_group, so views can count the proof per cause group."""
+    jobs = [(fix, image, runtime_id, probes) for fix in planned
+            for (image, runtime_id), probes in fix.batches().items()]
+
+    def one(job) -> list[dict]:
+        fix, image, runtime_id, probes = job
+        profile = Profile(fix.profile_id, "file", fix.patched)
+        runtime = get_runtime(runtime_id)
+        result = run_batch(runtime, run.catalogue, BatchKey(image, runtime_id, fix.profile_id), profile, probes,
+                           run.session, run.config.option.probe_timeout, run.baselines.get(runtime.machine))
+        rows = []
+        for probe in probes:
+            cell = Cell(probe, image, runtime_id, fix.profile_id)
+            row = record(cell, run.catalogue, result, judge(cell, run.catalogue, result, profile, runtime))
+            rows.append({**row, "fix_of": fix.profile, "fix_group": fix.group_of(probe, image, runtime_id)})
+        return rows
+
+    with ThreadPoolExecutor(max_workers=concurrency(run.config.option.batches)) as pool:
+        return [row for rows in pool.map(one, jobs) for row in rows]
+
+
+def write_summaries(data, summary_path: str | None, md_path: Path) -> None:
+    """The short Markdown summary: to --summary PATH, and appended to $GITHUB_STEP_SUMMARY."""
+    text = ci_summary.markdown(data, str(md_path))
+    if summary_path:
+        Path(summary_path).write_text(text)
+    step = os.environ.get("GITHUB_STEP_SUMMARY")
+    if step:
+        with open(step, "a") as fh:
+            fh.write(text)

@@ -14,9 +14,10 @@ import tempfile
 import time
 from pathlib import Path
 
+from . import paths
 from .cache import cache_dir, digest, locked, progress, tree_digest
 
-PROBES = Path(__file__).resolve().parent.parent / "probes"
+PROBES = paths.PROBES
 
 
 def musl_probes() -> list[str]:

@@ -7,7 +7,9 @@ from collections import defaultdict
 from pathlib import Path
 
 from .render_kernels import kernel_host_lines, vintage_check_lines
-from .views import by_image, cell_label, grid, image_heading, view_main, write_view
+from .report import as_report
+from .views import (by_image, cell_label, change_lines, counts_line, fix_status, grid, image_heading, list_text,
+                    proof_text, unfixable_lines, view_main, what_breaks, write_view)
 
 LEGEND = """\
 How to read a cell: what the API did, then the verdict.
@@ -131,30 +133,82 @@ def _baseline_lines(env: dict) -> list[str]:
     return out
 
 
-def render(report: dict) -> str:
+def _what_changed(report) -> list[str]:
+    changes = report.get("changes")
+    if not changes:
+        return []
+    lines = change_lines(report)
+    total = sum(len(changes[k]) for k in ("changed", "new", "vanished"))
+    out = [f"## What changed since `{changes['baseline']}`", ""]
+    if not total:
+        return out + ["No changes.", ""]
+    out += [f"{len(changes['changed'])} changed, {len(changes['new'])} new, {len(changes['vanished'])} vanished "
+            "(changed = outcome, works, delivered errno or verdict).", ""]
+    out += [f"- {line}" for line in lines]
+    if len(lines) < total:
+        out.append(f"- ... {total - len(lines)} more in matrix.json `changes`")
+    return out + [""]
+
+
+def what_breaks_lines(report, heading: str = "##", reasons_per_group: int = 8) -> list[str]:
+    answers = what_breaks(report)
+    out = [f"{heading} What breaks", ""]
+    if not answers:
+        return out + ["Every API cell that could be measured works.", ""]
+    total = sum(len(a.group.cells) for a in answers)
+    out += [f"{total} API cells do not work (`works` = false), in {len(answers)} cause groups.", "",
+            "| # | cause | cells | APIs | fix |", "|---|---|---|---|---|"]
+    out += [f"| {n} | {a.group.cause.title} | {len(a.group.cells)} | {list_text(a.group.probes, 3)} | {fix_status(a)} |"
+            for n, a in enumerate(answers, 1)]
+    out.append("")
+    for n, answer in enumerate(answers, 1):
+        group = answer.group
+        out += [f"{heading}# {n}. {group.cause.title}: {len(group.cells)} cells", "",
+                f"- where: images {list_text(group.images)}; runtimes {list_text(group.runtimes)}; "
+                f"profiles {list_text([f'`{p}`' for p in group.profiles])}",
+                f"- APIs: {list_text([f'`{p}`' for p in group.probes], 12)}"]
+        reasons = group.reasons()
+        for probe, libc, why in reasons[:reasons_per_group]:
+            out.append(f"- why, `{probe}` ({libc}): {why}")
+        if len(reasons) > reasons_per_group:
+            out.append(f"- ... {len(reasons) - reasons_per_group} more reasons in matrix.html")
+        for fix, worked, rerun in answer.fixes:
+            out.append(f"- fix for `{fix['profile']}`: {fix['change']} — {proof_text(worked, rerun)} "
+                       f"(`{fix['patched_profile'][5:]}`)")
+            if fix.get("diff"):
+                out.append(f"  - diff: `{fix['diff']}`")
+        for profiles, text in unfixable_lines(report, answer):
+            out.append(f"- {list_text([f'`{p}`' for p in profiles], 4)}: {text}")
+        out.append("")
+    return out
+
+
+def render(report) -> str:
+    report = as_report(report)
     env = report["environment"]
     out = ["# fallbackcheck compatibility matrix", "",
-           "_Generated from matrix.json; do not edit._", "",
-           f"- generated: {report['generated']}" + ("" if report.get("complete", True) else " (**partial run**)"),
-           f"- kernel: {env.get('kernel')} ({env.get('machine')})"]
+           "_Generated from matrix.json; do not edit._", ""]
+    out += _what_changed(report)
+    out += what_breaks_lines(report)
+    out += ["## Counts", "", f"- {counts_line(report)}",
+            f"- generated: {report['generated']}" + ("" if report.get("complete", True) else " (**partial run**)"),
+            f"- kernel: {env.get('kernel')} ({env.get('machine')})"]
     for rt, info in sorted((env.get("runtimes") or {}).items()):
         out.append(f"- runtime `{rt}`: " + ", ".join(f"{k} {v}" for k, v in info.items() if v))
     for rt, reason in sorted((env.get("skipped_runtimes") or {}).items()):
         out.append(f"- runtime `{rt}` skipped: {reason}")
     out += _baseline_lines(env)
-    summary = report["summary"]
-    out += [f"- cells: {summary['cells']} in {summary['batches']} batches ({summary['containers']} containers); "
-            + ", ".join(f"{k}: {v}" for k, v in sorted(summary["verdicts"].items())), "", LEGEND, ""]
-    for image, cells in by_image(report["cells"]).items():
-        out += [f"## {image_heading(image, cells)}", ""]
+    out += ["", "## The full grid", "", LEGEND, ""]
+    for image, cells in by_image(report.cells).items():
+        out += [f"### {image_heading(image, cells)}", ""]
         for kind, title in (("api", "API probes"), ("raw", "Delivered errno (raw probes)")):
             subset = [c for c in cells if c["kind"] == kind]
             if subset:
-                out += [f"### {title}", ""] + _table(subset) + [""]
-    out += _runtime_sections(report["cells"])
-    out += _vintage_view(report["cells"])
+                out += [f"#### {title}", ""] + _table(subset) + [""]
+    out += _runtime_sections(report.cells)
+    out += _vintage_view(report.cells)
     out += kernel_host_lines(report) + vintage_check_lines(report)
-    bad = [c for c in report["cells"] if c["verdict"] in ("unexpected", "error")]
+    bad = [c for c in report.cells if c["verdict"] in ("unexpected", "error")]
     if bad:
         out += ["## Unexpected and errored cells", ""]
         for c in bad:
@@ -163,7 +217,7 @@ def render(report: dict) -> str:
     return "\n".join(out)
 
 
-def write(report: dict, directory: Path) -> Path:
+def write(report, directory: Path) -> Path:
     return write_view(report, directory, "matrix.md", render)
 
 

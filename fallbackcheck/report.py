@@ -1,4 +1,20 @@
-"""reports/matrix.json: the single source of truth. Views are rendered from it (render_md.py)."""
+"""reports/matrix.json: the single source of truth, and its reader.
+
+Schema 2 stores every cell row without repeating what rows share (docs/report-format.md):
+
+- `probes`:  per probe id, the fields whose value is the same in every row of that probe
+             (catalogue facts: kind, api, syscalls, ...);
+- `batches`: per (image, runtime, profile), the fields the same in every row of that batch
+             (libc, arch, container, the batch summary, ...);
+- `columns` + `values` + `cells`: the remaining fields, one column each, dictionary-encoded:
+             a cell is [batch index, probe index, one value index per column], -1 where the
+             row had no such field;
+- `profiles`: the seccomp JSON of each profile of the run, once.
+
+Which table a field goes to is decided from the rows themselves, so a field added to rows
+later (by any module) is stored and read back without code here knowing its name.
+`load(path)` (or `Report(data)`) gives back the full rows: `Report.cells`.
+"""
 
 from __future__ import annotations
 
@@ -6,26 +22,106 @@ import datetime as dt
 import json
 import os
 import platform
+from functools import cached_property
 from pathlib import Path
 
-SCHEMA = 1
+SCHEMA = 2
+READABLE = (1, 2)
+BATCH_KEY = ("image", "runtime", "profile")
+PROBE_KEY = "probe"
+_MISSING = object()
 
 
-def build(cells: list[dict], environment: dict, selection: dict, complete: bool) -> dict:
-    cells = sorted(cells, key=lambda c: (c["image"], c["runtime"], c["profile"], c["kind"] != "api", c["probe"]))
+def _canon(value):
+    """A hashable, order-stable form of a JSON value (for equality and dictionary encoding);
+    cheap for the scalars most fields hold."""
+    if value is None or isinstance(value, (str, int, float)):
+        return (type(value).__name__, value)  # bool is an int subclass, but its type name differs
+    return json.dumps(value, sort_keys=True, separators=(",", ":"))
+
+
+def _batch_of(row: dict) -> tuple:
+    return tuple(row.get(k) for k in BATCH_KEY)
+
+
+def _constant_within(rows: list[dict], canon: list[dict], field: str, keys: list) -> bool:
+    seen: dict = {}
+    for key, values in zip(keys, canon):
+        value = values.get(field, _MISSING)
+        if seen.setdefault(key, value) != value:
+            return False
+    return True
+
+
+def is_fix_row(row: dict) -> bool:
+    """Rows of the fix reruns (fixes.py) are stored with the run's rows but are not its matrix."""
+    return bool(row.get("fix_of"))
+
+
+def summary(rows: list[dict]) -> dict:
     counts: dict[str, int] = {}
-    for cell in cells:
-        counts[cell["verdict"]] = counts.get(cell["verdict"], 0) + 1
-    batches = {(c["image"], c["runtime"], c["profile"]) for c in cells}
-    containers = {c["container"] for c in cells if c.get("container")}
+    matrix = [r for r in rows if not is_fix_row(r)]
+    for row in matrix:
+        counts[row["verdict"]] = counts.get(row["verdict"], 0) + 1
+    return {"cells": len(matrix), "verdicts": counts, "batches": len({_batch_of(r) for r in matrix}),
+            "containers": len({r["container"] for r in matrix if r.get("container")})}
+
+
+def encode(rows: list[dict]) -> dict:
+    """Rows -> the probes/batches/columns/values/cells tables (lossless)."""
+    rows = sorted(rows, key=lambda c: (bool(c.get("fix_of")), c["image"], c["runtime"], c["profile"],
+                                       c.get("kind") != "api", c["probe"]))
+    fields = list(dict.fromkeys(k for r in rows for k in r if k not in BATCH_KEY and k != PROBE_KEY))
+    canon = [{f: _canon(r[f]) for f in fields if f in r} for r in rows]
+    probe_keys = [r[PROBE_KEY] for r in rows]
+    batch_keys = [_batch_of(r) for r in rows]
+    probe_fields = [f for f in fields if _constant_within(rows, canon, f, probe_keys)]
+    batch_fields = [f for f in fields if f not in probe_fields and _constant_within(rows, canon, f, batch_keys)]
+    columns = [f for f in fields if f not in probe_fields and f not in batch_fields]
+    probes: dict[str, dict] = {}
+    batches: list[dict] = []
+    batch_index: dict[tuple, int] = {}
+    probe_index: dict[str, int] = {}
+    values: dict[str, list] = {c: [] for c in columns}
+    value_index: dict[str, dict[str, int]] = {c: {} for c in columns}
+    cells = []
+    for row, row_canon in zip(rows, canon):
+        pid = row[PROBE_KEY]
+        if pid not in probe_index:
+            probe_index[pid] = len(probe_index)
+            probes[pid] = {f: row[f] for f in probe_fields if f in row}
+        bkey = _batch_of(row)
+        if bkey not in batch_index:
+            batch_index[bkey] = len(batches)
+            batches.append({**dict(zip(BATCH_KEY, bkey)), **{f: row[f] for f in batch_fields if f in row}})
+        encoded = [batch_index[bkey], probe_index[pid]]
+        for col in columns:
+            if col not in row:
+                encoded.append(-1)
+                continue
+            key = row_canon[col]
+            index = value_index[col].get(key)
+            if index is None:
+                index = value_index[col][key] = len(values[col])
+                values[col].append(row[col])
+            encoded.append(index)
+        cells.append(encoded)
+    return {"probes": probes, "batches": batches, "columns": columns, "values": values, "cells": cells}
+
+
+def build(cells: list[dict], environment: dict, selection: dict, complete: bool, *,
+          profiles: dict | None = None, **sections) -> dict:
+    """The report of a run. `sections` are further top-level parts (fixes, changes) views read."""
     return {
         "schema": SCHEMA,
         "generated": dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds"),
         "complete": complete,
         "environment": {"kernel": platform.release(), "machine": platform.machine(), **environment},
         "selection": selection,
-        "summary": {"cells": len(cells), "verdicts": counts, "batches": len(batches), "containers": len(containers)},
-        "cells": cells,
+        "summary": summary(cells),
+        "profiles": profiles or {},
+        **sections,
+        **encode(cells),
     }
 
 
@@ -43,12 +139,101 @@ def atomic_write(path: Path, text: str) -> Path:
     return path
 
 
+def atomic_write_all(directory: Path, texts: dict[str, str]) -> tuple[Path, ...]:
+    """Write several files of one report all or none: every text goes to a temporary file
+    first, and only when all are written are they renamed into place. A full disk leaves
+    the previous matrix.json and its views as they were, consistent with each other."""
+    directory.mkdir(parents=True, exist_ok=True)
+    pending = [(directory / f".{name}.tmp", directory / name) for name in texts]
+    try:
+        for (tmp, _), text in zip(pending, texts.values()):
+            tmp.write_text(text)
+    except BaseException:
+        for tmp, _ in pending:
+            tmp.unlink(missing_ok=True)
+        raise
+    for tmp, path in pending:
+        os.replace(tmp, path)
+    return tuple(path for _, path in pending)
+
+
+def dumps(report: dict) -> str:
+    """The report's JSON text: one line per table entry (cells, batches), so that it stays
+    small yet greppable and diffable by line."""
+    data = report.data if isinstance(report, Report) else report
+    parts = []
+    for key, value in data.items():
+        if key in ("cells", "batches") and isinstance(value, list):
+            body = ",\n".join(json.dumps(v, separators=(",", ":")) for v in value)
+            parts.append(f"{json.dumps(key)}: [\n{body}\n]")
+        else:
+            parts.append(f"{json.dumps(key)}: {json.dumps(value, separators=(',', ':'))}")
+    return "{\n" + ",\n".join(parts) + "\n}\n"
+
+
 def write(report: dict, directory: Path) -> Path:
-    return atomic_write(directory / "matrix.json", json.dumps(report, indent=1, sort_keys=False) + "\n")
+    return atomic_write(directory / "matrix.json", dumps(report))
 
 
-def load(path: Path) -> dict:
-    report = json.loads(path.read_text())
-    if report.get("schema") != SCHEMA:
-        raise ValueError(f"{path}: unsupported report schema {report.get('schema')!r}")
-    return report
+class Report:
+    """A matrix.json, read: top-level parts by key (report["summary"]) and the full cell rows.
+
+    `cells` are the matrix's rows, `fix_cells` the rows of the fix reruns (fixes.py);
+    `all_cells` both. Every row has the same fields it had when the run wrote it.
+    """
+
+    def __init__(self, data: dict):
+        if data.get("schema") not in READABLE:
+            raise ValueError(f"unsupported report schema {data.get('schema')!r} (this reader knows {READABLE})")
+        self.data = data
+
+    def __getitem__(self, key):
+        return self.cells if key == "cells" else self.data[key]
+
+    def get(self, key, default=None):
+        return self.cells if key == "cells" else self.data.get(key, default)
+
+    @cached_property
+    def all_cells(self) -> list[dict]:
+        data = self.data
+        if data["schema"] == 1:
+            return list(data["cells"])
+        probes = list(data["probes"].items())
+        batches, columns, values = data["batches"], data["columns"], data["values"]
+        tables = [values[c] for c in columns]
+        rows = []
+        for encoded in data["cells"]:
+            pid, probe_fields = probes[encoded[1]]
+            batch = batches[encoded[0]]
+            row = {PROBE_KEY: pid, **probe_fields, **batch}
+            for col, table, index in zip(columns, tables, encoded[2:]):
+                if index >= 0:
+                    row[col] = table[index]
+            rows.append(row)
+        return rows
+
+    @cached_property
+    def cells(self) -> list[dict]:
+        return [r for r in self.all_cells if not is_fix_row(r)]
+
+    @cached_property
+    def fix_cells(self) -> list[dict]:
+        return [r for r in self.all_cells if is_fix_row(r)]
+
+
+def as_report(report) -> Report:
+    return report if isinstance(report, Report) else Report(report)
+
+
+def load(path: Path) -> Report:
+    """Read a matrix.json (schema 1 or 2). Raises ValueError for anything that is not one."""
+    try:
+        data = json.loads(Path(path).read_text())
+    except json.JSONDecodeError as exc:
+        raise ValueError(f"{path}: not JSON ({exc.msg}, line {exc.lineno})") from None
+    if not isinstance(data, dict):
+        raise ValueError(f"{path}: not a fallbackcheck report")
+    try:
+        return Report(data)
+    except ValueError as exc:
+        raise ValueError(f"{path}: {exc}") from None

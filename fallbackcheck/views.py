@@ -5,9 +5,13 @@ from __future__ import annotations
 
 import sys
 from collections import defaultdict
+from dataclasses import dataclass
 from pathlib import Path
 
-from .report import atomic_write, load
+from . import causes
+from .diff import change_text, key_text
+from .fixes import proof
+from .report import Report, as_report, atomic_write, load
 
 
 def cell_label(cell: dict) -> str:
@@ -52,8 +56,103 @@ def image_heading(image: str, cells: list[dict]) -> str:
     return f"{image} ({', '.join(libcs) or 'libc unknown'}, {', '.join(arches) or '?'})"
 
 
-def write_view(report: dict, directory: Path, filename: str, render) -> Path:
-    return atomic_write(directory / filename, render(report))
+@dataclass
+class Answer:
+    """One cause group with what the report knows about fixing it."""
+    group: causes.Group
+    fixes: list[tuple[dict, int, int]]  # (fix record, cells that now work, cells rerun)
+    survivors: dict[str, list[str]]  # profile -> runtimes of the run under which these cells work
+    unfixable: list[str]  # profiles of the group no patch was made for
+
+
+def what_breaks(report: Report) -> list[Answer]:
+    """The cause groups of the run's non-working cells, each with its fixes and their proof."""
+    fixes = report.get("fixes") or []
+    out = []
+    for group in causes.groups(report.cells):
+        gid = group.cause.id
+        proven = [({"profile": f["profile"], "patched_profile": f["patched_profile"], "diff": f.get("diff", ""),
+                    **f["groups"][gid]}, *proof(f, gid, report.fix_cells))
+                  for f in fixes if gid in f["groups"]]
+        patched = {f["profile"] for f, _, _ in proven}
+        out.append(Answer(group, proven, causes.survivors(report.cells, group),
+                          [p for p in group.profiles if p not in patched]))
+    return out
+
+
+def list_text(values: list[str], limit: int = 6) -> str:
+    shown = ", ".join(values[:limit])
+    return shown + (f" and {len(values) - limit} more" if len(values) > limit else "")
+
+
+def proof_text(worked: int, total: int) -> str:
+    if total == 0:
+        return "not rerun"
+    return f"proven: {worked}/{total} cells now work" if worked == total else f"NOT proven: {worked}/{total} cells work"
+
+
+def unfixable_text(report: Report, answer: Answer, profile: str) -> str:
+    """Why a profile of the group has no patch, and who does not break under it."""
+    runtimes = answer.survivors.get(profile)
+    notes = report.get("unfixable")
+    if profile == "default":
+        base = "the runtime's own default profile (not ours to patch)"
+    elif profile == "unconfined":
+        base = "no filter at all: the kernel or the runtime, not a profile"
+    elif notes is None:
+        base = "no patch: fixes were not planned in this run (--no-fixes, or an interrupted run)"
+    else:
+        base = "no patch: " + notes.get(answer.group.cause.id, "this kind of profile cannot be patched")
+    if runtimes:
+        return f"{base}; works on {', '.join(runtimes)} in this run"
+    return base
+
+
+def unfixable_lines(report: Report, answer: Answer) -> list[tuple[list[str], str]]:
+    """The group's profiles without a patch, those that share a reason together."""
+    by_text: dict[str, list[str]] = {}
+    for profile in answer.unfixable:
+        by_text.setdefault(unfixable_text(report, answer, profile), []).append(profile)
+    return [(profiles, text) for text, profiles in by_text.items()]
+
+
+def fix_status(answer: Answer) -> str:
+    """The group's fixes in a few words, for the overview table."""
+    parts = []
+    for fix, worked, rerun in answer.fixes:
+        parts.append(f"{fix['profile']}: {proof_text(worked, rerun).replace(' cells now work', '')}")
+    survivors = sorted({r for p in answer.unfixable for r in answer.survivors.get(p, [])})
+    if survivors:
+        parts.append(f"works on {', '.join(survivors)}")
+    if answer.unfixable and not survivors:
+        parts.append(f"no patch for {len(answer.unfixable)} profile(s)")
+    return "; ".join(parts)
+
+
+def change_lines(report: Report, limit: int = 50) -> list[str]:
+    """What changed since the baseline, one line each (empty when there was no baseline)."""
+    changes = report.get("changes")
+    if not changes:
+        return []
+    out = []
+    for item in changes["changed"][:limit]:
+        out.append(f"changed: {key_text(item['cell'])}: {change_text(item)}")
+    for what in ("new", "vanished"):
+        for item in changes[what][:limit]:
+            out.append(f"{what}: {key_text(item)}")
+    return out
+
+
+def counts_line(report: Report) -> str:
+    summary = report["summary"]
+    broken = len(causes.breaking(report.cells))
+    return (f"{summary['cells']} cells in {summary['batches']} batches ({summary['containers']} containers): "
+            + ", ".join(f"{k} {v}" for k, v in sorted(summary["verdicts"].items()))
+            + f"; {broken} do not work (works = false)")
+
+
+def write_view(report, directory: Path, filename: str, render) -> Path:
+    return atomic_write(directory / filename, render(as_report(report)))
 
 
 def view_main(argv: list[str], prog: str, filename: str, render) -> int:

@@ -3,14 +3,16 @@
 One test per (raw probe, image, runtime, profile) cell: the errno the raw syscall got in
 the container is compared with what the profile literally asks (default errno, per-rule
 errnoRet, architectures). A difference fails, unless it is a documented runtime behaviour
-(fallbackcheck/behaviours.py, e.g. runc's ENOSYS stub), which the cell then names.
+(fallbackcheck/behaviours.py, e.g. runc's ENOSYS stub), which the cell then names. With --baseline, a cell whose delivered errno or verdict
+changed fails.
 """
 
 import pytest
 
 
-def test_delivered(raw_row):
+def test_delivered(raw_row, unchanged):
     row = raw_row
+    unchanged(row)
     verdict = row["verdict"]
     if verdict == "n/a":
         pytest.skip(f"n/a: {row['detail']}")

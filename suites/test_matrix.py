@@ -4,13 +4,15 @@ One test per (API probe, image, runtime, profile) cell, judged against the catal
 (probes/catalogue/*.toml) given the errno the filter delivered to the syscalls the API
 depends on (measured by the raw probes of the same container).
 pass -> passed; expected-break -> xfailed; n/a -> skipped; unexpected or error -> failed.
+With --baseline, a cell whose outcome, works, delivered errno or verdict changed fails first.
 """
 
 import pytest
 
 
-def test_api(api_row):
+def test_api(api_row, unchanged):
     row = api_row
+    unchanged(row)
     verdict = row["verdict"]
     if verdict == "expected-break":
         pytest.xfail(f"expected break: {row['detail']} [{row['source']}]")

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import os
 import subprocess
 import sys
@@ -22,8 +21,11 @@ def run_suites(*args: str, report_dir: Path | None = None, env: dict | None = No
     return subprocess.run(argv, cwd=ROOT, capture_output=True, text=True, env=full_env, timeout=timeout)
 
 
-def load_report(report_dir: Path) -> dict:
-    return json.loads((report_dir / "matrix.json").read_text())
+def load_report(report_dir: Path):
+    """The run's matrix.json through the documented reader (report["cells"] are full rows)."""
+    from fallbackcheck import report
+
+    return report.load(report_dir / "matrix.json")
 
 
 def cells_by(report: dict, **match) -> list[dict]:

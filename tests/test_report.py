@@ -19,7 +19,7 @@ def test_build_counts_and_schema(tmp_path):
     cells = [cell(), cell(profile="deny:clone3:ENOSYS", delivered={"clone3": "ENOSYS"}, outcome="ok",
                           errno=None, verdict="pass", container="def")]
     data = report.build(cells, {"runtimes": {}}, {"images": ["debian-12"]}, complete=True)
-    assert data["schema"] == 1
+    assert data["schema"] == 2
     assert data["summary"] == {"cells": 2, "verdicts": {"expected-break": 1, "pass": 1},
                                "batches": 2, "containers": 2}
     path = report.write(data, tmp_path)
@@ -41,6 +41,16 @@ def test_unexpected_cells_are_listed_with_detail():
     data = report.build([cell(verdict="unexpected", detail="catalogue predicts error EPERM")], {}, {}, True)
     text = render_md.render(data)
     assert "UNEXPECTED" in text and "catalogue predicts error EPERM" in text
+
+
+def test_render_reads_schema_1(tmp_path):
+    """Reports written before schema 2 still render and diff (their rows are stored whole)."""
+    path = tmp_path / "matrix.json"
+    path.write_text(json.dumps({"schema": 1, "generated": "x", "complete": True, "environment": {},
+                                "selection": {}, "summary": {"cells": 1, "verdicts": {"pass": 1}, "batches": 1,
+                                                             "containers": 1}, "cells": [cell(verdict="pass")]}))
+    assert report.load(path).cells == [cell(verdict="pass")]
+    assert render_md.main([str(path)]) == 0
 
 
 def test_render_refuses_unknown_schema(tmp_path):
@@ -108,5 +118,7 @@ def test_html_is_rendered_from_json_with_verdict_classes_and_escaped_detail(tmp_
     path = report.write(data, tmp_path)
     assert render_html.main([str(path)]) == 0
     text = (tmp_path / "matrix.html").read_text()
-    assert 'class="expected-break"' in text and 'class="unexpected"' in text
-    assert "<script>x</script>" not in text and "&lt;script&gt;" in text
+    grid = render_html.grid_data(report.load(path))
+    assert grid["classes"] == ["expected-break", "unexpected"]
+    assert "<script>x</script>" not in text  # in the embedded JSON it is <\/script>
+    assert "<\\/script>" in text

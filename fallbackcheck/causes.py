@@ -1,0 +1,165 @@
+"""What breaks, and why: the cells whose API did not do its job, grouped by cause.
+
+A cause is what defeats the API in a cell, read from the cell row alone:
+- `syscall`: the syscalls the API depends on that the filter answered with something other
+  than "allowed" (e.g. clone3 -> EPERM): the usual case, an errno that defeats an ENOSYS-only
+  fallback;
+- `runtime`: as `syscall`, but the runtime delivered something other than the profile asks,
+  as a documented runtime behaviour (read from the raw cell of the same batch), e.g. Docker
+  20.10 dropping defaultErrnoRet so that an ENOSYS profile delivers EPERM;
+- `loader`: the probe could not even start, and the loader's syscalls were filtered;
+- `other`: not the filter's doing: every syscall the API uses was allowed and it still
+  failed, or the catalogue says the filter does not matter here (an n/a cell, e.g. glibc 2.31's
+  lchmod, a stub that always fails).
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from dataclasses import dataclass, field
+
+# Delivered classes that mean "the syscall reached the kernel" (allowed|EPERM: the kernel's
+# own answer looks like a filter's errno) or that there is nothing to filter.
+_NOT_FILTERED = ("allowed", "n/a", "unknown")
+
+
+def works(row: dict) -> bool | None:
+    """Did the API do its job in this cell? The row's own `works` when the run recorded one;
+    otherwise derived the same way: raw cells and unmeasured or inapplicable API cells None."""
+    if "works" in row:
+        return row["works"]
+    if row.get("kind") != "api" or row.get("verdict") in ("error", "n/a"):
+        return None
+    if row.get("outcome") in (None, "absent", "broken"):
+        return None
+    return row["outcome"] == "ok"
+
+
+def _filtered(delivered: str) -> bool:
+    return not (delivered in _NOT_FILTERED or delivered.startswith("allowed"))
+
+
+@dataclass(frozen=True)
+class Cause:
+    kind: str  # syscall | runtime | loader | other
+    culprits: tuple[tuple[str, str], ...]  # (syscall, delivered)
+    outcome: str = ""  # for `other`: what the API did
+    asked: str = ""  # for `runtime`: what the profile asks for the culprits
+    behaviour: str = ""  # for `runtime`: the documented behaviour, in a few words
+
+    @property
+    def id(self) -> str:
+        if self.kind == "other":
+            return f"other:{self.outcome}"
+        prefix = {"loader": "loader:", "runtime": "runtime:"}.get(self.kind, "")
+        return prefix + ",".join(f"{s}:{d}" for s, d in self.culprits)
+
+    @property
+    def title(self) -> str:
+        said = ", ".join(f"{s} → {d}" for s, d in self.culprits)
+        if self.kind == "runtime":
+            return f"{said} where the profile asks {self.asked}: {self.behaviour}"
+        if self.kind == "loader":
+            return f"the loader: {said} (the program cannot start)"
+        if self.kind == "other":
+            return f"not the filter: the API fails on its own ({self.outcome})"
+        return said
+
+    @property
+    def syscalls(self) -> list[str]:
+        return [s for s, _ in self.culprits]
+
+
+def asked_index(rows) -> dict[tuple, tuple[str, str]]:
+    """(image, runtime, profile, syscall) -> (what the profile asks, the documented behaviour
+    that explains a difference), from the raw cells."""
+    out = {}
+    for row in rows:
+        if row.get("kind") == "raw" and row.get("expected") and row.get("delivered"):
+            syscall = next(iter(row["delivered"]))
+            out[(row["image"], row["runtime"], row["profile"], syscall)] = (row["expected"], row.get("behaviour") or "")
+    return out
+
+
+def cause_of(row: dict, asked: dict | None = None) -> Cause:
+    delivered = row.get("delivered") or {}
+    own = list(row.get("syscalls") or [])
+    outcome = row.get("outcome") or "?"
+    outcome = f"{outcome} {row['errno']}" if row.get("errno") else outcome
+    if row.get("verdict") == "n/a":
+        return Cause("other", (), outcome)
+    if row.get("outcome") == "cannot-start":
+        loader = [(s, d) for s, d in delivered.items() if s not in own and _filtered(d)]
+        if loader:
+            return Cause("loader", tuple(sorted(loader)))
+    culprits = [(s, delivered[s]) for s in own if s in delivered and _filtered(delivered[s])]
+    if culprits:
+        for s, d in culprits:
+            want, behaviour = (asked or {}).get((row["image"], row["runtime"], row["profile"], s), ("", ""))
+            if want and want != d and behaviour:
+                return Cause("runtime", tuple(culprits), asked=want, behaviour=behaviour.split(":")[0])
+        return Cause("syscall", tuple(culprits))
+    return Cause("other", (), outcome)
+
+
+@dataclass
+class Group:
+    cause: Cause
+    cells: list[dict] = field(default_factory=list)
+
+    def _values(self, key: str) -> list[str]:
+        return sorted({c[key] for c in self.cells})
+
+    @property
+    def images(self) -> list[str]:
+        return self._values("image")
+
+    @property
+    def runtimes(self) -> list[str]:
+        return self._values("runtime")
+
+    @property
+    def profiles(self) -> list[str]:
+        return self._values("profile")
+
+    @property
+    def probes(self) -> list[str]:
+        return self._values("probe")
+
+    def reasons(self) -> list[tuple[str, str, str]]:
+        """(probe, libc, why with its source) once per probe and reason: the catalogue rule's
+        source says why glibc breaks here; the cell's detail where there is none."""
+        seen: dict[tuple[str, str], set[str]] = defaultdict(set)
+        for c in self.cells:
+            seen[(c["probe"], c.get("source") or c.get("detail") or "")].add(c.get("libc") or "?")
+        return [(probe, ", ".join(sorted(libcs)), why) for (probe, why), libcs in sorted(seen.items())]
+
+
+def breaking(rows) -> list[dict]:
+    return [r for r in rows if works(r) is False]
+
+
+def groups(rows) -> list[Group]:
+    """Every cell that does not work, grouped by cause, the largest group first (groups that
+    are not the filter's doing after all others)."""
+    rows = list(rows)
+    asked = asked_index(rows)
+    out: dict[Cause, Group] = {}
+    for row in breaking(rows):
+        cause = cause_of(row, asked)
+        out.setdefault(cause, Group(cause)).cells.append(row)
+    # What a profile can fix first; "not the filter" last, however large.
+    return sorted(out.values(), key=lambda g: (g.cause.kind == "other", -len(g.cells), g.cause.id))
+
+
+def survivors(rows, group: Group) -> dict[str, list[str]]:
+    """Per profile of the group: the runtimes of the run under which the same probes on the
+    same images work (e.g. a runtime whose default profile allows the syscall)."""
+    want = {(c["probe"], c["image"], c["profile"]) for c in group.cells}
+    out: dict[str, set[str]] = defaultdict(set)
+    broken: dict[str, set[str]] = defaultdict(set)
+    for row in rows:
+        key = (row["probe"], row["image"], row["profile"])
+        if key in want:
+            (out if works(row) else broken)[row["profile"]].add(row["runtime"])
+    return {p: sorted(rts - broken[p]) for p, rts in out.items() if rts - broken[p]}
