@@ -8,6 +8,7 @@ The plugin's --baseline uses the same comparison and fails each changed cell.
 
 from __future__ import annotations
 
+import os
 import sys
 from pathlib import Path
 
@@ -91,8 +92,13 @@ def main(argv: list[str]) -> int:
             print(f"ERROR: {exc}", file=sys.stderr)
             return 4
     changes = compare(reports[0].cells, reports[1].cells)
-    print("\n".join(lines(changes)))
-    return 0 if lines(changes) == ["no changes"] else 1
+    text = lines(changes)
+    try:
+        print("\n".join(text))
+        sys.stdout.flush()
+    except BrokenPipeError:  # `... | head`: the reader has what it wanted
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+    return 0 if text == ["no changes"] else 1
 
 
 if __name__ == "__main__":
