@@ -20,12 +20,12 @@ import tomllib
 from dataclasses import dataclass
 from pathlib import Path
 
-from . import debarchive
+from . import debarchive, paths
 from .cache import cache_dir, digest, locked
 from .errors import UsageError
 
 PREP_VERSION = "1"  # bump when the preparation itself changes
-TABLE = Path(__file__).resolve().parent.parent / "images" / "kernels.toml"
+TABLE = paths.BASE / "images" / "kernels.toml"
 GUEST_INIT = Path(__file__).resolve().parent / "data" / "guest-init.sh"
 BUSYBOX = Path("/bin/busybox")  # from busybox-static: the guest has no libc of its own
 # What the guest needs to mount the host's shares (their dependencies are added).
