@@ -156,8 +156,10 @@ def test_leftovers_of_dead_runs_are_swept_and_live_runs_untouched(tmp_path):
                           "--probes", "raw:clone3", report_dir=tmp_path)
         assert proc.returncode == 0, proc.stdout[-2000:]
         ids = {c["Id"] for c in client.api.containers(all=True, filters={"label": "fallbackcheck"})}
+        # Gone: swept by this run, or by another run that started meanwhile (under -n 2 the
+        # sibling's runs sweep too); either way by a run, not by this test. The live one stays.
         assert leftover.id not in ids and live.id in ids
-        assert load_report(tmp_path)["environment"]["swept_leftovers"] >= 1
+        assert "swept_leftovers" in load_report(tmp_path)["environment"]
     finally:
         for container in (leftover, live):
             try:
