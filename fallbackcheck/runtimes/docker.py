@@ -34,6 +34,13 @@ def _engine_gone(exc: BaseException) -> bool:
                                   "No such file or directory", "Max retries exceeded", "RemoteDisconnected"))
 
 
+def _server_error(exc: BaseException) -> bool:
+    """A 5xx from the engine: a daemon that is shutting down answers some calls that way."""
+    import docker
+
+    return isinstance(exc, docker.errors.APIError) and (exc.status_code or 0) >= 500
+
+
 class DockerRuntime(Runtime):
     def __init__(self, oci_runtime: str):
         self.oci_runtime = oci_runtime
@@ -108,7 +115,7 @@ class DockerRuntime(Runtime):
         return engine().cleanup(session)
 
     def explain_failure(self, exc: Exception) -> str:
-        if _engine_gone(exc):
+        if _engine_gone(exc) or (_server_error(exc) and engine().stops_answering()):
             engine().mark_gone()
             return f"the Docker engine went away during the batch ({type(exc).__name__}: {str(exc)[:200]})"
         return super().explain_failure(exc)

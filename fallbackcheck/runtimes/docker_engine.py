@@ -52,6 +52,20 @@ class DockerEngine:
             if self._gone is None:
                 self._gone = (_socket_identity(), time.monotonic())
 
+    def stops_answering(self, within_s: float = 3.0) -> bool:
+        """Whether the engine stops answering within `within_s` (its socket goes, or a ping
+        fails): how a server error from a daemon on its way down is told from a real one."""
+        identity, deadline = _socket_identity(), time.monotonic() + within_s
+        while time.monotonic() < deadline:
+            try:
+                self.client.ping()
+            except Exception:
+                return True
+            if _socket_identity() != identity:
+                return True
+            time.sleep(0.2)
+        return False
+
     def wait_until_reachable(self, timeout_s: float = ENGINE_WAIT_S) -> None:
         """Return once the engine answers (after a restart: the new one); after `timeout_s`
         raise one line. A batch that starts while the engine restarts waits instead of failing."""
