@@ -130,7 +130,7 @@ def _select_runtimes(requested: list[str]) -> tuple[list[str], dict[str, str]]:
     usable, skipped = [], {}
     for rid in candidates:
         reason = get_runtime(rid).unavailable_reason()
-        if reason and "@" in rid:
+        if reason and "@" in rid and not rid.startswith("local@"):
             # A generation or engine host was asked for by name: not having it is an error,
             # said before any cell runs, not a column silently skipped.
             raise UsageError(f"runtime {rid}: {reason}")

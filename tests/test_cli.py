@@ -21,7 +21,7 @@ NO_ENGINE = {"DOCKER_HOST": "unix:///nonexistent/docker.sock"}
     (["--probe-timeout", "soon"], "is not a number of seconds"),
     (["--report-dir", "/etc/hostname/reports"], "cannot write the report to /etc/hostname/reports"),
     (["--runtimes", "docker-crun@debian-31"], "unknown engine host 'debian-31'"),
-    (["--runtimes", "local@debian-13"], "the local runtime runs only on this host"),
+    (["--runtimes", "local@debian-13"], "unknown kernel host 'debian-13'"),
     (["--engine-hosts", "box=http://box", "--runtimes", "crun@box"], "is not an ssh://user@host"),
     # an unreachable machine (nothing listens on port 1): said before any cell runs
     (["--engine-hosts", "box=ssh://root@127.0.0.1:1", "--runtimes", "crun@box"], "cannot reach engine host box"),

@@ -51,7 +51,8 @@ def get(name: str) -> Host:
         else:
             raise UsageError(f"unknown engine host {name!r}: generations are {', '.join(GENERATIONS)}"
                              + (f"; engine hosts {', '.join(_STATE['engine_hosts'])}" if _STATE["engine_hosts"]
-                                else "; machines reached over ssh are named with --engine-hosts name=ssh://user@host"))
+                                else "; machines reached over ssh are named with --engine-hosts name=ssh://user@host")
+                             + "; kernel hosts run the local runtime only: local@<kernel host> (local@linux-6.1)")
     return _HOSTS[name]
 
 
