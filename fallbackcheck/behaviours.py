@@ -112,7 +112,6 @@ def explain(runtime, engine_version: str | None, oci: dict | None, syscall: str,
     if oci is None:
         return None
     plain = seccomp_json.resolve(oci)
-    runtime_id = getattr(runtime, "id", "")
     if not asks_default(plain, syscall) and _knows(runtime, syscall, arch) is False:
         dropped = without_rules_for(plain, syscall)
         stub = _runc_stub(runtime, dropped, syscall, nr, arch)
