@@ -98,7 +98,9 @@ class PodmanRuntime(Runtime):
         has_default = self.host.run(["test", "-e", DEFAULT_PROFILE], check=False).returncode == 0
         return {"engine": f"podman {version}", "oci_runtime": self.oci_runtime,
                 **oci_runtime_version(path or self.oci_runtime, self.host),
-                "containers-common": self.host.package_versions(["containers-common"])["containers-common"],
+                # Debian 13 and later ship the default profile in golang-github-containers-common
+                "containers-common": next((v for v in self.host.package_versions(
+                    ["containers-common", "golang-github-containers-common"]).values() if v), None),
                 "default_profile": DEFAULT_PROFILE if has_default else None}
 
     def default_seccomp(self) -> dict | None:
