@@ -231,13 +231,16 @@ def cleanup_generations(session: str | None) -> int:
     label = f"{SESSION_LABEL}={session}" if session else f"{LABEL}=generation"
     removed = 0
     for item in client.api.containers(all=True, filters={"label": [f"{LABEL}=generation", label]}):
-        if session is None and not runs.owner_is_gone(item.get("Labels")):
+        labels = item.get("Labels") or {}
+        if session is None and not runs.owner_is_gone(labels):
             continue  # a live run's generation
         try:
             client.api.remove_container(item["Id"], force=True, v=False)
             removed += 1
         except Exception:
             pass
+        if labels.get(SESSION_LABEL) and labels.get(GENERATION_LABEL):
+            subprocess.run(["rm", "-rf", str(socket_dir(labels[SESSION_LABEL], labels[GENERATION_LABEL]))], check=False)
     if session:
         for vol in client.volumes.list(filters={"label": [f"{LABEL}=generation-state", f"{SESSION_LABEL}={session}"]}):
             try:
