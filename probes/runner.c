@@ -5,8 +5,11 @@
  *
  * -w: before the first probe, wait (at most SECONDS) for a SIGUSR1, so that the caller can
  * read the OCI config the runtime was handed while the container still exists (dockerd
- * deletes its bundle when the container exits). Uses rt_sigprocmask and rt_sigtimedwait,
- * which every profile allows; if the wait fails, the probes simply run.
+ * deletes its bundle when the container exits). The runner first prints
+ * {"runner_hold":true} once SIGUSR1 is blocked: a signal sent before that would be dropped
+ * (PID 1 ignores what it has no handler for), so the caller waits for the line. Uses
+ * rt_sigprocmask and rt_sigtimedwait, which every profile allows; if the wait fails, the
+ * probes simply run.
  *
  * Built static with musl for x86_64 and copied into every image (i386 ones
  * too: the kernel is 64-bit). It must work under the strictest profile, so
@@ -414,6 +417,7 @@ static void hold(long seconds)
 	sigaddset(&set, SIGUSR1);
 	if (sigprocmask(SIG_BLOCK, &set, NULL) != 0)
 		return;
+	write_all("{\"runner_hold\":true}\n", 21);
 	sigtimedwait(&set, NULL, &limit);
 	sigprocmask(SIG_UNBLOCK, &set, NULL);
 }

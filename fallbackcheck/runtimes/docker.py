@@ -117,6 +117,23 @@ class DockerRuntime(Runtime):
             time.sleep(0.1)
         return None, f"the OCI bundle {path} could not be read while the container ran"
 
+    @staticmethod
+    def _release(container) -> None:
+        """Send the held runner its SIGUSR1 once it says it is holding (a signal before that
+        would be dropped: it is PID 1); a runner that ended already needs none."""
+        deadline = time.monotonic() + HOLD_S
+        while time.monotonic() < deadline:
+            if b"runner_hold" in container.logs(stdout=True, stderr=False):
+                try:
+                    container.kill(signal="SIGUSR1")  # the runner starts the probes
+                except Exception:  # it ended meanwhile
+                    pass
+                return
+            container.reload()
+            if container.status not in ("created", "running"):
+                return
+            time.sleep(0.05)
+
     def run_batch(self, plan: BatchPlan) -> BatchOutput:
         self.engine.wait_until_reachable()
         client = self.engine.client
@@ -128,10 +145,7 @@ class DockerRuntime(Runtime):
         try:
             container.start()
             received, note = self._received(container)
-            try:
-                container.kill(signal="SIGUSR1")  # the runner starts the probes
-            except Exception as exc:  # it may have ended already (e.g. it could not start)
-                note = note or f"could not release the runner: {exc}"
+            self._release(container)
             timed_out = False
             try:
                 status = container.wait(timeout=plan.overall_timeout_s).get("StatusCode")
