@@ -6,7 +6,7 @@ import json
 import time
 from dataclasses import dataclass, field
 
-from . import images, libcinfo, profiles
+from . import images, libcinfo, profiles, received as received_mod
 from .catalogue import ApiEntry, Catalogue, RawEntry, is_errno_name
 from .kernel import KERNEL_ENOSYS, KernelBaseline
 from .observation import FILTER_LIKE, Observation, classify, delivered
@@ -39,6 +39,9 @@ class BatchResult:
     exit_code: int | None = None
     complete: bool = False  # the runner said runner_done
     boot: dict | None = None  # kernel hosts: the boot that ran this batch, and its times
+    received: dict | None = None  # the seccomp section the OCI runtime was handed ({} = none)
+    received_note: str = ""  # why `received` is None
+    profile_changes: list[str] = field(default_factory=list)  # asked vs received, in words
 
     def summary(self) -> dict:
         """What a report row says about its batch (enough to diagnose a broken one)."""
@@ -48,6 +51,12 @@ class BatchResult:
             out["boot"] = self.boot
         if not self.complete and self.runtime_stderr.strip():
             out["stderr"] = self.runtime_stderr.strip()[-800:]
+        if self.received is not None:
+            out["received_profile"] = received_mod.content_hash(self.received)
+        elif self.received_note:
+            out["received_profile_unread"] = self.received_note
+        if self.profile_changes:
+            out["profile_changes"] = self.profile_changes
         return out
 
 
@@ -171,6 +180,17 @@ def _finish(result: BatchResult, entries: list, output: BatchOutput, catalogue: 
                                     else "unknown")
 
 
+def _note_received(result: BatchResult, runtime: Runtime, profile: Profile, output: BatchOutput) -> None:
+    """What the OCI runtime received, and how it differs from what was asked."""
+    result.received, result.received_note = output.received, output.received_note
+    if output.received is None and not output.received_note:
+        result.received_note = f"{runtime.id} does not read the OCI config it hands the runtime"
+    try:
+        result.profile_changes = received_mod.changes(profile.in_force(runtime), output.received)
+    except Exception as exc:  # a profile we cannot compare must not cost the measurement
+        result.profile_changes = [f"could not compare asked and received profiles: {exc}"]
+
+
 def run_many(runtime: Runtime, catalogue: Catalogue, jobs: list[tuple[BatchKey, Profile, list[str]]],
              session: str, probe_timeout_s: float, baseline: KernelBaseline | None = None) -> dict[BatchKey, BatchResult]:
     """Several batches of one runtime, handed to it together (a kernel host runs the batches
@@ -190,8 +210,10 @@ def run_many(runtime: Runtime, catalogue: Catalogue, jobs: list[tuple[BatchKey, 
         outputs = []
         for key, _, _ in planned:
             results[key].error = runtime.explain_failure(exc)
+    profiles_of = {key: profile for key, profile, _ in jobs}
     for (key, _, entries), output in zip(planned, outputs):
         _finish(results[key], entries, output, catalogue, probe_timeout_s, baseline)
+        _note_received(results[key], runtime, profiles_of[key], output)
     for result in results.values():
         result.duration_s = time.monotonic() - started
     return results

@@ -16,10 +16,6 @@ from . import seccomp_json, syscalls
 RUNC_STUB = ("runc's ENOSYS stub: {syscall} ({nr}) is above the largest syscall the profile names for "
              "{arch} ({max_name}, {max_nr}), so runc {version} answers ENOSYS before the filter "
              "(runc >= 1.0.0-rc93, PR 2750; libcontainer/seccomp/patchbpf)")
-DOCKER_DROPS_DEFAULT_ERRNO = (
-    "Docker {version} drops defaultErrnoRet: its profile type learned the field only in 23.0 (moby #42604), "
-    "so the runtime gets the OCI default EPERM for unlisted syscalls (seen in the config.json dockerd hands "
-    "to containerd; docs/findings.md)")
 UNKNOWN_NAME = ("the runtime's libseccomp does not know the name {syscall}, so the rule naming it is dropped "
                 "with only a log line (runc: libcontainer/seccomp/seccomp_linux.go; crun: src/libcrun/seccomp.c) "
                 "and the call meets the profile's default action: {predicted}")
@@ -29,8 +25,9 @@ _PERMISSIVE = {"SCMP_ACT_ALLOW", "SCMP_ACT_LOG", "SCMP_ACT_TRACE"}
 
 
 def oci_family(runtime_id: str) -> str:
-    """docker-runc, podman-runc and runc share runc's seccomp code; likewise crun."""
-    return runtime_id.rsplit("-", 1)[-1]
+    """docker-runc, podman-runc and runc share runc's seccomp code; likewise crun (on any
+    host: docker-runc@debian-13 is runc too)."""
+    return runtime_id.split("@")[0].rsplit("-", 1)[-1]
 
 
 @functools.lru_cache(maxsize=None)
@@ -67,13 +64,6 @@ def _largest_named(runtime, oci: dict, arch: str) -> tuple[str, int] | None:
             if best is None or nr.nr[arch] > best[1]:
                 best = (name, nr.nr[arch])
     return best
-
-
-def _docker_major(engine_version: str | None) -> int | None:
-    try:
-        return int((engine_version or "").split()[-1].split(".")[0])
-    except (ValueError, IndexError):
-        return None
 
 
 def runc_version(runtime) -> tuple[int, ...] | None:
@@ -122,7 +112,6 @@ def explain(runtime, engine_version: str | None, oci: dict | None, syscall: str,
     if oci is None:
         return None
     plain = seccomp_json.resolve(oci)
-    runtime_id = getattr(runtime, "id", "")
     if not asks_default(plain, syscall) and _knows(runtime, syscall, arch) is False:
         dropped = without_rules_for(plain, syscall)
         stub = _runc_stub(runtime, dropped, syscall, nr, arch)
@@ -130,10 +119,6 @@ def explain(runtime, engine_version: str | None, oci: dict | None, syscall: str,
         if delivered in (predicted, f"allowed|{predicted}") or (predicted == "allowed" and delivered.startswith("allowed")):
             return UNKNOWN_NAME.format(syscall=syscall, predicted=predicted) + (f"; then {stub}" if stub else "")
         return None
-    if (runtime_id.startswith("docker-") and delivered == "EPERM" and plain.get("defaultErrnoRet") is not None
-            and asked != "EPERM" and _docker_major(engine_version) is not None and _docker_major(engine_version) < 23
-            and asks_default(plain, syscall)):
-        return DOCKER_DROPS_DEFAULT_ERRNO.format(version=engine_version.split()[-1])
     if delivered != "ENOSYS":
         return None
     return _runc_stub(runtime, plain, syscall, nr, arch)

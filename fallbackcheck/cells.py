@@ -55,12 +55,23 @@ def _judge(cell: Cell, catalogue: Catalogue, result: BatchResult, profile: Profi
         except ValueError as exc:
             return Judgement("error", str(exc))
         return judge_api(entry, obs, result.delivered, libc, result.arch, catalogue.loader)
-    oci = profile.in_force(runtime)
+    # Judged against the profile the OCI runtime received where it could be read (so a
+    # `default` is judged too), else against the one we asked for.
+    asked_oci = profile.in_force(runtime)
+    oci = result.received if result.received is not None else asked_oci
     asked = asks_in(oci, entry.syscall, result.arch) if result.arch else None
     nr = entry.nr.get("x86_64" if result.arch == "amd64" else result.arch)
     judgement = judge_raw(entry, obs, result.delivered.get(entry.syscall, "unknown"), asked,
                           lambda a, d: behaviours.explain(runtime, result.engine_version, oci, entry.syscall,
                                                           nr, result.arch, a, d))
+    if result.received is None:
+        judgement = replace(judgement, detail=f"{judgement.detail} (judged against the profile asked for: "
+                                              f"{result.received_note or 'the received profile was not read'})")
+    elif result.arch and asked_oci is not None:
+        wanted = asks_in(asked_oci, entry.syscall, result.arch)
+        if wanted != asked:
+            judgement = replace(judgement, detail=f"{judgement.detail}; the engine changed the profile: asked "
+                                                  f"{wanted}, the runtime received {asked}")
     if oci and result.arch and not covers_arch(oci, result.arch):
         return replace(judgement, detail=f"{judgement.detail} (the profile's architectures do not include "
                                          f"{syscalls.SECCOMP_ARCH[result.arch]}: every {result.arch} syscall is killed)")
@@ -99,6 +110,8 @@ def record(cell: Cell, catalogue: Catalogue, result: BatchResult, judgement: Jud
         row["na_reason"] = judgement.na_reason
     if row["works"] is False:
         row["fails_like_old_kernel"] = _fails_like_old_kernel(entry, row["delivered"], judgement)
+    if entry.kind == "raw" and result.received is not None and result.arch:
+        row["received_asks"] = asks_in(result.received, entry.syscall, result.arch)
     if obs is not None:
         row["observation"] = obs.as_dict()
     return row

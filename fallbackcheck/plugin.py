@@ -26,7 +26,14 @@ from .batch import BatchKey, run as run_batch, run_many
 from .causes import works
 from .cells import Cell, judge, record
 from .errors import UsageError
+from .hosts import loads, registry as hosts_registry
+from .hosts.cleanup import cleanup_hosts
+from .hosts.generation import cleanup_generations
+from .hosts.recipes import GENERATIONS
+from .hosts.ssh import parse_engine_hosts
 from .profiles import Profile
+from .received import content_hash as received_content_hash
+from .runtimes.registry import split_id
 from .runtimes import get as get_runtime
 from .scheduler import DEFAULT_CONCURRENCY, BatchScheduler, CellTiming, concurrency, queued_items
 from .selection import resolve
@@ -56,6 +63,8 @@ def pytest_addoption(parser):
                          "or $FALLBACKCHECK_BATCHES)")
     group.addoption("--probe-timeout", type=_positive_seconds, default=10.0,
                     help="seconds each probe may run (default 10; must be > 0)")
+    group.addoption("--engine-hosts", help="comma-separated name=ssh://user@host[:port] machines whose engines "
+                                           "become runtimes <kind>@<name>")
     group.addoption("--baseline", help="an earlier matrix.json: cells whose outcome, works, delivered errno or "
                                        "verdict changed fail, and the report lists them")
     group.addoption("--no-fixes", action="store_true",
@@ -118,23 +127,42 @@ class MatrixRun:
         self.config = config
         self.catalogue = catalogue_mod.load()
         opt = config.option
-        self.selection = resolve(self.catalogue, opt.images, opt.runtimes, opt.profiles, opt.probes)
         if _is_controller(config):
             # Every container of this run carries this id as a label (FALLBACKCHECK_SESSION lets
             # a caller choose it, e.g. to find this run's containers among others').
             self.session = os.environ.get(SESSION_ENV) or "s-" + uuid.uuid4().hex[:12]
             runs.start(self.session)
+        else:
+            self.session = config.workerinput["fallbackcheck_session"]
+            runs.start(self.session, config.workerinput["fallbackcheck_owner"])
+        # Engine hosts before the selection: a misspelt or unreachable engine host, or a
+        # generation that cannot be provisioned, is one ERROR line before anything runs
+        # (and a generation started meanwhile goes again, Ctrl-C included).
+        hosts_registry.configure(self.session, parse_engine_hosts(opt.engine_hosts))
+        try:
+            self._start(config)
+        except BaseException:
+            if _is_controller(config):
+                cleanup_hosts(self.session)
+                if getattr(self, "parts", None):
+                    shutil.rmtree(self.parts, ignore_errors=True)
+            raise
+
+    def _start(self, config) -> None:
+        opt = config.option
+        self.selection = resolve(self.catalogue, opt.images, opt.runtimes, opt.profiles, opt.probes)
+        if _is_controller(config):
             self.report_dir = _writable_report_dir(Path(config.option.report_dir) if config.option.report_dir
                                                    else paths.default_report_dir())
             self.parts = Path(tempfile.mkdtemp(prefix=f"fallbackcheck-{self.session}-"))
             name = "main"
+            loads.configure(self.parts / f"loads-{name}.jsonl")
             self.swept = self._sweep_dead_runs()
             self.baselines = self._measure_baselines()
         else:
-            self.session = config.workerinput["fallbackcheck_session"]
-            runs.start(self.session, config.workerinput["fallbackcheck_owner"])
             self.parts = Path(config.workerinput["fallbackcheck_parts"])
             name = config.workerinput["workerid"]
+            loads.configure(self.parts / f"loads-{name}.jsonl")
             self.baselines = {m: KernelBaseline.from_dict(m, d)
                               for m, d in json.loads(config.workerinput["fallbackcheck_baselines"]).items()}
         # Rows go to one JSON-lines file per process, flushed per cell, and the controller
@@ -153,6 +181,8 @@ class MatrixRun:
         self._index_lock = threading.Lock()
         self._shared: dict[tuple, Future] = {}  # kernel hosts: (image, runtime) -> its boot's results
         self._shared_lock = threading.Lock()
+        self._received: dict[str, dict] = {}  # hash -> the seccomp section a runtime received
+        self._loaded: list | None = None  # what was loaded into hosts (read before parts go)
         self.started = time.time()
         self.interrupted = False
         self.written: tuple = ()
@@ -169,6 +199,10 @@ class MatrixRun:
                 removed += get_runtime(rid).cleanup(None)
             except Exception:  # a sweep must never stop a run
                 pass
+        try:
+            removed += cleanup_generations(None)  # generation containers of ended runs
+        except Exception:
+            pass
         return removed
 
     def _measure_baselines(self) -> dict[str, KernelBaseline]:
@@ -254,9 +288,31 @@ class MatrixRun:
 
     def measure(self, session, cell: Cell) -> dict:
         result = self._batch(session, cell.batch)
+        if result.received is not None:
+            self.keep_received(result.received)
         judgement = judge(cell, self.catalogue, result, self.selection.profiles[cell.profile],
                           get_runtime(cell.runtime))
         return record(cell, self.catalogue, result, judgement)
+
+    def keep_received(self, received: dict) -> None:
+        """Each distinct received profile goes into the report once, under its hash (one
+        file per process; the controller merges them)."""
+        key = received_content_hash(received)
+        if key not in self._received:
+            self._received[key] = received
+            if self.parts.exists():
+                with (self.parts / f"received-{Path(self.rows_out.name).stem}.jsonl").open("a") as fh:
+                    fh.write(json.dumps({"hash": key, "seccomp": received}) + "\n")
+
+    def read_parts(self) -> None:
+        """Controller: the received profiles and the load log of every process, before the
+        parts directory goes."""
+        for part in sorted(self.parts.glob("received-*.jsonl")):
+            for line in part.read_text().splitlines():
+                if line.strip():
+                    item = json.loads(line)
+                    self._received.setdefault(item["hash"], item["seccomp"])
+        self._loaded = loads.read(self.parts)
 
     def environment(self) -> dict:
         runtimes = {}
@@ -265,7 +321,21 @@ class MatrixRun:
                 runtimes[rid] = get_runtime(rid).versions()
             except Exception as exc:  # the report must still be written
                 runtimes[rid] = {"error": str(exc)}
-        return {"session": self.session, "runtimes": runtimes, "skipped_runtimes": self.selection.skipped_runtimes,
+        hosts = {}
+        loaded = self._loaded if self._loaded is not None else loads.read(self.parts)
+        for name in dict.fromkeys(split_id(rid)[1] for rid in self.selection.runtimes):
+            if name and not name.startswith("linux-"):
+                try:
+                    host = hosts_registry.get(name)
+                    hosts[name] = {"kind": host.kind_name, **host.versions(), "provisioned": host.provisioned,
+                                   "container": getattr(host, "container_name", None),
+                                   "loaded": [x for x in loaded if x["host"] == name]}
+                except Exception as exc:  # the report must still be written
+                    hosts[name] = {"error": str(exc)}
+        return {"session": self.session, "runtimes": runtimes, "engine_hosts": hosts,
+                "generation_order": list(GENERATIONS),
+                "loaded_here": [x for x in loaded if x["host"] == "this host"],
+                "skipped_runtimes": self.selection.skipped_runtimes,
                 "notes": self.selection.notes, "duration_s": round(time.time() - self.started, 1),
                 "kernel_baseline": {m: b.as_dict() for m, b in self.baselines.items()},
                 "swept_leftovers": self.swept}
@@ -318,11 +388,13 @@ def pytest_configure(config):
                  "cell: one (probe, image, runtime, profile) cell of the compatibility matrix"):
         config.addinivalue_line("markers", line)
     if _runs_matrix(config):
+        # Before the run starts anything (an engine generation is provisioned while the
+        # selection is resolved): a SIGTERM then must still end in the clean-up.
+        _interrupt_on_termination()
         try:
             config._fallbackcheck = MatrixRun(config)
         except UsageError as exc:
             raise pytest.UsageError(str(exc)) from None
-        _interrupt_on_termination()
         if _is_controller(config):
             config.pluginmanager.register(ReportWriter(config._fallbackcheck), "fallbackcheck-report")
 
@@ -528,6 +600,7 @@ class ReportWriter:
             for part in sorted(run.parts.glob("*.rows")):
                 for item in _read_rows(part):
                     (timings.append(item["_timing"]) if "_timing" in item else rows.append(item))
+            run.read_parts()
             shutil.rmtree(run.parts, ignore_errors=True)
             if complete and not option.no_fixes:
                 planned, notes = fixes.plan(rows, run.selection.profiles, directory / "fixes", run.catalogue,
@@ -547,8 +620,18 @@ class ReportWriter:
             sections["changes"] = {"baseline": option.baseline, **changes}
         profiles = {pid: p.oci for pid, p in run.selection.profiles.items()}
         profiles.update({f.profile_id: f.patched for f in planned})
-        data = report.build(rows, {**run.environment(), "timing": CellTiming.combine(timings)},
+        try:
+            environment = run.environment()  # asks the generations their versions: before they go
+        finally:
+            cleanup_hosts(run.session)
+        # The seccomp sections the OCI runtimes received, once per distinct content; each
+        # batch names its own by hash (cells' batch.received_profile).
+        sections["received_profiles"] = dict(sorted(run._received.items()))
+        data = report.build(rows, {**environment, "timing": CellTiming.combine(timings)},
                             run.selection.as_dict(), complete, profiles=profiles, **sections)
+        # one container per engine generation (its engines run inside it)
+        data["summary"]["generation_containers"] = sum(1 for h in environment["engine_hosts"].values()
+                                                       if h.get("container"))
         run.report = report.Report(data)
         try:
             run.written = report.atomic_write_all(directory, {
@@ -574,6 +657,8 @@ def rerun_fixes(run: MatrixRun, planned: list) -> list[dict]:
         runtime = get_runtime(runtime_id)
         result = run_batch(runtime, run.catalogue, BatchKey(image, runtime_id, fix.profile_id), profile, probes,
                            run.session, run.config.option.probe_timeout, run.baselines.get(runtime.machine))
+        if result.received is not None:
+            run.keep_received(result.received)
         rows = []
         for probe in probes:
             cell = Cell(probe, image, runtime_id, fix.profile_id)

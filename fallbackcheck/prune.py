@@ -4,7 +4,8 @@
 
 The cache keeps one entry per content hash, so every edit of a recipe or of probes/ leaves
 the previous image tar, unpacked root file system and probe build behind. --engine also
-removes fallbackcheck/* image tags in the Docker engine whose recipe hash is stale.
+removes fallbackcheck/* image tags in the Docker engine whose recipe hash is stale (engine
+generations' images included) and the state volumes of generations no recipe refers to.
 """
 
 from __future__ import annotations
@@ -18,8 +19,15 @@ from . import images, probebuild
 from .cache import cache_dir
 
 
+def _recipes() -> list:
+    """Every recipe whose build is current: target and builder images, engine generations."""
+    from .hosts.recipes import GENERATIONS
+
+    return [*images.TARGETS.values(), *images.BUILDERS.values(), *GENERATIONS.values()]
+
+
 def stale_paths() -> list[Path]:
-    recipes = [*images.TARGETS.values(), *images.BUILDERS.values()]
+    recipes = _recipes()
     keep = {f"{r.id}-{r.hash}" for r in recipes}
     keep_probes = {probebuild.container_build_key(images.BUILDERS), probebuild.host_build_key()}
     root = cache_dir()
@@ -37,11 +45,32 @@ def stale_paths() -> list[Path]:
 
 
 def stale_engine_tags(client) -> list[str]:
-    current = {r.tag for r in [*images.TARGETS.values(), *images.BUILDERS.values()]}
+    current = {r.tag for r in _recipes()}
     tags = []
     for image in client.images.list(name="fallbackcheck/*"):
         tags += [t for t in image.tags if t not in current]
     return sorted(tags)
+
+
+def stale_generation_volumes(client) -> list[str]:
+    """Generation state volumes (dockerd's data root with the images loaded into it) of
+    generations no current recipe refers to, and per-run ones of runs that have ended;
+    never one a container still uses."""
+    from . import runs
+    from .hosts.generation import cached_volume
+    from .hosts.recipes import GENERATIONS
+
+    current = {cached_volume(r) for r in GENERATIONS.values()}
+    stale = []
+    for volume in client.volumes.list(filters={"label": "fallbackcheck=generation-state"}):
+        labels = volume.attrs.get("Labels") or {}
+        per_run = runs.SESSION_LABEL in labels
+        if (volume.name in current) or (per_run and not runs.owner_is_gone(labels)):
+            continue
+        if client.api.containers(all=True, filters={"volume": volume.name}):
+            continue
+        stale.append(volume.name)
+    return sorted(stale)
 
 
 def main(argv: list[str]) -> int:
@@ -66,10 +95,16 @@ def main(argv: list[str]) -> int:
             print(f"{'would remove' if args.dry_run else 'removing'} image {tag}")
             if not args.dry_run:
                 engine().client.images.remove(tag)
+        for name in stale_generation_volumes(engine().client):
+            print(f"{'would remove' if args.dry_run else 'removing'} volume {name}")
+            if not args.dry_run:
+                engine().client.volumes.get(name).remove()
         if not args.dry_run:
             from .runtimes import get
 
-            removed = engine().cleanup(None) + get("podman-crun").cleanup(None)
+            from .hosts.generation import cleanup_generations
+
+            removed = engine().cleanup(None) + get("podman-crun").cleanup(None) + cleanup_generations(None)
             print(f"removed {removed} container(s) left by runs that have ended")
     return 0
 

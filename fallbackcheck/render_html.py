@@ -14,7 +14,7 @@ import json
 import sys
 from pathlib import Path
 
-from . import causes
+from . import causes, generation_views
 from .report import as_report
 from .views import (by_image, cell_label, change_lines, counts_line, fix_status, image_heading, list_text,
                     proof_text, unfixable_lines, view_main, what_breaks, write_view)
@@ -39,6 +39,7 @@ td.broken { outline: 2px solid #c9302c; outline-offset: -2px; }
 #filters label { margin-right: 1em; } #shown { color: #555; }
 code { background: #f4f4f4; padding: 0 2px; }
 table.causes td { text-align: left; } table.causes th { background: #f4f4f4; }
+table.plain td { text-align: left; } table.plain th { writing-mode: horizontal-tb; transform: none; }
 """
 
 # The grid script: reads the embedded cells, fills the filter menus, draws the selected part.
@@ -221,7 +222,9 @@ def render(report) -> str:
         out.append(f"<li><code>{_e(rt)}</code>: " + _e(", ".join(f"{k} {v}" for k, v in info.items() if v)) + "</li>")
     for rt, reason in sorted((env.get("skipped_runtimes") or {}).items()):
         out.append(f"<li><code>{_e(rt)}</code> skipped: {_e(reason)}</li>")
-    out += ["</ul>", "<h2>The full grid</h2>",
+    out.append("</ul>")
+    out += generation_views.html(report)
+    out += ["<h2>The full grid</h2>",
             '<div id="filters">'
             + "".join(f'<label>{name} <select id="f-{name}"></select></label>'
                       for name in ("image", "runtime", "profile", "verdict"))

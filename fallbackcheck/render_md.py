@@ -6,6 +6,7 @@ import sys
 from collections import defaultdict
 from pathlib import Path
 
+from . import generation_views
 from .render_kernels import kernel_host_lines, vintage_check_lines
 from .report import as_report
 from .views import (by_image, cell_label, change_lines, counts_line, fix_status, grid, image_heading, list_text,
@@ -208,6 +209,7 @@ def render(report) -> str:
     out += _runtime_sections(report.cells)
     out += _vintage_view(report.cells)
     out += kernel_host_lines(report) + vintage_check_lines(report)
+    out += generation_views.markdown(report)
     bad = [c for c in report.cells if c["verdict"] in ("unexpected", "error")]
     if bad:
         out += ["## Unexpected and errored cells", ""]

@@ -10,6 +10,7 @@ from .catalogue import Catalogue
 from .cells import Cell
 from .errors import UsageError
 from .runtimes import RUNTIME_IDS, get as get_runtime
+from .runtimes.registry import expand as expand_runtime
 
 CONTAINER_RUNTIMES = tuple(r for r in RUNTIME_IDS if r != "local")
 
@@ -122,12 +123,17 @@ def _select_probes(catalogue: Catalogue, wanted: list[str]) -> list[str]:
 
 
 def _select_runtimes(requested: list[str]) -> tuple[list[str], dict[str, str]]:
+    requested = list(dict.fromkeys(r for rid in requested for r in expand_runtime(rid)))
     for rid in requested:
-        get_runtime(rid)  # raises UsageError for an unknown id
+        get_runtime(rid)  # raises UsageError for an unknown id or engine host
     candidates = requested or list(CONTAINER_RUNTIMES)
     usable, skipped = [], {}
     for rid in candidates:
         reason = get_runtime(rid).unavailable_reason()
+        if reason and "@" in rid and not rid.startswith("local@"):
+            # A generation or engine host was asked for by name: not having it is an error,
+            # said before any cell runs, not a column silently skipped.
+            raise UsageError(f"runtime {rid}: {reason}")
         if reason:
             skipped[rid] = reason
         else:

@@ -1,7 +1,15 @@
 /*
  * runner - run probes one after another and report each as one JSON line.
  *
- *   runner [-t SECONDS] SPEC...      SPEC = "ID=PATH[ ARG...]"
+ *   runner [-t SECONDS] [-w SECONDS] SPEC...      SPEC = "ID=PATH[ ARG...]"
+ *
+ * -w: before the first probe, wait (at most SECONDS) for a SIGUSR1, so that the caller can
+ * read the OCI config the runtime was handed while the container still exists (dockerd
+ * deletes its bundle when the container exits). The runner first prints
+ * {"runner_hold":true} once SIGUSR1 is blocked: a signal sent before that would be dropped
+ * (PID 1 ignores what it has no handler for), so the caller waits for the line. Uses
+ * rt_sigprocmask and rt_sigtimedwait, which every profile allows; if the wait fails, the
+ * probes simply run.
  *
  * Built static with musl for x86_64 and copied into every image (i386 ones
  * too: the kernel is 64-bit). It must work under the strictest profile, so
@@ -398,11 +406,27 @@ static void report(const struct spec *sp, const struct result *r)
 	free(l.p);
 }
 
+/* Wait for SIGUSR1 (blocked, so that even as PID 1 it stays pending), then restore the
+ * mask so that the probes inherit an empty one. */
+static void hold(long seconds)
+{
+	sigset_t set;
+	struct timespec limit = { .tv_sec = seconds };
+
+	sigemptyset(&set);
+	sigaddset(&set, SIGUSR1);
+	if (sigprocmask(SIG_BLOCK, &set, NULL) != 0)
+		return;
+	write_all("{\"runner_hold\":true}\n", 21);
+	sigtimedwait(&set, NULL, &limit);
+	sigprocmask(SIG_UNBLOCK, &set, NULL);
+}
+
 int main(int argc, char **argv)
 {
 	static struct result r;	/* two capture buffers: keep them off the stack */
 	struct spec *specs;
-	long timeout_s = 10;
+	long timeout_s = 10, hold_s = 0;
 	char head[128];
 	int i = 1, n;
 
@@ -414,6 +438,14 @@ int main(int argc, char **argv)
 			i++;
 			break;
 		}
+		if (strncmp(argv[i], "-w", 2) == 0) {
+			val = argv[i][2] ? argv[i] + 2 : (++i < argc ? argv[i] : "");
+			errno = 0;
+			hold_s = strtol(val, &end, 10);
+			if (errno || end == val || *end || hold_s < 1 || hold_s > 86400)
+				usage("-w needs a whole number of seconds, 1 to 86400");
+			continue;
+		}
 		if (strncmp(argv[i], "-t", 2) != 0)
 			usage("unknown option");
 		val = argv[i][2] ? argv[i] + 2 : (++i < argc ? argv[i] : "");
@@ -422,6 +454,8 @@ int main(int argc, char **argv)
 		if (errno || end == val || *end || timeout_s < 1 || timeout_s > 86400)
 			usage("-t needs a whole number of seconds, 1 to 86400");
 	}
+	if (hold_s)
+		hold(hold_s);
 	if (i >= argc)
 		usage("no SPEC given");
 

@@ -20,6 +20,12 @@ NO_ENGINE = {"DOCKER_HOST": "unix:///nonexistent/docker.sock"}
     (["--probe-timeout", "0"], "must be a number of seconds greater than 0"),
     (["--probe-timeout", "soon"], "is not a number of seconds"),
     (["--report-dir", "/etc/hostname/reports"], "cannot write the report to /etc/hostname/reports"),
+    (["--runtimes", "docker-crun@debian-31"], "unknown engine host 'debian-31'"),
+    (["--runtimes", "local@debian-13"], "unknown kernel host 'debian-13'"),
+    (["--engine-hosts", "box=http://box", "--runtimes", "crun@box"], "is not an ssh://user@host"),
+    # an unreachable machine (nothing listens on port 1): said before any cell runs
+    (["--engine-hosts", "box=ssh://root@127.0.0.1:1", "--runtimes", "crun@box"], "cannot reach engine host box"),
+    (["--runtimes", "docker-crun@debian-13"], "an engine generation is a container on this host's Docker engine"),
 ])
 def test_bad_input_is_one_line(args, message):
     proc = run_suites(*args, env=NO_ENGINE, timeout=120)

@@ -18,6 +18,9 @@ MEMORY_LIMIT = "512m"
 
 @dataclass(frozen=True)
 class BatchPlan:
+    """The runtime-neutral launch description of one batch: each runtime only translates it
+    for its engine on its host (runner argv, probe mount, seccomp, limits, labels)."""
+
     image_id: str
     image_ref: str  # what the runtime starts (engine tag, or "host")
     arch: str  # amd64 | i386
@@ -26,6 +29,26 @@ class BatchPlan:
     probe_dir: Path  # host directory mounted read-only at /fbc
     probe_timeout_s: float
     session: str
+
+    def command(self, hold_s: int = 0) -> list[str]:
+        """The runner's argv; `hold_s` makes it wait for SIGUSR1 first (runner -w) so that
+        the OCI config can be read before the container exits."""
+        hold = ["-w", str(hold_s)] if hold_s else []
+        return ["/fbc/amd64/runner", "-t", f"{self.probe_timeout_s:g}", *hold, *self.specs]
+
+    @property
+    def seccomp(self) -> dict | None:
+        """The seccomp JSON to hand the engine: None = the engine's own default,
+        {} = no filter (unconfined), else the profile (engines resolve its extensions)."""
+        if self.profile.kind == "unconfined":
+            return {}
+        return self.profile.oci  # None for `default`
+
+    @property
+    def labels(self) -> dict[str, str]:
+        from .. import runs
+
+        return runs.labels("batch", self.session)
 
     @property
     def overall_timeout_s(self) -> float:
@@ -42,14 +65,19 @@ class BatchOutput:
     timed_out: bool = False
     notes: list[str] = field(default_factory=list)
     boot: dict | None = None  # kernel hosts: the boot that ran the batch, and its times
+    # The seccomp section of the OCI config the OCI runtime was handed ({} = none), or None
+    # with the reason in received_note.
+    received: dict | None = None
+    received_note: str = ""
 
 
-def oci_runtime_version(binary: str) -> dict:
-    """`<runc|crun> --version`: its first line, and the libseccomp it reports or links."""
-    import subprocess
+def oci_runtime_version(binary: str, host=None) -> dict:
+    """`<runc|crun> --version` on `host`: its first line, and the libseccomp it reports or links."""
+    from ..hosts import this_host
 
+    host = host or this_host()
     try:
-        lines = subprocess.run([binary, "--version"], capture_output=True, text=True, timeout=30).stdout.splitlines()
+        lines = host.run([binary, "--version"], check=False, timeout=30).stdout.splitlines()
     except OSError:
         return {"oci_runtime_version": None}
     out = {"oci_runtime_version": lines[0] if lines else None}
@@ -57,16 +85,23 @@ def oci_runtime_version(binary: str) -> dict:
         if line.startswith("libseccomp:"):
             out["libseccomp"] = line.split(":", 1)[1].strip()
     if "libseccomp" not in out:
-        proc = subprocess.run(["dpkg-query", "-W", "-f=${Version}", "libseccomp2"], capture_output=True, text=True)
-        if proc.returncode == 0:
-            out["libseccomp"] = f"{proc.stdout.strip()} (Debian libseccomp2, linked dynamically)"
+        version = host.package_versions(["libseccomp2"])["libseccomp2"]
+        if version:
+            out["libseccomp"] = f"{version} (Debian libseccomp2, linked dynamically)"
     return out
 
 
 class Runtime:
-    """A way to run a batch. Subclasses say whether they are usable here and why not."""
+    """How one kind of runtime starts a batch, on one engine host (WHERE: hosts/)."""
 
-    id = "?"
+    kind = "?"  # docker-runc, podman-crun, containerd-runc, runc, ...
+
+    def __init__(self, host=None):
+        from ..hosts import this_host
+
+        self.host = host or this_host()
+        self.id = self.kind + self.host.suffix
+        self.machine = self.host.machine
 
     def unavailable_reason(self) -> str | None:
         raise NotImplementedError
@@ -105,14 +140,31 @@ class Runtime:
     def run_batch(self, plan: BatchPlan) -> BatchOutput:
         raise NotImplementedError
 
-    # The machine whose kernel runs this runtime's batches: its kernel baseline applies.
+    # The machine whose kernel runs this runtime's batches: its kernel baseline applies
+    # ("host" for this machine and its engine generations; set from the engine host).
     machine = "host"
 
     def kernel_baseline(self, catalogue, arches: list[str]):
-        """The kernel baseline of `machine` (kernel.KernelBaseline), measured now."""
+        """The kernel baseline of `machine` (kernel.KernelBaseline), measured now: here, or
+        on the engine host whose kernel runs the batches (an ssh machine's own)."""
         from ..kernel import measure
 
-        return measure(catalogue, self.probe_dir("amd64" if "i386" not in arches else "i386"), arches)
+        probe_set = "amd64" if "i386" not in arches else "i386"
+        if self.host.machine != "host":
+            return self.host.kernel_baseline(catalogue, arches, self.probe_dir(probe_set))
+        # A generation shares this machine's kernel; its probe directory is its own copy.
+        probe_dir = local_probe_dir(probe_set) if self.host.name else self.probe_dir(probe_set)
+        return measure(catalogue, probe_dir, arches)
+
+    def libseccomp_knows(self, name: str, arch: str) -> bool | None:
+        """Whether the libseccomp of this runtime's host resolves `name` (behaviours.py asks)."""
+        from ..hosts.base import Host
+
+        if isinstance(self.host, Host):
+            return self.host.libseccomp_knows(name, arch)
+        from ..behaviours import host_libseccomp_knows
+
+        return host_libseccomp_knows(name, arch)  # a kernel host filters with this machine's
 
     def explain_failure(self, exc: Exception) -> str:
         """One plain line for an error that broke a batch (our own errors already are one)."""
@@ -134,3 +186,12 @@ class Runtime:
     def cleanup(self, session: str | None) -> int:
         """Remove anything this runtime left behind for `session` (all sessions if None)."""
         return 0
+
+
+def local_probe_dir(probe_set: str) -> Path:
+    """The probe build on this machine (compiled in a builder container here)."""
+    from .. import probebuild
+    from .podman import probe_builder
+
+    return probebuild.build_all(probe_builder(), probe_set)
+

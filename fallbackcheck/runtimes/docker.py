@@ -1,12 +1,19 @@
-"""docker-runc and docker-crun: one container per batch through the Docker engine."""
+"""docker-runc and docker-crun: one container per batch through a dockerd (docker SDK)."""
 
 from __future__ import annotations
 
+import json
+import time
+
 import requests
 
-from .. import probebuild, runs
-from .base import MEMORY_LIMIT, PIDS_LIMIT, BatchOutput, BatchPlan, Runtime, oci_runtime_version
-from .docker_engine import engine
+from .. import images
+from .base import MEMORY_LIMIT, PIDS_LIMIT, BatchOutput, BatchPlan, Runtime, local_probe_dir, oci_runtime_version
+
+# Where dockerd's containerd keeps a running container's OCI bundle (exec-root
+# /run/docker, namespace moby); the bundle goes when the container exits, hence runner -w.
+BUNDLE = "/run/docker/containerd/daemon/io.containerd.runtime.v2.task/moby/{id}/config.json"
+HOLD_S = 30
 
 
 def _remove(container) -> None:
@@ -42,63 +49,103 @@ def _server_error(exc: BaseException) -> bool:
 
 
 class DockerRuntime(Runtime):
-    def __init__(self, oci_runtime: str):
+    def __init__(self, oci_runtime: str, host=None):
         self.oci_runtime = oci_runtime
-        self.id = f"docker-{oci_runtime}"
+        self.kind = f"docker-{oci_runtime}"
+        super().__init__(host)
+
+    @property
+    def engine(self):
+        return self.host.docker()
 
     def unavailable_reason(self) -> str | None:
-        reason = engine().unavailable_reason()
+        reason = self.host.unavailable_reason() or self.engine.unavailable_reason()
         if reason:
             return reason
-        known = engine().info().get("Runtimes", {})
+        known = self.engine.info().get("Runtimes", {})
         if self.oci_runtime not in known:
             return (f"dockerd has no runtime named {self.oci_runtime!r} (has: {', '.join(sorted(known))}); "
                     f"register it with --add-runtime {self.oci_runtime}=<path> or daemon.json")
         return None
 
     def versions(self) -> dict:
-        info = engine().info()
-        version = engine().version()
+        info = self.engine.info()
+        version = self.engine.version()
         runtime = info.get("Runtimes", {}).get(self.oci_runtime, {})
+        components = {c.get("Name"): c.get("Version") for c in version.get("Components") or []}
         out = {"engine": f"docker {version.get('Version')}", "api": version.get("ApiVersion"),
-               "oci_runtime": self.oci_runtime, "oci_runtime_path": runtime.get("path")}
+               "containerd": components.get("containerd"), "oci_runtime": self.oci_runtime,
+               "oci_runtime_path": runtime.get("path")}
         if runtime.get("path"):
-            import shutil
-
-            out.update(oci_runtime_version(shutil.which(runtime["path"]) or runtime["path"]))
-        out["default_profile"] = "built into dockerd (not exposed by the Engine API)"
+            path = runtime["path"]
+            if "/" not in path:
+                path = self.host.run(["sh", "-c", f"command -v {path}"], check=False).stdout.strip() or path
+            out.update(oci_runtime_version(path, self.host))
+        out["default_profile"] = "built into dockerd; what the runtime received is in each batch's received_profile"
         return out
 
     def prepare_image(self, image_id: str) -> tuple[str, str]:
-        engine().wait_until_reachable()
-        return engine().reference(image_id)
+        self.engine.wait_until_reachable()
+        return self.engine.reference(image_id)
 
     def probe_dir(self, arch: str = "amd64"):
-        return probebuild.build_all(engine(), arch)
+        return self.host.place(local_probe_dir(arch))
 
     def image_content_key(self, image_id: str, image_ref: str) -> str | None:
-        return engine().image_id(image_ref)
+        if self.host.name and images.lookup(image_id):
+            # the same root file system as on this host: one libc reading serves every host
+            return "rootfs-" + images.tar_digest(images.lookup(image_id))[:32]
+        return self.engine.image_id(image_ref)
 
     def _security_opt(self, plan: BatchPlan) -> list[str]:
         opts = ["no-new-privileges"]
-        if plan.profile.kind == "unconfined":
+        if plan.seccomp == {}:
             opts.append("seccomp=unconfined")
-        elif plan.profile.oci is not None:
+        elif plan.seccomp is not None:
             # The Engine API takes the profile as JSON text, not as a path (docs/runtimes.md, "Handing a profile over").
             opts.append("seccomp=" + plan.profile.render())
         return opts
 
+    def _received(self, container) -> tuple[dict | None, str]:
+        """The seccomp section of the config.json dockerd handed the OCI runtime, read from
+        the bundle while the runner holds (runner -w)."""
+        path = BUNDLE.format(id=container.id)
+        for _ in range(50):
+            text = self.host.read_text(path)
+            if text:
+                return json.loads(text).get("linux", {}).get("seccomp") or {}, ""
+            time.sleep(0.1)
+        return None, f"the OCI bundle {path} could not be read while the container ran"
+
+    @staticmethod
+    def _release(container) -> None:
+        """Send the held runner its SIGUSR1 once it says it is holding (a signal before that
+        would be dropped: it is PID 1); a runner that ended already needs none."""
+        deadline = time.monotonic() + HOLD_S
+        while time.monotonic() < deadline:
+            if b"runner_hold" in container.logs(stdout=True, stderr=False):
+                try:
+                    container.kill(signal="SIGUSR1")  # the runner starts the probes
+                except Exception:  # it ended meanwhile
+                    pass
+                return
+            container.reload()
+            if container.status not in ("created", "running"):
+                return
+            time.sleep(0.05)
+
     def run_batch(self, plan: BatchPlan) -> BatchOutput:
-        engine().wait_until_reachable()
-        client = engine().client
-        command = ["/fbc/amd64/runner", "-t", f"{plan.probe_timeout_s:g}", *plan.specs]
+        self.engine.wait_until_reachable()
+        client = self.engine.client
         container = client.containers.create(
-            plan.image_ref, command, runtime=self.oci_runtime, network_disabled=True,
+            plan.image_ref, plan.command(hold_s=HOLD_S), runtime=self.oci_runtime, network_disabled=True,
             security_opt=self._security_opt(plan), pids_limit=PIDS_LIMIT, mem_limit=MEMORY_LIMIT,
             volumes={str(plan.probe_dir): {"bind": "/fbc", "mode": "ro"}}, working_dir="/tmp",
-            labels=runs.labels("batch", plan.session))
+            labels=plan.labels)
         try:
             container.start()
+            received, note = self._received(container)
+            self._release(container)
             timed_out = False
             try:
                 status = container.wait(timeout=plan.overall_timeout_s).get("StatusCode")
@@ -107,15 +154,17 @@ class DockerRuntime(Runtime):
                 container.kill()
             return BatchOutput(container.logs(stdout=True, stderr=False).decode(errors="replace"),
                                container.logs(stdout=False, stderr=True).decode(errors="replace"),
-                               status, container.id[:12], timed_out)
+                               status, container.id[:12], timed_out, received=received, received_note=note)
         finally:
             _remove(container)
 
     def cleanup(self, session: str | None) -> int:
-        return engine().cleanup(session)
+        if self.host.disposable:
+            return 0  # the generation's container goes as a whole (hosts/generation.py)
+        return self.engine.cleanup(session)
 
     def explain_failure(self, exc: Exception) -> str:
-        if _engine_gone(exc) or (_server_error(exc) and engine().stops_answering()):
-            engine().mark_gone()
+        if _engine_gone(exc) or (_server_error(exc) and self.engine.stops_answering()):
+            self.engine.mark_gone()
             return f"the Docker engine went away during the batch ({type(exc).__name__}: {str(exc)[:200]})"
         return super().explain_failure(exc)

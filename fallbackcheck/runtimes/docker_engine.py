@@ -19,7 +19,12 @@ ENGINE_WAIT_S = 30.0
 
 
 class DockerEngine:
-    def __init__(self):
+    """One dockerd: this host's (base_url None: the environment's DOCKER_HOST or the
+    default socket) or a generation's / an engine host's (its unix socket)."""
+
+    def __init__(self, base_url: str | None = None, where: str = ""):
+        self.base_url = base_url
+        self.where = where  # the host's name, for the load log ("" = this host)
         self._error: str | None = None
         self._gone: tuple | None = None  # (socket identity, when) after a batch saw the engine go
         self._gone_lock = threading.Lock()
@@ -29,7 +34,8 @@ class DockerEngine:
         import docker  # imported here so that `local`-only runs never need the engine
 
         try:
-            client = docker.from_env(timeout=120)
+            client = (docker.DockerClient(base_url=self.base_url, timeout=120) if self.base_url
+                      else docker.from_env(timeout=120))
             # requests reads proxy settings from os.environ on every call, iterating it, while
             # pytest sets and deletes PYTEST_CURRENT_TEST in the main thread: from a batch
             # thread that iteration can fail (KeyError, measured). The engine is local or
@@ -110,11 +116,15 @@ class DockerEngine:
 
         with locked(f"import-docker-{recipe.id}-{recipe.hash}"):
             if not self.has(recipe.tag):
+                from ..hosts import loads
+
+                started = time.monotonic()
                 tar = images.build_tar(recipe)
                 repo, tag = recipe.tag.split(":")
                 self.client.api.import_image_from_file(
                     str(tar), repository=repo, tag=tag,
                     changes=[f"LABEL {LABEL}.recipe={recipe.hash}", f"LABEL {LABEL}.image={recipe.id}"])
+                loads.record(self.where, f"docker import {recipe.tag}", started)
         return recipe.tag
 
     def reference(self, image_id: str) -> tuple[str, str]:
@@ -166,6 +176,8 @@ class DockerEngine:
         for item in found:
             if session is None and not runs.owner_is_gone(item.get("Labels")):
                 continue
+            if (item.get("Labels") or {}).get(LABEL) == "generation":
+                continue  # an engine generation goes last, as a whole (hosts/generation.py)
             try:
                 self.client.api.remove_container(item["Id"], force=True)
                 removed += 1
@@ -190,7 +202,7 @@ _ENGINE: DockerEngine | None = None
 
 
 def engine() -> DockerEngine:
-    """The process-wide Docker engine connection (made on first use)."""
+    """The process-wide connection to this host's Docker engine (made on first use)."""
     global _ENGINE
     if _ENGINE is None:
         _ENGINE = DockerEngine()

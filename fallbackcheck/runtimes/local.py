@@ -48,7 +48,7 @@ def render_policy(profile: Profile) -> str:
 
 
 class LocalRuntime(Runtime):
-    id = "local"
+    kind = "local"
 
     def unavailable_reason(self) -> str | None:
         if shutil.which("cc") is None or shutil.which("make") is None:

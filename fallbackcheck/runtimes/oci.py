@@ -10,16 +10,14 @@ import json
 import re
 import socket
 import shutil
-import signal
 import subprocess
-import tempfile
 import uuid
 from pathlib import Path
 
-from .. import images, probebuild, runs
+from .. import images, runs
 from ..errors import UsageError
 from ..seccomp_json import DEFAULT_CAPS, resolve
-from .base import PIDS_LIMIT, BatchOutput, BatchPlan, Runtime, oci_runtime_version
+from .base import PIDS_LIMIT, BatchOutput, BatchPlan, Runtime, local_probe_dir, oci_runtime_version
 from .docker_engine import engine
 
 MEMORY_LIMIT_BYTES = 512 * 1024 * 1024
@@ -67,15 +65,19 @@ def _owner_gone(name: str) -> bool:
 
 
 class OciRuntime(Runtime):
-    def __init__(self, binary: str):
+    def __init__(self, binary: str, host=None):
         self.binary = binary
-        self.id = binary
+        self.kind = binary
+        super().__init__(host)
 
-    def _run(self, *args: str, timeout: float = 60) -> subprocess.CompletedProcess:
-        return subprocess.run([self.binary, *args], capture_output=True, text=True, errors="replace", timeout=timeout)
+    def _run(self, *args: str, timeout: float = 60):
+        return self.host.run([self.binary, *args], check=False, timeout=timeout)
 
     def unavailable_reason(self) -> str | None:
-        if shutil.which(self.binary) is None:
+        reason = self.host.unavailable_reason()
+        if reason:
+            return reason
+        if not self.host.which(self.binary):
             return f"{self.binary} is not installed (apt-get install {self.binary})"
         if engine().unavailable_reason() and shutil.which("podman") is None:
             return ("the probes are compiled in a builder container, which needs the Docker engine or podman: "
@@ -83,7 +85,7 @@ class OciRuntime(Runtime):
         return None
 
     def versions(self) -> dict:
-        return {"engine": None, "oci_runtime": self.binary, **oci_runtime_version(self.binary)}
+        return {"engine": None, "oci_runtime": self.binary, **oci_runtime_version(self.binary, self.host)}
 
     def default_seccomp(self) -> dict | None:
         return {}  # an OCI runtime applies no filter when the config names none
@@ -92,12 +94,10 @@ class OciRuntime(Runtime):
         recipe = images.lookup(image_id)
         if recipe is None:
             raise UsageError(f"runtime {self.id} runs only fallbackcheck's own images (got {image_id!r})")
-        return str(images.rootfs(recipe)), recipe.arch
+        return self.host.place(images.rootfs(recipe)), recipe.arch
 
-    def probe_dir(self, arch: str = "amd64") -> Path:
-        from .podman import probe_builder
-
-        return probebuild.build_all(probe_builder(), arch)
+    def probe_dir(self, arch: str = "amd64"):
+        return self.host.place(local_probe_dir(arch))
 
     def image_content_key(self, image_id: str, image_ref: str) -> str | None:
         return "rootfs-" + images.tar_digest(images.lookup(image_id))[:32]
@@ -105,28 +105,27 @@ class OciRuntime(Runtime):
     def run_batch(self, plan: BatchPlan) -> BatchOutput:
         # No labels here: the name carries the session and the owning process instead.
         name = f"fbc-{plan.session}-o{runs.owner().rpartition('/')[2]}-{uuid.uuid4().hex[:8]}"
-        argv = ["/fbc/amd64/runner", "-t", f"{plan.probe_timeout_s:g}", *plan.specs]
-        with tempfile.TemporaryDirectory(prefix="fbc-bundle-") as bundle:
-            (Path(bundle) / "config.json").write_text(json.dumps(bundle_config(plan, Path(plan.image_ref), argv)))
-            proc = subprocess.Popen([self.binary, "run", "--bundle", bundle, name], stdout=subprocess.PIPE,
-                                    stderr=subprocess.PIPE, text=True, errors="replace", stdin=subprocess.DEVNULL)
+        bundle = self.host.scratch("bundle")
+        config = bundle_config(plan, Path(plan.image_ref), plan.command())
+        # Nothing stands between us and the runtime: what it receives is what we wrote.
+        received = config["linux"].get("seccomp") or {}
+        try:
+            self.host.write_text(f"{bundle}/config.json", json.dumps(config))
             try:
-                out, err = proc.communicate(timeout=plan.overall_timeout_s)
-                return BatchOutput(out, err, proc.returncode, name)
-            except subprocess.TimeoutExpired:
+                proc = self.host.run([self.binary, "run", "--bundle", bundle, name], check=False,
+                                     timeout=plan.overall_timeout_s)
+                return BatchOutput(proc.stdout, proc.stderr, proc.returncode, name, received=received)
+            except subprocess.TimeoutExpired as exc:
                 self._run("kill", name, "KILL")
-                out, err = proc.communicate(timeout=60)
-                return BatchOutput(out, err, None, name, timed_out=True)
-            except BaseException:  # Ctrl-C: the finally below removes the container
-                proc.send_signal(signal.SIGKILL)
-                raise
-            finally:
-                self._run("delete", "--force", name)
+                return BatchOutput(_text(exc.stdout), _text(exc.stderr), None, name, timed_out=True, received=received)
+        finally:  # Ctrl-C included: the container and its bundle go
+            self._run("delete", "--force", name)
+            self.host.remove_tree(bundle)
 
     def cleanup(self, session: str | None) -> int:
         """Delete the containers of `session`; with None, those whose owning process (in the
         name: fbc-<session>-o<pid>-<id>) has ended. Another live run's are never touched."""
-        if shutil.which(self.binary) is None:
+        if self.host.disposable or not self.host.which(self.binary):
             return 0
         listed = self._run("list", "-q").stdout.split()
         if session:
@@ -136,3 +135,7 @@ class OciRuntime(Runtime):
         for name in names:
             self._run("delete", "--force", name)
         return len(names)
+
+
+def _text(value) -> str:
+    return value.decode(errors="replace") if isinstance(value, bytes) else (value or "")

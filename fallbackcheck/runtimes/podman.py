@@ -1,4 +1,4 @@
-"""podman-runc and podman-crun: one container per batch through the podman CLI.
+"""podman-runc and podman-crun: one container per batch through the podman CLI, on a host.
 
 Podman takes the seccomp profile as a file path (its Docker-compatible API would too:
 docs/runtimes.md, "Handing a profile over"), and its default rlimits exceed these machines'
@@ -10,17 +10,17 @@ from __future__ import annotations
 import json
 import shutil
 import subprocess
-import tempfile
+import time
 import uuid
-from pathlib import Path
 
-from .. import images, probebuild, runs
+from .. import images, runs
 from ..cache import locked
+from ..hosts import loads
 from ..errors import UsageError
-from .base import LABEL, MEMORY_LIMIT, PIDS_LIMIT, SESSION_LABEL, BatchOutput, BatchPlan, Runtime, oci_runtime_version
+from .base import LABEL, MEMORY_LIMIT, PIDS_LIMIT, SESSION_LABEL, BatchOutput, BatchPlan, Runtime, local_probe_dir, oci_runtime_version
 from .docker_engine import engine
 
-DEFAULT_PROFILE = Path("/usr/share/containers/seccomp.json")
+DEFAULT_PROFILE = "/usr/share/containers/seccomp.json"
 ULIMITS = ["--ulimit", "nofile=1024:1024", "--ulimit", "nproc=1024:1024"]
 
 
@@ -44,7 +44,9 @@ class PodmanTools:
         if podman("image", "exists", ref, check=False).returncode != 0:
             with locked(f"import-podman-{recipe.id}-{recipe.hash}"):
                 if podman("image", "exists", ref, check=False).returncode != 0:
+                    started = time.monotonic()
                     podman("import", "-q", str(images.build_tar(recipe)), ref, timeout=600)
+                    loads.record("", f"podman import {ref}", started)
         return ref
 
     def run_tool(self, ref: str, command: list[str], volumes: dict) -> str:
@@ -68,84 +70,130 @@ def probe_builder():
 
 
 class PodmanRuntime(Runtime):
-    def __init__(self, oci_runtime: str):
+    def __init__(self, oci_runtime: str, host=None):
         self.oci_runtime = oci_runtime
-        self.id = f"podman-{oci_runtime}"
+        self.kind = f"podman-{oci_runtime}"
+        super().__init__(host)
+
+    def podman(self, *args: str, timeout: float = 120, check: bool = True, input=None):
+        return self.host.run([*self.host.podman_argv(), *args], timeout=timeout, check=check, input=input)
 
     def unavailable_reason(self) -> str | None:
-        if shutil.which("podman") is None:
+        reason = self.host.unavailable_reason()
+        if reason:
+            return reason
+        if not self.host.which("podman"):
             return "podman is not installed (apt-get install podman)"
-        if shutil.which(self.oci_runtime) is None:
+        if not self.host.which(self.oci_runtime):
             return f"{self.oci_runtime} is not installed"
         try:
-            podman("info", "--format", "{{.Host.OCIRuntime.Name}}", timeout=60)
+            self.podman("info", "--format", "{{.Host.OCIRuntime.Name}}", timeout=60)
         except (RuntimeError, subprocess.TimeoutExpired) as exc:
             return f"podman does not work here: {exc}"
         return None
 
     def versions(self) -> dict:
-        version = podman("version", "--format", "{{.Client.Version}}").stdout.strip()
+        version = self.podman("version", "--format", "{{.Client.Version}}").stdout.strip()
+        path = self.host.run(["sh", "-c", f"command -v {self.oci_runtime}"], check=False).stdout.strip()
+        has_default = self.host.run(["test", "-e", DEFAULT_PROFILE], check=False).returncode == 0
         return {"engine": f"podman {version}", "oci_runtime": self.oci_runtime,
-                **oci_runtime_version(shutil.which(self.oci_runtime) or self.oci_runtime),
-                "default_profile": str(DEFAULT_PROFILE) if DEFAULT_PROFILE.exists() else None}
+                **oci_runtime_version(path or self.oci_runtime, self.host),
+                # Debian 13 and later ship the default profile in golang-github-containers-common
+                "containers-common": next((v for v in self.host.package_versions(
+                    ["containers-common", "golang-github-containers-common"]).values() if v), None),
+                "default_profile": DEFAULT_PROFILE if has_default else None}
 
     def default_seccomp(self) -> dict | None:
         """Podman's default profile is a file, so what `default` asks can be read."""
-        return json.loads(DEFAULT_PROFILE.read_text()) if DEFAULT_PROFILE.exists() else None
+        text = self.host.read_text(DEFAULT_PROFILE)
+        return json.loads(text) if text else None
 
     def _has(self, ref: str) -> bool:
-        return podman("image", "exists", ref, check=False).returncode == 0
+        return self.podman("image", "exists", ref, check=False).returncode == 0
 
     def prepare_image(self, image_id: str) -> tuple[str, str]:
         recipe = images.lookup(image_id)
         if recipe is None:
             if not self._has(image_id):
                 raise UsageError(f"image {image_id!r} is not in podman's store and there is no registry here")
-            arch = podman("image", "inspect", "--format", "{{.Architecture}}", image_id).stdout.strip()
+            arch = self.podman("image", "inspect", "--format", "{{.Architecture}}", image_id).stdout.strip()
             return image_id, {"386": "i386"}.get(arch, arch)
-        return PodmanTools().ensure(recipe), recipe.arch
+        if not self.host.name:
+            return PodmanTools().ensure(recipe), recipe.arch
+        ref = "localhost/" + recipe.tag
+        if not self._has(ref):
+            with locked(f"import-podman-{self.host.name}-{recipe.id}-{recipe.hash}"):
+                if not self._has(ref):
+                    started = time.monotonic()
+                    with open(images.build_tar(recipe), "rb") as tar:
+                        self.host.run([*self.host.podman_argv(), "import", "-q", "-", ref], input=tar.read(),
+                                      timeout=600)
+                    loads.record(self.host.name, f"podman import {ref}", started)
+        return ref, recipe.arch
 
-    def probe_dir(self, arch: str = "amd64") -> Path:
-        return probebuild.build_all(probe_builder(), arch)
+    def probe_dir(self, arch: str = "amd64"):
+        return self.host.place(local_probe_dir(arch))
 
     def image_content_key(self, image_id: str, image_ref: str) -> str | None:
-        return "podman-" + podman("image", "inspect", "--format", "{{.Id}}", image_ref).stdout.strip()[:32]
+        if self.host.name and images.lookup(image_id):
+            # the same root file system as on this host: one libc reading serves every host
+            return "rootfs-" + images.tar_digest(images.lookup(image_id))[:32]
+        return "podman-" + self.podman("image", "inspect", "--format", "{{.Id}}", image_ref).stdout.strip()[:32]
+
+    def _received(self, name: str) -> tuple[dict | None, str]:
+        """The seccomp section of the config.json podman handed the OCI runtime (kept in the
+        container's userdata until the container is removed)."""
+        proc = self.podman("inspect", "--format", "{{.OCIConfigPath}}", name, check=False)
+        path = proc.stdout.strip()
+        if proc.returncode != 0 or not path:
+            return None, f"podman inspect gave no OCIConfigPath: {proc.stderr.strip()[-200:]}"
+        text = self.host.read_text(path)
+        if not text:
+            return None, f"{path} could not be read"
+        return json.loads(text).get("linux", {}).get("seccomp") or {}, ""
 
     def run_batch(self, plan: BatchPlan) -> BatchOutput:
         name = f"fbc-{plan.session}-{uuid.uuid4().hex[:8]}"
-        with tempfile.TemporaryDirectory(prefix="fbc-podman-") as tmp:
+        scratch = self.host.scratch("podman")
+        try:
             security = ["--security-opt", "no-new-privileges"]
-            if plan.profile.kind == "unconfined":
+            if plan.seccomp == {}:
                 security += ["--security-opt", "seccomp=unconfined"]
-            elif plan.profile.oci is not None:
-                path = Path(tmp) / "seccomp.json"
-                path.write_text(plan.profile.render())
+            elif plan.seccomp is not None:
+                path = f"{scratch}/seccomp.json"
+                self.host.write_text(path, plan.profile.render())
                 security += ["--security-opt", f"seccomp={path}"]
-            argv = ["podman", "--runtime", self.oci_runtime, "run", "--name", name, "--network", "none",
+            argv = [*self.host.podman_argv(), "--runtime", self.oci_runtime, "run", "--name", name, "--network", "none",
                     *security, *ULIMITS, "--pids-limit", str(PIDS_LIMIT), "--memory", MEMORY_LIMIT,
-                    *_label_args(runs.labels("batch", plan.session)),
-                    "-v", f"{plan.probe_dir}:/fbc:ro", "-w", "/tmp", plan.image_ref,
-                    "/fbc/amd64/runner", "-t", f"{plan.probe_timeout_s:g}", *plan.specs]
+                    *_label_args(plan.labels), "-v", f"{plan.probe_dir}:/fbc:ro", "-w", "/tmp", plan.image_ref,
+                    *plan.command()]
             try:
-                proc = subprocess.run(argv, capture_output=True, text=True, errors="replace",
-                                      timeout=plan.overall_timeout_s)
-                return BatchOutput(proc.stdout, proc.stderr, proc.returncode, name)
+                proc = self.host.run(argv, check=False, timeout=plan.overall_timeout_s)
+                received, note = self._received(name)
+                return BatchOutput(proc.stdout, proc.stderr, proc.returncode, name, received=received,
+                                   received_note=note)
             except subprocess.TimeoutExpired as exc:
-                return BatchOutput(exc.stdout or "", exc.stderr or "", None, name, timed_out=True)
-            finally:
-                podman("rm", "-f", "--ignore", name, check=False, timeout=120)
+                return BatchOutput(_text(exc.stdout), _text(exc.stderr), None, name, timed_out=True,
+                                   received_note="the batch timed out")
+        finally:
+            self.podman("rm", "-f", "--ignore", name, check=False, timeout=120)
+            self.host.remove_tree(scratch)
 
     def cleanup(self, session: str | None) -> int:
         """Remove the containers of `session`; with None, those of runs that have ended."""
-        if shutil.which("podman") is None:
+        if self.host.disposable or not self.host.which("podman"):
             return 0
         label = f"{SESSION_LABEL}={session}" if session else LABEL
-        listed = podman("ps", "-a", "--format", "json", "--filter", f"label={label}", check=False).stdout
+        listed = self.podman("ps", "-a", "--format", "json", "--filter", f"label={label}", check=False).stdout
         try:
             found = json.loads(listed or "[]")
         except ValueError:
             return 0
         ids = [c["Id"] for c in found if session is not None or runs.owner_is_gone(c.get("Labels"))]
         if ids:
-            podman("rm", "-f", *ids, check=False)
+            self.podman("rm", "-f", *ids, check=False)
         return len(ids)
+
+
+def _text(value) -> str:
+    return value.decode(errors="replace") if isinstance(value, bytes) else (value or "")

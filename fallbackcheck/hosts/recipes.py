@@ -1,0 +1,54 @@
+"""Engine-generation recipes: a Debian suite's engines as one root file system.
+
+Built like the target images (mmdebstrap, cached by a hash of the recipe), but with the
+apt variant. The entrypoint is not part of the image: it is mounted when the generation
+starts, so changing it rebuilds nothing.
+"""
+
+from __future__ import annotations
+
+import json
+import tomllib
+from dataclasses import asdict, dataclass
+from pathlib import Path
+
+from ..cache import digest
+from ..images import RECIPES, debian_mirror
+
+RECIPE_VERSION = "1"
+ENTRYPOINT = Path(__file__).resolve().parent / "generation-entrypoint.sh"
+
+
+@dataclass(frozen=True)
+class EngineRecipe:
+    name: str  # the generation's name: debian-13
+    suite: str
+    include: tuple[str, ...]
+    arch: str = "amd64"
+    aptopts: tuple[str, ...] = ('Acquire::Check-Valid-Until "false"',)
+
+    @property
+    def id(self) -> str:
+        """The cache name (images/<id>-<hash>.tar), apart from the target images' names."""
+        return f"engine-{self.name}"
+
+    @property
+    def hash(self) -> str:
+        return digest(RECIPE_VERSION, json.dumps(asdict(self), sort_keys=True))[:16]
+
+    @property
+    def tag(self) -> str:
+        return f"fallbackcheck/{self.id}:{self.hash}"
+
+    def mmdebstrap_argv(self, out: Path) -> list[str]:
+        return ["mmdebstrap", "--quiet", "--variant=apt", f"--architectures={self.arch}", "--format=tar",
+                "--include=" + ",".join(self.include), *[f"--aptopt={o}" for o in self.aptopts],
+                self.suite, str(out), f"deb {debian_mirror()} {self.suite} main"]
+
+
+def load() -> dict[str, EngineRecipe]:
+    data = tomllib.loads(RECIPES.read_text())
+    return {name: EngineRecipe(name, r["suite"], tuple(r["include"])) for name, r in data.get("engine", {}).items()}
+
+
+GENERATIONS = load()

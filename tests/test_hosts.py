@@ -1,0 +1,75 @@
+"""Runtime ids with hosts, --engine-hosts parsing, and asked-versus-received profiles
+(no engine needed)."""
+
+import pytest
+
+from fallbackcheck import profiles
+from fallbackcheck.errors import UsageError
+from fallbackcheck.hosts.recipes import GENERATIONS
+from fallbackcheck.hosts.ssh import parse_engine_hosts
+from fallbackcheck.received import changes, content_hash
+from fallbackcheck.runtimes.registry import expand, split_id
+
+
+def test_runtime_ids_carry_their_host():
+    assert split_id("docker-crun") == ("docker-crun", "")
+    assert split_id("containerd-runc@debian-13") == ("containerd-runc", "debian-13")
+    assert expand("podman-crun@*") == [f"podman-crun@{g}" for g in GENERATIONS]
+    assert {"debian-13", "debian-sid"} <= set(GENERATIONS)
+    with pytest.raises(UsageError, match="unknown runtime"):
+        split_id("docker-runx@debian-13")
+
+
+def test_engine_hosts_option():
+    assert parse_engine_hosts("a=ssh://root@10.0.0.5,b=ssh://me@box:2222") == {
+        "a": "ssh://root@10.0.0.5", "b": "ssh://me@box:2222"}
+    for bad in ("a", "a=box", "=ssh://x", "a=ssh://x,a=ssh://y"):
+        with pytest.raises(UsageError):
+            parse_engine_hosts(bad)
+
+
+def test_a_dropped_default_errno_is_a_change():
+    asked = profiles.parse("vintage:5.2:ENOSYS").oci
+    received = {k: v for k, v in asked.items() if k != "defaultErrnoRet"}
+    assert changes(asked, received) == ["defaultErrnoRet: asked ENOSYS, received none (EPERM)"]
+    assert changes(asked, asked) == []
+    assert changes(None, received) == []  # a default we cannot read asks nothing to compare
+
+
+def test_rule_changes_are_named():
+    asked = {"defaultAction": "SCMP_ACT_ERRNO", "syscalls": [
+        {"names": ["read", "write"], "action": "SCMP_ACT_ALLOW"}, {"names": ["clone3"], "action": "SCMP_ACT_ERRNO",
+                                                                   "errnoRet": 38}]}
+    received = {"defaultAction": "SCMP_ACT_ERRNO", "syscalls": [{"names": ["read"], "action": "SCMP_ACT_ALLOW"},
+                                                                {"names": ["clone3"], "action": "SCMP_ACT_ERRNO"}]}
+    assert changes(asked, received) == ["rules dropped for 1 syscalls: write", "rules changed for 1 syscalls: clone3"]
+    assert changes({}, received) == ["asked no filter, received a filter"]
+
+
+def test_received_profiles_are_keyed_by_content():
+    assert content_hash({"a": 1, "b": 2}) == content_hash({"b": 2, "a": 1}) != content_hash({})
+
+
+def _cell(runtime, probe="lchmod", works=True, outcome="ok", errno=None, delivered="allowed", profile="default"):
+    return {"probe": probe, "kind": "api", "image": "debian-13", "runtime": runtime, "profile": profile,
+            "outcome": outcome, "errno": errno, "works": works, "delivered": {"fchmodat2": delivered},
+            "verdict": "pass" if works else "expected-break", "batch": {}}
+
+
+def test_generation_views_from_the_report_alone():
+    from fallbackcheck import generation_views
+
+    report = {"environment": {"generation_order": ["debian-13", "debian-sid"], "engine_hosts": {},
+                              "runtimes": {"docker-crun": {"engine": "docker 20.10.24"}}},
+              "cells": [_cell("docker-crun", works=False, outcome="error", errno="EPERM", delivered="EPERM"),
+                        _cell("docker-crun@debian-13"), _cell("docker-crun@debian-sid"),
+                        _cell("podman-crun@debian-sid")]}
+    oldest = generation_views.oldest_default(report)
+    assert oldest.header[3:] == ["this host", "debian-13", "debian-sid"]
+    assert ["debian-13", "Docker + crun", "debian-13", "✗ 1", "✓", "✓"] in oldest.rows
+    assert ["debian-13", "Podman", "debian-sid", "", "", "✓"] in oldest.rows
+    changed = generation_views.changes_between(report).rows
+    assert len(changed) == 1 and changed[0][0] == "docker-crun" and changed[0][2] == "lchmod"
+    assert changed[0][5:] == ["EPERM (fchmodat2 EPERM)", "ok (fchmodat2 allowed)"]
+    text = "\n".join(generation_views.markdown(report))
+    assert "## Oldest generation whose default profile lets every API probe work" in text
