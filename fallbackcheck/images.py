@@ -10,6 +10,7 @@ import json
 import os
 import shutil
 import subprocess
+import threading
 import time
 import tomllib
 from dataclasses import asdict, dataclass
@@ -188,16 +189,20 @@ def tar_digest(recipe: Recipe) -> str:
     (kept beside the tar, so it is computed once per build)."""
     tar = build_tar(recipe)
     side = tar.with_suffix(".sha256")
-    if not side.exists() or side.stat().st_mtime < tar.stat().st_mtime:
-        import hashlib
+    if side.exists() and side.stat().st_mtime >= tar.stat().st_mtime:
+        return side.read_text().strip()
+    # Batch threads and xdist workers may all want it at once: one computes, the others wait.
+    with locked(f"digest-{recipe.id}-{recipe.hash}"):
+        if not side.exists() or side.stat().st_mtime < tar.stat().st_mtime:
+            import hashlib
 
-        h = hashlib.sha256()
-        with tar.open("rb") as fh:
-            for chunk in iter(lambda: fh.read(1 << 20), b""):
-                h.update(chunk)
-        tmp = side.with_suffix(".tmp")
-        tmp.write_text(h.hexdigest() + "\n")
-        tmp.replace(side)
+            h = hashlib.sha256()
+            with tar.open("rb") as fh:
+                for chunk in iter(lambda: fh.read(1 << 20), b""):
+                    h.update(chunk)
+            tmp = side.with_name(f".{side.name}.{os.getpid()}.{threading.get_ident()}.tmp")
+            tmp.write_text(h.hexdigest() + "\n")
+            tmp.replace(side)
     return side.read_text().strip()
 
 

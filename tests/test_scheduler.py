@@ -123,3 +123,40 @@ def test_runc_and_crun_names_say_whose_container_it_is():
     assert _owner_gone(f"fbc-s-1-o{dead.pid}-0123abcd") is True
     assert _owner_gone(f"fbc-s-1-o{os.getpid()}-0123abcd") is False
     assert _owner_gone("fbc-s-1-0123abcd") is False  # an older name: whose it is is unknown, keep it
+
+
+def test_image_digest_taken_by_many_threads_at_once(tmp_path, monkeypatch):
+    """A cold run's batch threads all want the same image's digest at once (a cold CI run
+    once lost batches to two threads renaming the same temporary file)."""
+    from fallbackcheck import images
+
+    monkeypatch.setenv("FALLBACKCHECK_CACHE", str(tmp_path))
+    recipe = images.TARGETS["debian-12"]
+    tar = tmp_path / "images" / f"{recipe.id}-{recipe.hash}.tar"
+    tar.parent.mkdir()
+    tar.write_bytes(b"x" * (4 << 20))
+    monkeypatch.setattr(images, "build_tar", lambda r: tar)
+    results, errors, barrier = [], [], threading.Barrier(8)
+
+    def digest():
+        barrier.wait()
+        try:
+            results.append(images.tar_digest(recipe))
+        except Exception as exc:  # noqa: BLE001 - any failure is the finding
+            errors.append(repr(exc))
+
+    threads = [threading.Thread(target=digest) for _ in range(8)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert errors == [] and len(set(results)) == 1 and len(results) == 8
+
+
+def test_a_local_file_error_is_not_the_engine_going_away():
+    from fallbackcheck.runtimes.docker import _engine_gone
+
+    assert _engine_gone(FileNotFoundError(2, "No such file or directory")) is False
+    import requests
+
+    assert _engine_gone(requests.exceptions.ConnectionError("Connection aborted.")) is True

@@ -35,8 +35,14 @@ def _remove(container) -> None:
 
 def _engine_gone(exc: BaseException) -> bool:
     """Whether an error means the engine stopped answering (restarted, killed)."""
+    import docker
+
+    if isinstance(exc, requests.exceptions.ConnectionError):
+        return True
+    if not isinstance(exc, (docker.errors.DockerException, requests.exceptions.RequestException)):
+        return False  # a local error (a file of ours) says nothing about the engine
     text = f"{type(exc).__name__} {exc}"
-    return isinstance(exc, requests.exceptions.ConnectionError) or any(
+    return any(
         word in text for word in ("Connection aborted", "Connection refused", "connection reset",
                                   "No such file or directory", "Max retries exceeded", "RemoteDisconnected"))
 
