@@ -200,7 +200,8 @@ def _what_breaks(report) -> list[str]:
         for profiles, text in unfixable_lines(report, answer):
             out.append(f"<li>{_e(list_text(profiles, 4))}: {_e(text)}</li>")
         reasons = group.reasons()
-        out.append(f"<li><details><summary>why ({len(reasons)} reasons, with sources)</summary><ul>")
+        count = f"{len(reasons)} reason{'' if len(reasons) == 1 else 's'}"
+        out.append(f"<li><details><summary>why ({count}, with sources)</summary><ul>")
         out += [f"<li><code>{_e(probe)}</code> ({_e(libc)}): {_e(why)}</li>" for probe, libc, why in reasons]
         out.append("</ul></details></li></ul></div>")
     return out
