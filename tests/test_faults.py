@@ -171,7 +171,13 @@ def test_leftovers_of_dead_runs_are_swept_and_live_runs_untouched(tmp_path):
 def test_two_runs_at_once_leave_each_other_alone(tmp_path):
     sessions = ["test-twin-a-" + uuid.uuid4().hex[:6], "test-twin-b-" + uuid.uuid4().hex[:6]]
     procs = []
+    client = _client()
     for i, session in enumerate(sessions):
+        if procs:  # the second run starts (and sweeps for dead runs) while the first has batches in flight
+            deadline = time.monotonic() + 300
+            while not _session_containers(client, sessions[0]):
+                assert procs[0].poll() is None and time.monotonic() < deadline, "the first run started no batch"
+                time.sleep(0.05)
         argv = [sys.executable, "-m", "pytest", "suites", "-q", "-p", "no:randomly", "--images", "debian-12",
                 "--runtimes", "docker-runc,crun", "--profiles", PROFILES, "--probes", "pthread_create,raw:clone3",
                 "--report-dir", str(tmp_path / str(i))]
@@ -182,6 +188,6 @@ def test_two_runs_at_once_leave_each_other_alone(tmp_path):
         assert proc.returncode == 0, out[-3000:]
         report = load_report(tmp_path / str(i))
         assert report["summary"]["verdicts"].get("error", 0) == 0
+        assert report["summary"]["verdicts"].get("unexpected", 0) == 0  # a killed batch reads as "broken"
         assert report["summary"]["containers"] == report["summary"]["batches"]
-    client = _client()
     assert all(_session_containers(client, s) == [] for s in sessions)

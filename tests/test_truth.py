@@ -3,7 +3,6 @@ bounded n/a, and a report that survives a full disk. These use the `local` runti
 host libc under a libseccomp filter), so they need no container engine."""
 
 import subprocess
-import uuid
 
 import pytest
 

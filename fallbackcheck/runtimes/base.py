@@ -195,3 +195,22 @@ def local_probe_dir(probe_set: str) -> Path:
 
     return probebuild.build_all(probe_builder(), probe_set)
 
+
+
+def stream_text(value) -> str:
+    """What a timed-out subprocess had printed (bytes, str or None) as text."""
+    return value.decode(errors="replace") if isinstance(value, bytes) else (value or "")
+
+
+def run_cli_batch(host, argv: list[str], plan: BatchPlan, name: str, read_received) -> BatchOutput:
+    """Run a batch started by a command-line client (podman, ctr) to its end or its time
+    limit, then read what the OCI runtime received (`read_received(name)` -> (profile, note))."""
+    import subprocess
+
+    try:
+        proc = host.run(argv, check=False, timeout=plan.overall_timeout_s)
+    except subprocess.TimeoutExpired as exc:
+        return BatchOutput(stream_text(exc.stdout), stream_text(exc.stderr), None, name, timed_out=True,
+                           received_note="the batch timed out")
+    received, note = read_received(name)
+    return BatchOutput(proc.stdout, proc.stderr, proc.returncode, name, received=received, received_note=note)

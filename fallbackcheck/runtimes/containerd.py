@@ -10,15 +10,15 @@ answer (docs/generations.md, with sources).
 from __future__ import annotations
 
 import json
-import subprocess
 import time
 import uuid
 
-from .. import images
+from .. import images, runs
 from ..cache import locked
 from ..hosts import loads
 from ..errors import UsageError
-from .base import LABEL, SESSION_LABEL, BatchOutput, BatchPlan, Runtime, local_probe_dir, oci_runtime_version
+from .base import (LABEL, SESSION_LABEL, BatchOutput, BatchPlan, Runtime, local_probe_dir, oci_runtime_version,
+                   run_cli_batch)
 
 MEMORY_LIMIT_BYTES = 512 * 1024 * 1024
 OCI_BINARY = {"runc": "/usr/bin/runc", "crun": "/usr/bin/crun"}
@@ -110,17 +110,16 @@ class ContainerdRuntime(Runtime):
                     "--memory-limit", str(MEMORY_LIMIT_BYTES), *labels, "--cwd", "/tmp",
                     "--mount", f"type=bind,src={plan.probe_dir},dst=/fbc,options=rbind:ro",
                     plan.image_ref, name, *plan.command()]
-            try:
-                proc = self.host.run(argv, check=False, timeout=plan.overall_timeout_s)
-                received, note = self._received(name)
-                return BatchOutput(proc.stdout, proc.stderr, proc.returncode, name, received=received,
-                                   received_note=note)
-            except subprocess.TimeoutExpired as exc:
-                return BatchOutput(_text(exc.stdout), _text(exc.stderr), None, name, timed_out=True,
-                                   received_note="the batch timed out")
+            return run_cli_batch(self.host, argv, plan, name, self._received)
         finally:
             self._remove(name)
             self.host.remove_tree(scratch)
+
+    def _labels(self, name: str) -> dict:
+        try:
+            return json.loads(self.ctr("containers", "info", name, check=False).stdout or "{}").get("Labels") or {}
+        except ValueError:
+            return {}
 
     def _remove(self, name: str) -> None:
         self.ctr("tasks", "kill", "-s", "SIGKILL", name, check=False)
@@ -128,14 +127,15 @@ class ContainerdRuntime(Runtime):
         self.ctr("containers", "delete", name, check=False)
 
     def cleanup(self, session: str | None) -> int:
+        """Remove the containers of `session`; with None, those of runs that have ended
+        (their owner label, as for Docker and Podman): never a live run's."""
         if self.host.disposable or not self.host.which("ctr"):
             return 0
         label = f"labels.\"{SESSION_LABEL}\"=={session}" if session else f"labels.\"{LABEL}\""
         names = self.ctr("containers", "ls", "-q", label, check=False).stdout.split()
+        if session is None:
+            names = [n for n in names if runs.owner_is_gone(self._labels(n))]
         for name in names:
             self._remove(name)
         return len(names)
 
-
-def _text(value) -> str:
-    return value.decode(errors="replace") if isinstance(value, bytes) else (value or "")

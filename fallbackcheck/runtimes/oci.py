@@ -17,7 +17,7 @@ from pathlib import Path
 from .. import images, runs
 from ..errors import UsageError
 from ..seccomp_json import DEFAULT_CAPS, resolve
-from .base import PIDS_LIMIT, BatchOutput, BatchPlan, Runtime, local_probe_dir, oci_runtime_version
+from .base import PIDS_LIMIT, BatchOutput, stream_text, BatchPlan, Runtime, local_probe_dir, oci_runtime_version
 from .docker_engine import engine
 
 MEMORY_LIMIT_BYTES = 512 * 1024 * 1024
@@ -117,7 +117,7 @@ class OciRuntime(Runtime):
                 return BatchOutput(proc.stdout, proc.stderr, proc.returncode, name, received=received)
             except subprocess.TimeoutExpired as exc:
                 self._run("kill", name, "KILL")
-                return BatchOutput(_text(exc.stdout), _text(exc.stderr), None, name, timed_out=True, received=received)
+                return BatchOutput(stream_text(exc.stdout), stream_text(exc.stderr), None, name, timed_out=True, received=received)
         finally:  # Ctrl-C included: the container and its bundle go
             self._run("delete", "--force", name)
             self.host.remove_tree(bundle)
@@ -136,6 +136,3 @@ class OciRuntime(Runtime):
             self._run("delete", "--force", name)
         return len(names)
 
-
-def _text(value) -> str:
-    return value.decode(errors="replace") if isinstance(value, bytes) else (value or "")

@@ -17,7 +17,8 @@ from .. import images, runs
 from ..cache import locked
 from ..hosts import loads
 from ..errors import UsageError
-from .base import LABEL, MEMORY_LIMIT, PIDS_LIMIT, SESSION_LABEL, BatchOutput, BatchPlan, Runtime, local_probe_dir, oci_runtime_version
+from .base import (LABEL, MEMORY_LIMIT, PIDS_LIMIT, SESSION_LABEL, BatchOutput, BatchPlan, Runtime, local_probe_dir,
+                   oci_runtime_version, run_cli_batch)
 from .docker_engine import engine
 
 DEFAULT_PROFILE = "/usr/share/containers/seccomp.json"
@@ -167,14 +168,7 @@ class PodmanRuntime(Runtime):
                     *security, *ULIMITS, "--pids-limit", str(PIDS_LIMIT), "--memory", MEMORY_LIMIT,
                     *_label_args(plan.labels), "-v", f"{plan.probe_dir}:/fbc:ro", "-w", "/tmp", plan.image_ref,
                     *plan.command()]
-            try:
-                proc = self.host.run(argv, check=False, timeout=plan.overall_timeout_s)
-                received, note = self._received(name)
-                return BatchOutput(proc.stdout, proc.stderr, proc.returncode, name, received=received,
-                                   received_note=note)
-            except subprocess.TimeoutExpired as exc:
-                return BatchOutput(_text(exc.stdout), _text(exc.stderr), None, name, timed_out=True,
-                                   received_note="the batch timed out")
+            return run_cli_batch(self.host, argv, plan, name, self._received)
         finally:
             self.podman("rm", "-f", "--ignore", name, check=False, timeout=120)
             self.host.remove_tree(scratch)
@@ -194,6 +188,3 @@ class PodmanRuntime(Runtime):
             self.podman("rm", "-f", *ids, check=False)
         return len(ids)
 
-
-def _text(value) -> str:
-    return value.decode(errors="replace") if isinstance(value, bytes) else (value or "")
