@@ -12,6 +12,7 @@ import shutil
 import subprocess
 
 from . import seccomp_json, syscalls
+from .memo import IdentityMemo
 
 RUNC_STUB = ("runc's ENOSYS stub: {syscall} ({nr}) is above the largest syscall the profile names for "
              "{arch} ({max_name}, {max_nr}), so runc {version} answers ENOSYS before the filter "
@@ -66,6 +67,10 @@ def _largest_named(runtime, oci: dict, arch: str) -> tuple[str, int] | None:
     return best
 
 
+# Once per (profile, runtime, arch), not once per cell (memo.py).
+_largest_named_in = IdentityMemo(lambda plain, runtime, arch: _largest_named(runtime, plain, arch))
+
+
 def runc_version(runtime) -> tuple[int, ...] | None:
     """runc's release from `runc --version` ("runc version 1.1.5+ds1" -> (1, 1, 5)); a
     release candidate 1.0.0-rcN -> (1, 0, 0, -100 + N) so that it sorts before 1.0.0."""
@@ -97,7 +102,7 @@ def _runc_stub(runtime, plain: dict, syscall: str, nr: int | None, arch: str) ->
     version = runc_version(runtime)
     if version is None or version < RUNC_STUB_SINCE:
         return None
-    largest = _largest_named(runtime, plain, arch)
+    largest = _largest_named_in(plain, runtime, arch)
     if largest is None or nr is None or nr <= largest[1]:
         return None
     return RUNC_STUB.format(syscall=syscall, nr=nr, arch=arch, max_name=largest[0], max_nr=largest[1],
@@ -111,7 +116,7 @@ def explain(runtime, engine_version: str | None, oci: dict | None, syscall: str,
     explained. `nr` is the syscall's number on `arch`; `engine_version` e.g. "docker 20.10.24"."""
     if oci is None:
         return None
-    plain = seccomp_json.resolve(oci)
+    plain = seccomp_json.resolved(oci)
     if not asks_default(plain, syscall) and _knows(runtime, syscall, arch) is False:
         dropped = without_rules_for(plain, syscall)
         stub = _runc_stub(runtime, dropped, syscall, nr, arch)

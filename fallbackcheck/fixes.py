@@ -54,6 +54,11 @@ class Fix:
     patched: dict  # its JSON
     cells: list[tuple[str, str, str, str]] = field(default_factory=list)  # (probe, image, runtime, cause id)
     diff: str = ""  # for file: profiles, the unified diff against the user's file (one line per rule)
+    text: str = ""  # the patched profile as written to `path`
+
+    def write(self) -> None:
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        self.path.write_text(self.text)
 
     @property
     def profile_id(self) -> str:
@@ -175,10 +180,10 @@ def _rule(names: list[str], action: str) -> dict:
 
 
 def plan(rows, profiles: dict[str, Profile], directory: Path, catalogue,
-         default: dict | None = None) -> tuple[list[Fix], dict[str, str]]:
+         default: dict | None = None, write: bool = True) -> tuple[list[Fix], dict[str, str]]:
     """Per profile of the run we can change: its patched copy (the rules of all its cause
-    groups), written to `directory`, and the cells to rerun under it; and, per cause group
-    no rule can fix, why."""
+    groups), written to `directory` (with write=False, by Fix.write() later), and the cells to
+    rerun under it; and, per cause group no rule can fix, why."""
     wanted: dict[str, list[tuple[Group, dict, str]]] = {}
     notes: dict[str, str] = {}
     for group in groups(rows):
@@ -213,9 +218,7 @@ def plan(rows, profiles: dict[str, Profile], directory: Path, catalogue,
         if text is None:
             text = json.dumps(patched, indent=1) + "\n"
         tag = hashlib.sha256(profile_id.encode()).hexdigest()[:8]
-        directory.mkdir(parents=True, exist_ok=True)
         path = directory / f"{_slug(profile_id.split('/')[-1])}-fixed-{tag}.json"
-        path.write_text(text)
         diff_lines = []
         if original is not None:
             diff_lines = [line.rstrip("\n") for line in difflib.unified_diff(
@@ -235,7 +238,10 @@ def plan(rows, profiles: dict[str, Profile], directory: Path, catalogue,
                                      "diff": lines[0] if len(lines) == 1 and len(diff_lines) <= len(added) else ""}
         cells = sorted({(c["probe"], c["image"], c["runtime"], group.cause.id)
                         for group, _, _ in parts for c in group.cells if c["profile"] == profile_id})
-        fixes.append(Fix(profile_id, rules, path.resolve(), patched, cells, "\n".join(diff_lines)))
+        fixes.append(Fix(profile_id, rules, path.resolve(), patched, cells, "\n".join(diff_lines), text))
+    if write:
+        for fix in fixes:
+            fix.write()
     return fixes, notes
 
 

@@ -5,6 +5,7 @@ Domain logic lives in the other modules; this one only wires it into pytest.
 
 from __future__ import annotations
 
+import gc
 import json
 import os
 import pickle
@@ -14,13 +15,13 @@ import tempfile
 import threading
 import time
 import uuid
-from concurrent.futures import Future, ThreadPoolExecutor
+from concurrent.futures import Future
 from pathlib import Path
 
 import pytest
 
 from . import catalogue as catalogue_mod
-from . import ci_summary, diff, fixes, paths, render_html, render_md, report, runs
+from . import ci_summary, diff, fixes, fixruns, paths, render_html, render_md, report, runs
 from .kernel import KernelBaseline
 from .batch import BatchKey, run as run_batch, run_many
 from .causes import works
@@ -176,12 +177,15 @@ class MatrixRun:
         self.scheduler: BatchScheduler | None = None
         self.timing = CellTiming()
         self.last_key: BatchKey | None = None
-        self.pytest_session = None
+        self.pytest_session = None  # set when collection is done (pytest_collection_finish)
+        self.properties: list | None = None  # the JUnit properties of the cell that just ran
+        self.early_fixes: fixruns.EarlyFixes | None = None
         self._batch_index: dict[BatchKey, list[str]] | None = None
         self._index_lock = threading.Lock()
         self._shared: dict[tuple, Future] = {}  # kernel hosts: (image, runtime) -> its boot's results
         self._shared_lock = threading.Lock()
         self._received: dict[str, dict] = {}  # hash -> the seccomp section a runtime received
+        self._received_lock = threading.Lock()
         self._loaded: list | None = None  # what was loaded into hosts (read before parts go)
         self.started = time.time()
         self.interrupted = False
@@ -226,28 +230,42 @@ class MatrixRun:
         whole and only then published, so no thread ever sees half of it."""
         with self._index_lock:
             if self._batch_index is None:
-                index: dict[BatchKey, list[str]] = {}
+                index: dict[BatchKey, dict[str, None]] = {}
                 for item in session.items:
                     params = getattr(getattr(item, "callspec", None), "params", {})
                     for name in CELL_FIXTURES:
                         cell = params.get(name)
                         if isinstance(cell, Cell):
-                            probes = index.setdefault(cell.batch, [])
-                            if cell.probe not in probes:
-                                probes.append(cell.probe)
-                self._batch_index = index
+                            index.setdefault(cell.batch, {})[cell.probe] = None
+                self._batch_index = {key: list(probes) for key, probes in index.items()}
         return self._batch_index
 
     def batch_probes(self, session, key: BatchKey) -> list[str]:
         return self._index(session).get(key, [])
 
-    def _run(self, key: BatchKey):
+    def _run(self, key: BatchKey) -> dict[str, dict]:
+        """A batch thread: run the batch, then judge every selected cell of it at once (probe
+        -> report row). Cells only read their row; the fixes can be planned as soon as the
+        last batch is judged, before the last cell has run (EarlyFixes)."""
         runtime = get_runtime(key.runtime)
         if runtime.shares_start:
-            return self._run_shared(runtime, key)
-        return run_batch(runtime, self.catalogue, key, self.selection.profiles[key.profile],
-                         self.batch_probes(self.pytest_session, key), self.session,
-                         self.config.option.probe_timeout, self.baselines.get(runtime.machine))
+            result = self._run_shared(runtime, key)
+        else:
+            result = run_batch(runtime, self.catalogue, key, self.selection.profiles[key.profile],
+                               self.batch_probes(self.pytest_session, key), self.session,
+                               self.config.option.probe_timeout, self.baselines.get(runtime.machine))
+        return self.judged(key, result, self.selection.profiles[key.profile], self.batch_probes(self.pytest_session, key))
+
+    def judged(self, key: BatchKey, result, profile: Profile, probes: list[str]) -> dict[str, dict]:
+        """The report rows of a batch's cells (probe -> row)."""
+        if result.received is not None:
+            self.keep_received(result.received)
+        runtime = get_runtime(key.runtime)
+        rows = {}
+        for probe in probes:
+            cell = Cell(probe, key.image, key.runtime, key.profile)
+            rows[probe] = record(cell, self.catalogue, result, judge(cell, self.catalogue, result, profile, runtime))
+        return rows
 
     def _run_shared(self, runtime, key: BatchKey):
         """A runtime that boots per image (kernel hosts): the first batch of an image asked for
@@ -274,10 +292,12 @@ class MatrixRun:
         (all of them at the first cell without xdist; under xdist, those queued for this
         worker, each time a new batch starts), so that several run at once."""
         if self.scheduler is None:
-            self.pytest_session = session
             self.scheduler = BatchScheduler(self._run, concurrency(self.config.option.batches))
-            if _is_controller(self.config):
-                self.scheduler.want(_batch_order(session.items))
+            if _is_controller(self.config):  # this process runs every cell
+                keys = _batch_order(session.items)
+                self.scheduler.want(keys)
+                if not self.config.option.no_fixes:
+                    self.early_fixes = fixruns.EarlyFixes(self, keys)
         if key != self.last_key:
             self.last_key = key
             if not _is_controller(self.config):
@@ -286,19 +306,34 @@ class MatrixRun:
         with self.timing.waiting():
             return self.scheduler.result(key)
 
-    def measure(self, session, cell: Cell) -> dict:
-        result = self._batch(session, cell.batch)
-        if result.received is not None:
-            self.keep_received(result.received)
-        judgement = judge(cell, self.catalogue, result, self.selection.profiles[cell.profile],
-                          get_runtime(cell.runtime))
-        return record(cell, self.catalogue, result, judgement)
+    def row(self, cell: Cell) -> dict:
+        """The report row of a cell, judged with its batch (which runs on first use, or has
+        run already with others in flight), written to this process's rows file. The suites
+        call this from the test itself: a fixture per cell cost pytest more than the cell."""
+        self.timing.cell_starts()
+        row = self._batch(self.pytest_session, cell.batch)[cell.probe]
+        pickle.dump(row, self.rows_out, protocol=pickle.HIGHEST_PROTOCOL)
+        self.properties = junit_properties(row)
+        self.timing.cell_ends()
+        return row
+
+    def check_unchanged(self, row: dict) -> None:
+        """Fails the cell when --baseline says its outcome, works, delivered errno or verdict
+        changed (a cell the baseline lacks is new: listed in the report, not a failure)."""
+        old = self.baseline.get(diff.key(row)) if self.baseline is not None else None
+        if old is None:
+            return
+        fields = diff.changed_fields(old, row)
+        if fields:
+            pytest.fail(f"changed since the baseline: {diff.change_text({'fields': fields})}", pytrace=False)
 
     def keep_received(self, received: dict) -> None:
         """Each distinct received profile goes into the report once, under its hash (one
-        file per process; the controller merges them)."""
+        file per process; the controller merges them). Batch threads call this."""
         key = received_content_hash(received)
-        if key not in self._received:
+        with self._received_lock:
+            if key in self._received:
+                return
             self._received[key] = received
             if self.parts.exists():
                 with (self.parts / f"received-{Path(self.rows_out.name).stem}.jsonl").open("a") as fh:
@@ -350,6 +385,8 @@ def pytest_sessionfinish(session, exitstatus):
         return
     cancel = exitstatus not in (0, 1) or run.interrupted
     if cancel:
+        if run.early_fixes is not None:
+            run.early_fixes.stop()
         for rid in run.selection.runtimes:
             get_runtime(rid).abandon()
     if run.scheduler is not None:
@@ -434,6 +471,18 @@ def pytest_xdist_auto_num_workers(config):
     return 0 if cores <= AUTO_SINGLE_PROCESS_CORES else cores // 2
 
 
+def pytest_collection_finish(session):
+    run = session.config._fallbackcheck
+    if run is None:
+        return
+    run.pytest_session = session
+    # The collected cells (58,800 items on the main job) live until the run ends, and every
+    # full garbage collection walks them: the automatic ones during the run, and pytest's
+    # own at the end (5.6 s on the main job). Frozen, the collector no longer looks at them.
+    gc.collect()
+    gc.freeze()
+
+
 def pytest_sessionstart(session):
     config = session.config
     if config._fallbackcheck is None or not _is_controller(config) or _asked_for_details(config):
@@ -507,46 +556,23 @@ def fallbackcheck_run(request) -> MatrixRun:
 JUNIT_PROPERTIES = ("verdict", "outcome", "errno", "works", "delivered", "source", "container")
 
 
-def _row(request, run: MatrixRun, cell: Cell) -> dict:
-    run.timing.cell_starts()
-    row = run.measure(request.session, cell)
-    pickle.dump(row, run.rows_out, protocol=pickle.HIGHEST_PROTOCOL)
+def junit_properties(row: dict) -> list[tuple[str, str]]:
+    out = []
     for name in JUNIT_PROPERTIES:
         value = works(row) if name == "works" else row.get(name)
         if isinstance(value, dict):
             value = ", ".join(f"{k} {v}" for k, v in value.items())
-        request.node.user_properties.append((name, "" if value is None else str(value).lower()
-                                             if isinstance(value, bool) else str(value)))
-    run.timing.cell_ends()
-    return row
+        out.append((name, "" if value is None else str(value).lower() if isinstance(value, bool) else str(value)))
+    return out
 
 
-@pytest.fixture
-def unchanged(fallbackcheck_run):
-    """Function scope: unchanged(row) fails the cell when --baseline says it changed."""
-    def check(row: dict) -> None:
-        baseline = fallbackcheck_run.baseline
-        if baseline is None:
-            return
-        old = baseline.get(diff.key(row))
-        if old is None:
-            return  # a new cell: listed in the report, not a failure
-        fields = diff.changed_fields(old, row)
-        if fields:
-            pytest.fail(f"changed since the baseline: {diff.change_text({'fields': fields})}", pytrace=False)
-    return check
-
-
-@pytest.fixture
-def api_row(request, api_cell, fallbackcheck_run) -> dict:
-    """Function scope: the report row of an API-probe cell (its batch runs on first use)."""
-    return _row(request, fallbackcheck_run, api_cell)
-
-
-@pytest.fixture
-def raw_row(request, raw_cell, fallbackcheck_run) -> dict:
-    """Function scope: the report row of a raw-probe cell (its batch runs on first use)."""
-    return _row(request, fallbackcheck_run, raw_cell)
+@pytest.hookimpl(tryfirst=True)
+def pytest_runtest_teardown(item):
+    """The cell that just ran hands its facts to its teardown report (JUnit reads them there)."""
+    run = item.config._fallbackcheck
+    if run is not None and run.properties is not None:
+        item.user_properties.extend(run.properties)
+        run.properties = None
 
 
 def pytest_runtest_setup(item):
@@ -583,6 +609,8 @@ class ReportWriter:
 
     def pytest_keyboard_interrupt(self, excinfo):
         self.run.interrupted = True
+        if self.run.early_fixes is not None:
+            self.run.early_fixes.stop()
         if self.run.scheduler is not None:
             self.run.scheduler.close(cancel=True)
 
@@ -594,18 +622,33 @@ class ReportWriter:
         option = session.config.option
         directory = run.report_dir
         complete = exitstatus in (0, 1) and not run.interrupted
-        planned, notes = [], None
+        planned, notes, fixes_when = [], None, None
         try:
             rows, timings = [], []
             for part in sorted(run.parts.glob("*.rows")):
                 for item in _read_rows(part):
                     (timings.append(item["_timing"]) if "_timing" in item else rows.append(item))
+            early = None
+            if run.early_fixes is not None:
+                if not complete or option.no_fixes or session.shouldfail or session.shouldstop:
+                    run.early_fixes.stop()  # cut short (-x, --maxfail): the cells that ran decide
+                run.early_fixes.wait()  # its reruns' received profiles are among the parts
+                early = run.early_fixes.result_for(rows) if complete else None
             run.read_parts()
-            shutil.rmtree(run.parts, ignore_errors=True)
             if complete and not option.no_fixes:
-                planned, notes = fixes.plan(rows, run.selection.profiles, directory / "fixes", run.catalogue,
-                                            fixes.newer_default())
-                rows += rerun_fixes(run, planned)
+                if early is not None:
+                    planned, notes, proven = early
+                    for fix in planned:
+                        fix.write()
+                    fixes_when = "while the cells ran"
+                else:
+                    fixes_when = "after the last cell"
+                    planned, notes = fixes.plan(rows, run.selection.profiles, directory / "fixes", run.catalogue,
+                                                fixes.newer_default())
+                    proven = fixruns.rerun(run, planned)
+                    run.read_parts()  # the reruns' received profiles
+                rows += proven
+            shutil.rmtree(run.parts, ignore_errors=True)
         finally:
             for rid in run.selection.runtimes:
                 try:
@@ -627,7 +670,7 @@ class ReportWriter:
         # The seccomp sections the OCI runtimes received, once per distinct content; each
         # batch names its own by hash (cells' batch.received_profile).
         sections["received_profiles"] = dict(sorted(run._received.items()))
-        data = report.build(rows, {**environment, "timing": CellTiming.combine(timings)},
+        data = report.build(rows, {**environment, "timing": {**CellTiming.combine(timings), "fixes_proven": fixes_when}},
                             run.selection.as_dict(), complete, profiles=profiles, **sections)
         # one container per engine generation (its engines run inside it)
         data["summary"]["generation_containers"] = sum(1 for h in environment["engine_hosts"].values()
@@ -642,32 +685,6 @@ class ReportWriter:
             run.write_error = (f"ERROR: could not write the report to {directory}: {exc.strerror or exc} "
                                "(the previous matrix.json, if any, is intact)")
             session.exitstatus = pytest.ExitCode.INTERNAL_ERROR
-
-
-def rerun_fixes(run: MatrixRun, planned: list) -> list[dict]:
-    """The broken cells of each patched profile again, under it: one batch (one container) per
-    (image, runtime), on the controller at the end of the run, as many at once as --batches
-    allows. Rows carry fix_of and fix_group, so views can count the proof per cause group."""
-    jobs = [(fix, image, runtime_id, probes) for fix in planned
-            for (image, runtime_id), probes in fix.batches().items()]
-
-    def one(job) -> list[dict]:
-        fix, image, runtime_id, probes = job
-        profile = Profile(fix.profile_id, "file", fix.patched)
-        runtime = get_runtime(runtime_id)
-        result = run_batch(runtime, run.catalogue, BatchKey(image, runtime_id, fix.profile_id), profile, probes,
-                           run.session, run.config.option.probe_timeout, run.baselines.get(runtime.machine))
-        if result.received is not None:
-            run.keep_received(result.received)
-        rows = []
-        for probe in probes:
-            cell = Cell(probe, image, runtime_id, fix.profile_id)
-            row = record(cell, run.catalogue, result, judge(cell, run.catalogue, result, profile, runtime))
-            rows.append({**row, "fix_of": fix.profile, "fix_group": fix.group_of(probe, image, runtime_id)})
-        return rows
-
-    with ThreadPoolExecutor(max_workers=concurrency(run.config.option.batches)) as pool:
-        return [row for rows in pool.map(one, jobs) for row in rows]
 
 
 def write_summaries(data, summary_path: str | None, md_path: Path) -> None:

@@ -72,13 +72,13 @@ class Profile:
 
 def covers_arch(oci: dict, arch: str) -> bool:
     """Whether the profile filters `arch` rather than killing it (x86_64 is native here)."""
-    archs = seccomp_json.resolve(oci).get("architectures") or []
+    archs = seccomp_json.resolved(oci).get("architectures") or []
     return not archs or syscalls.SECCOMP_ARCH[arch] in archs or arch == "amd64"
 
 
 def asks_of(oci: dict, syscall: str, arch: str) -> str | None:
     """What a seccomp JSON (Docker or OCI form) asks for `syscall` on `arch`."""
-    return _asks(seccomp_json.resolve(oci), syscall, syscalls.SECCOMP_ARCH[arch])
+    return _asks(seccomp_json.resolved(oci), syscall, syscalls.SECCOMP_ARCH[arch])
 
 
 def asks_in(oci: dict | None, syscall: str, arch: str) -> str | None:

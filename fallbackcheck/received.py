@@ -11,13 +11,18 @@ from __future__ import annotations
 import json
 
 from .cache import digest
+from .memo import IdentityMemo
 from .profiles import errno_name
 from .seccomp_json import resolve
 
 
-def content_hash(received: dict) -> str:
-    """The report key of a received profile (stored once per distinct content)."""
+def _content_hash(received: dict) -> str:
     return "sha256:" + digest(json.dumps(received, sort_keys=True))[:16]
+
+
+# The report key of a received profile (stored once per distinct content); every cell of a
+# batch asks it of the same dict (memo.py).
+content_hash = IdentityMemo(_content_hash)
 
 
 def _errno(value) -> str:

@@ -80,15 +80,20 @@ class CellTiming:
 
     def __init__(self):
         self.first = self.last = None
+        self.cpu_first = self.cpu_last = None
         self.blocked = 0.0
         self.cells = 0
 
     def cell_starts(self) -> None:
         if self.first is None:
             self.first = time.perf_counter()
+            self.cpu_first = time.thread_time()
+            self.proc_first = time.process_time()
 
     def cell_ends(self) -> None:
         self.last = time.perf_counter()
+        self.cpu_last = time.thread_time()
+        self.proc_last = time.process_time()
         self.cells += 1
 
     @contextlib.contextmanager
@@ -101,7 +106,11 @@ class CellTiming:
 
     def as_dict(self) -> dict:
         span = (self.last - self.first) if self.first is not None and self.last is not None else 0.0
-        return {"cells": self.cells, "span_s": round(span, 4), "waiting_for_batches_s": round(self.blocked, 4)}
+        cpu = (self.cpu_last - self.cpu_first) if self.cpu_first is not None and self.cpu_last is not None else 0.0
+        # cpu_s: what the cells' thread itself computed in the span; the rest of the span it
+        # waited for batches, for the GIL (batch threads) or for a core (probes, engines).
+        return {"cells": self.cells, "span_s": round(span, 4), "waiting_for_batches_s": round(self.blocked, 4),
+                "cpu_s": round(cpu, 4), "process_cpu_s": round(self.proc_last - self.proc_first, 4) if self.cpu_first else 0.0}
 
     @staticmethod
     def combine(parts: list[dict]) -> dict:
@@ -111,4 +120,7 @@ class CellTiming:
         busy = sum(p["span_s"] - p["waiting_for_batches_s"] for p in parts)
         return {"processes": len(parts), "cells": cells, "cell_span_s": round(sum(p["span_s"] for p in parts), 3),
                 "waiting_for_batches_s": round(sum(p["waiting_for_batches_s"] for p in parts), 3),
+                "process_cpu_s": round(sum(p.get("process_cpu_s", 0.0) for p in parts), 3),
+                "cell_cpu_s": round(sum(p.get("cpu_s", 0.0) for p in parts), 3),
+                "cpu_per_cell_ms": round(1000 * sum(p.get("cpu_s", 0.0) for p in parts) / cells, 3) if cells else None,
                 "overhead_per_cell_ms": round(1000 * busy / cells, 3) if cells else None}

@@ -11,6 +11,7 @@ import copy
 import platform
 
 from .libc import parse_version
+from .memo import IdentityMemo
 
 # What Docker grants a container by default (moby oci/caps/defaults.go); the rules of the
 # default profiles that depend on capabilities are resolved against this set.
@@ -69,3 +70,7 @@ def resolve(profile: dict, caps: frozenset[str] = DEFAULT_CAPS) -> dict:
         rules.append(plain)
     out["syscalls"] = rules
     return out
+
+
+# resolve() for readers only: judging asks the same batch profile once per cell (memo.py).
+resolved = IdentityMemo(resolve)

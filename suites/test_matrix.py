@@ -10,9 +10,9 @@ With --baseline, a cell whose outcome, works, delivered errno or verdict changed
 import pytest
 
 
-def test_api(api_row, unchanged):
-    row = api_row
-    unchanged(row)
+def test_api(api_cell, fallbackcheck_run):
+    row = fallbackcheck_run.row(api_cell)  # its batch has run, or runs now
+    fallbackcheck_run.check_unchanged(row)
     verdict = row["verdict"]
     if verdict == "expected-break":
         pytest.xfail(f"expected break: {row['detail']} [{row['source']}]")

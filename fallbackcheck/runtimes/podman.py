@@ -10,6 +10,7 @@ from __future__ import annotations
 import json
 import shutil
 import subprocess
+import threading
 import time
 import uuid
 
@@ -74,6 +75,11 @@ class PodmanRuntime(Runtime):
     def __init__(self, oci_runtime: str, host=None):
         self.oci_runtime = oci_runtime
         self.kind = f"podman-{oci_runtime}"
+        # Each podman command is a process costing about 0.1 s of CPU; an image's reference
+        # and id do not change during a run, so they are asked once per run, not per batch.
+        self._prepared: dict[str, tuple[str, str]] = {}
+        self._content_keys: dict[str, str] = {}
+        self._lock = threading.Lock()
         super().__init__(host)
 
     def podman(self, *args: str, timeout: float = 120, check: bool = True, input=None):
@@ -113,6 +119,15 @@ class PodmanRuntime(Runtime):
         return self.podman("image", "exists", ref, check=False).returncode == 0
 
     def prepare_image(self, image_id: str) -> tuple[str, str]:
+        with self._lock:
+            known = self._prepared.get(image_id)
+        if known is None:
+            known = self._prepare_image(image_id)
+            with self._lock:
+                self._prepared[image_id] = known
+        return known
+
+    def _prepare_image(self, image_id: str) -> tuple[str, str]:
         recipe = images.lookup(image_id)
         if recipe is None:
             if not self._has(image_id):
@@ -139,7 +154,13 @@ class PodmanRuntime(Runtime):
         if self.host.name and images.lookup(image_id):
             # the same root file system as on this host: one libc reading serves every host
             return "rootfs-" + images.tar_digest(images.lookup(image_id))[:32]
-        return "podman-" + self.podman("image", "inspect", "--format", "{{.Id}}", image_ref).stdout.strip()[:32]
+        with self._lock:
+            known = self._content_keys.get(image_ref)
+        if known is None:
+            known = "podman-" + self.podman("image", "inspect", "--format", "{{.Id}}", image_ref).stdout.strip()[:32]
+            with self._lock:
+                self._content_keys[image_ref] = known
+        return known
 
     def _received(self, name: str) -> tuple[dict | None, str]:
         """The seccomp section of the config.json podman handed the OCI runtime (kept in the
