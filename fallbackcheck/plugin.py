@@ -353,7 +353,7 @@ class MatrixRun:
         runtimes = {}
         for rid in self.selection.runtimes:
             try:
-                runtimes[rid] = get_runtime(rid).versions()
+                runtimes[rid] = get_runtime(rid).cached_versions()  # asked once per process
             except Exception as exc:  # the report must still be written
                 runtimes[rid] = {"error": str(exc)}
         hosts = {}
@@ -539,10 +539,15 @@ def pytest_generate_tests(metafunc):
         if run is None:
             raise pytest.UsageError("the matrix suites need their plugin state; run them as `pytest suites`")
         cells = [c for c in run.selection.cells(run.catalogue) if run.catalogue.get(c.probe).kind == kind]
-        # One batch = one xdist group: under --dist loadgroup a batch runs once, on one worker,
-        # and the API and raw cells of a batch share its single container.
-        metafunc.parametrize(name, [pytest.param(c, id=c.id, marks=pytest.mark.xdist_group(batch_group(c)))
-                                    for c in cells])
+        if hasattr(metafunc.config, "workerinput"):
+            # One batch = one xdist group: under --dist loadgroup a batch runs once, on one
+            # worker, and the API and raw cells of a batch share its single container.
+            params = [pytest.param(c, id=c.id, marks=pytest.mark.xdist_group(batch_group(c))) for c in cells]
+        else:
+            # One process runs every cell: nothing to group (a mark per cell is a measurable
+            # share of collecting the main job's 58,800 cells).
+            params = [pytest.param(c, id=c.id) for c in cells]
+        metafunc.parametrize(name, params)
 
 
 @pytest.fixture(scope="session")

@@ -80,7 +80,8 @@ class CellTiming:
 
     def __init__(self):
         self.first = self.last = None
-        self.cpu_first = self.cpu_last = None
+        self.cpu_first = self.cpu_last = None  # this thread's CPU time (the cells run on it)
+        self.proc_first = self.proc_last = None  # the process's, batch threads included
         self.blocked = 0.0
         self.cells = 0
 
@@ -106,11 +107,12 @@ class CellTiming:
 
     def as_dict(self) -> dict:
         span = (self.last - self.first) if self.first is not None and self.last is not None else 0.0
-        cpu = (self.cpu_last - self.cpu_first) if self.cpu_first is not None and self.cpu_last is not None else 0.0
+        ended = self.cpu_last is not None  # an interrupted run may stop inside its first cell
         # cpu_s: what the cells' thread itself computed in the span; the rest of the span it
         # waited for batches, for the GIL (batch threads) or for a core (probes, engines).
         return {"cells": self.cells, "span_s": round(span, 4), "waiting_for_batches_s": round(self.blocked, 4),
-                "cpu_s": round(cpu, 4), "process_cpu_s": round(self.proc_last - self.proc_first, 4) if self.cpu_first else 0.0}
+                "cpu_s": round(self.cpu_last - self.cpu_first, 4) if ended else 0.0,
+                "process_cpu_s": round(self.proc_last - self.proc_first, 4) if ended else 0.0}
 
     @staticmethod
     def combine(parts: list[dict]) -> dict:

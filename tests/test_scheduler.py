@@ -160,3 +160,12 @@ def test_a_local_file_error_is_not_the_engine_going_away():
     import requests
 
     assert _engine_gone(requests.exceptions.ConnectionError("Connection aborted.")) is True
+
+
+def test_cell_timing_of_a_run_stopped_inside_its_first_cell():
+    # SIGTERM during the first cell's batch: the timing must still be written (report complete: false)
+    timing = CellTiming()
+    timing.cell_starts()
+    part = timing.as_dict()
+    assert part["cells"] == 0 and part["cpu_s"] == 0.0 and part["process_cpu_s"] == 0.0
+    assert CellTiming.combine([part])["cells"] == 0
