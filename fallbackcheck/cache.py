@@ -34,12 +34,23 @@ def locked(name: str):
             fcntl.flock(fh, fcntl.LOCK_UN)
 
 
+_progress_stream = None  # set by the pytest plugin: the terminal, past pytest's capture
+
+
+def set_progress_stream(stream) -> None:
+    global _progress_stream
+    _progress_stream = stream
+
+
 def progress(message: str) -> None:
     """One line on the terminal about long work (a build), whatever pytest captures: builds
-    run in batch threads and xdist workers, where the terminal reporter is not at hand."""
+    run in batch threads and xdist workers, where the terminal reporter is not at hand.
+    While a test runs, pytest's fd capture has file descriptor 2 pointing at its buffer, so
+    a line written there would vanish with a passing cell; the plugin hands over the
+    terminal itself (set_progress_stream)."""
     import sys
 
-    stream = sys.__stderr__
+    stream = _progress_stream or sys.__stderr__
     if stream is not None:
         stream.write(f"fallbackcheck: {message}\n")
         stream.flush()

@@ -21,7 +21,7 @@ from pathlib import Path
 import pytest
 
 from . import catalogue as catalogue_mod
-from . import ci_summary, diff, fixes, fixruns, paths, render_html, render_md, report, runs
+from . import cache, ci_summary, diff, fixes, fixruns, paths, render_html, render_md, report, runs
 from .kernel import KernelBaseline
 from .batch import BatchKey, run as run_batch, run_many
 from .causes import works
@@ -97,6 +97,16 @@ def _batch_order(items) -> list[BatchKey]:
             if isinstance(cell, Cell):
                 order.setdefault(cell.batch, None)
     return list(order)
+
+
+def images_first(keys: list[BatchKey]) -> list[BatchKey]:
+    """The first batch of every image ahead of the rest, the rest in their order: on a cold
+    run the batches in flight then build different images at once (one build per image,
+    under its lock) instead of queueing behind the first image's build. Warm, it moves a few
+    batches forward."""
+    firsts = list({key.image: key for key in reversed(keys)}.values())[::-1]
+    chosen = set(firsts)
+    return firsts + [key for key in keys if key not in chosen]
 
 
 def _read_rows(path: Path):
@@ -295,7 +305,7 @@ class MatrixRun:
             self.scheduler = BatchScheduler(self._run, concurrency(self.config.option.batches))
             if _is_controller(self.config):  # this process runs every cell
                 keys = _batch_order(session.items)
-                self.scheduler.want(keys)
+                self.scheduler.want(images_first(keys))
                 if not self.config.option.no_fixes:
                     self.early_fixes = fixruns.EarlyFixes(self, keys)
         if key != self.last_key:
@@ -419,8 +429,23 @@ def _asked_for_details(config) -> bool:
     return False
 
 
+def _terminal_past_capture(config):
+    """The stream pytest's fd capture saved as the real standard error (its own copy of the
+    descriptor), or None where nothing captures file descriptor 2 (-s, --capture=sys)."""
+    capman = config.pluginmanager.getplugin("capturemanager")
+    err = getattr(getattr(capman, "_global_capturing", None), "err", None)
+    saved = getattr(err, "targetfd_save", None)
+    if not isinstance(saved, int):
+        return None
+    try:
+        return os.fdopen(os.dup(saved), "w", buffering=1, errors="replace")
+    except OSError:
+        return None
+
+
 def pytest_configure(config):
     config._fallbackcheck = None
+    cache.set_progress_stream(_terminal_past_capture(config))
     for line in ("engine: needs a container engine; skipped without one unless FALLBACKCHECK_REQUIRE_ENGINE=1",
                  "cell: one (probe, image, runtime, profile) cell of the compatibility matrix"):
         config.addinivalue_line("markers", line)

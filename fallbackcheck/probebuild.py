@@ -12,6 +12,7 @@ import shutil
 import subprocess
 import tempfile
 import time
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 from . import paths
@@ -84,10 +85,15 @@ def build_all(engine, arch: str) -> Path:
     """The probe directory with the amd64 build (it holds the runner) and `arch`'s build."""
     from .images import BUILDERS
 
-    path = build_in_container(engine, BUILDERS, "amd64")
-    if arch != "amd64":
-        build_in_container(engine, BUILDERS, arch)
-    return path
+    if arch == "amd64":
+        return build_in_container(engine, BUILDERS, "amd64")
+    # Two builders, two builds: at the same time (a cold run waits for both before its kernel
+    # baseline; each build is mostly mmdebstrap and the compiler in a container).
+    with ThreadPoolExecutor(max_workers=2, thread_name_prefix="fbc-probes") as pool:
+        amd64 = pool.submit(build_in_container, engine, BUILDERS, "amd64")
+        other = pool.submit(build_in_container, engine, BUILDERS, arch)
+        other.result()
+        return amd64.result()
 
 
 def build_on_host() -> Path:

@@ -8,6 +8,7 @@ import pytest
 import time
 from types import SimpleNamespace
 
+from fallbackcheck.batch import BatchKey
 from fallbackcheck.cells import Cell
 from fallbackcheck.plugin import MatrixRun
 from fallbackcheck.scheduler import BatchScheduler, CellTiming
@@ -169,3 +170,15 @@ def test_cell_timing_of_a_run_stopped_inside_its_first_cell():
     part = timing.as_dict()
     assert part["cells"] == 0 and part["cpu_s"] == 0.0 and part["process_cpu_s"] == 0.0
     assert CellTiming.combine([part])["cells"] == 0
+
+
+def test_first_batch_of_every_image_goes_first():
+    # cold: the batches in flight build different images at once instead of queueing behind one
+    from fallbackcheck.plugin import images_first
+
+    keys = [BatchKey(image, runtime, "unconfined") for image in ("debian-11", "debian-12", "debian-13")
+            for runtime in ("docker-runc", "crun")]
+    ordered = images_first(keys)
+    assert [k.image for k in ordered[:3]] == ["debian-11", "debian-12", "debian-13"]
+    assert set(ordered) == set(keys) and len(ordered) == len(keys)
+    assert ordered[3:] == [k for k in keys if k not in ordered[:3]]
