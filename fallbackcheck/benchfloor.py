@@ -30,12 +30,15 @@ def bare_start_s(runtime_id: str, image: str = "debian-12", repetitions: int = 5
                      5.0, runs.session())
     runtime.run_batch(plan)  # warm: first use may connect, load, unpack
     times = []
-    for _ in range(repetitions):
-        started = time.monotonic()
-        output = runtime.run_batch(plan)
-        times.append(time.monotonic() - started)
-        if '"runner_done"' not in output.stdout:
-            raise RuntimeError(f"a bare batch on {runtime_id} did not run: {output.stderr[-300:]}")
+    try:
+        for _ in range(repetitions):
+            started = time.monotonic()
+            output = runtime.run_batch(plan)
+            times.append(time.monotonic() - started)
+            if '"runner_done"' not in output.stdout:
+                raise RuntimeError(f"a bare batch on {runtime_id} did not run: {output.stderr[-300:]}")
+    finally:
+        runtime.cleanup(plan.session)  # what a runtime removes in bulk (podman) goes too
     return statistics.median(times)
 
 

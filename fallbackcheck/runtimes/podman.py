@@ -23,6 +23,10 @@ from .base import (LABEL, MEMORY_LIMIT, PIDS_LIMIT, SESSION_LABEL, BatchOutput, 
 from .docker_engine import engine
 
 DEFAULT_PROFILE = "/usr/share/containers/seccomp.json"
+# Ended batch containers are removed this many at a time: each podman command is a process
+# of about 50 ms of CPU, and one `rm` per batch was a tenth of the main job's podman CPU. The
+# last ones go with the run's cleanup (by session label), Ctrl-C included.
+REMOVE_AT_ONCE = 16
 ULIMITS = ["--ulimit", "nofile=1024:1024", "--ulimit", "nproc=1024:1024"]
 
 
@@ -79,6 +83,8 @@ class PodmanRuntime(Runtime):
         # and id do not change during a run, so they are asked once per run, not per batch.
         self._prepared: dict[str, tuple[str, str]] = {}
         self._content_keys: dict[str, str] = {}
+        self._ended: list[str] = []  # batch containers that ended and wait for removal
+        self._store: tuple[str, str] | None = None  # (graph root, graph driver)
         self._lock = threading.Lock()
         super().__init__(host)
 
@@ -162,17 +168,43 @@ class PodmanRuntime(Runtime):
                 self._content_keys[image_ref] = known
         return known
 
-    def _received(self, name: str) -> tuple[dict | None, str]:
-        """The seccomp section of the config.json podman handed the OCI runtime (kept in the
-        container's userdata until the container is removed)."""
-        proc = self.podman("inspect", "--format", "{{.OCIConfigPath}}", name, check=False)
-        path = proc.stdout.strip()
-        if proc.returncode != 0 or not path:
-            return None, f"podman inspect gave no OCIConfigPath: {proc.stderr.strip()[-200:]}"
-        text = self.host.read_text(path)
-        if not text:
-            return None, f"{path} could not be read"
-        return json.loads(text).get("linux", {}).get("seccomp") or {}, ""
+    def _config_path(self, cid: str) -> str | None:
+        """Where podman keeps a container's OCI config (what `podman inspect` calls
+        OCIConfigPath: <graph root>/<driver>-containers/<id>/userdata/config.json), from the
+        store asked once per run; None where the store cannot be read."""
+        if self._store is None:
+            proc = self.podman("info", "--format", "{{.Store.GraphRoot}} {{.Store.GraphDriverName}}", check=False)
+            parts = proc.stdout.split()
+            self._store = (parts[0], parts[1]) if proc.returncode == 0 and len(parts) == 2 else ("", "")
+        root, driver = self._store
+        return f"{root}/{driver}-containers/{cid}/userdata/config.json" if root and cid else None
+
+    def _received_from(self, scratch: str):
+        def read(name: str) -> tuple[dict | None, str]:
+            """The seccomp section of the config.json podman handed the OCI runtime (kept in
+            the container's userdata until the container is removed): found from the id podman
+            wrote to --cidfile, else asked of `podman inspect`."""
+            cid = (self.host.read_text(f"{scratch}/cid") or "").strip()
+            path = self._config_path(cid)
+            text = self.host.read_text(path) if path else None
+            if not text:
+                proc = self.podman("inspect", "--format", "{{.OCIConfigPath}}", name, check=False)
+                path = proc.stdout.strip()
+                if proc.returncode != 0 or not path:
+                    return None, f"podman inspect gave no OCIConfigPath: {proc.stderr.strip()[-200:]}"
+                text = self.host.read_text(path)
+                if not text:
+                    return None, f"{path} could not be read"
+            return json.loads(text).get("linux", {}).get("seccomp") or {}, ""
+        return read
+
+    def _retire(self, name: str) -> None:
+        with self._lock:
+            self._ended.append(name)
+            if len(self._ended) < REMOVE_AT_ONCE:
+                return
+            names, self._ended = self._ended, []
+        self.podman("rm", "-f", "--ignore", *names, check=False, timeout=300)
 
     def run_batch(self, plan: BatchPlan) -> BatchOutput:
         name = f"fbc-{plan.session}-{uuid.uuid4().hex[:8]}"
@@ -186,18 +218,22 @@ class PodmanRuntime(Runtime):
                 self.host.write_text(path, plan.profile.render())
                 security += ["--security-opt", f"seccomp={path}"]
             argv = [*self.host.podman_argv(), "--runtime", self.oci_runtime, "run", "--name", name, "--network", "none",
+                    "--cidfile", f"{scratch}/cid",
                     *security, *ULIMITS, "--pids-limit", str(PIDS_LIMIT), "--memory", MEMORY_LIMIT,
                     *_label_args(plan.labels), "-v", f"{plan.probe_dir}:/fbc:ro", "-w", "/tmp", plan.image_ref,
                     *plan.command()]
-            return run_cli_batch(self.host, argv, plan, name, self._received)
+            return run_cli_batch(self.host, argv, plan, name, self._received_from(scratch))
         finally:
-            self.podman("rm", "-f", "--ignore", name, check=False, timeout=120)
+            self._retire(name)
             self.host.remove_tree(scratch)
 
     def cleanup(self, session: str | None) -> int:
         """Remove the containers of `session`; with None, those of runs that have ended."""
         if self.host.disposable or not self.host.which("podman"):
             return 0
+        if session is not None:
+            with self._lock:
+                self._ended = []  # removed below with the rest of the session's
         label = f"{SESSION_LABEL}={session}" if session else LABEL
         listed = self.podman("ps", "-a", "--format", "json", "--filter", f"label={label}", check=False).stdout
         try:
