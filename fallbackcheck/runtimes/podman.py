@@ -85,6 +85,7 @@ class PodmanRuntime(Runtime):
         self._content_keys: dict[str, str] = {}
         self._ended: list[str] = []  # batch containers that ended and wait for removal
         self._store: tuple[str, str] | None = None  # (graph root, graph driver)
+        self._gates: dict[tuple, threading.Lock] = {}
         self._lock = threading.Lock()
         super().__init__(host)
 
@@ -124,14 +125,17 @@ class PodmanRuntime(Runtime):
     def _has(self, ref: str) -> bool:
         return self.podman("image", "exists", ref, check=False).returncode == 0
 
-    def prepare_image(self, image_id: str) -> tuple[str, str]:
+    def _once(self, table: dict, key: str, compute):
+        """table[key], computed by one batch thread while the others of the moment wait."""
         with self._lock:
-            known = self._prepared.get(image_id)
-        if known is None:
-            known = self._prepare_image(image_id)
-            with self._lock:
-                self._prepared[image_id] = known
-        return known
+            gate = self._gates.setdefault((id(table), key), threading.Lock())
+        with gate:
+            if key not in table:
+                table[key] = compute()
+            return table[key]
+
+    def prepare_image(self, image_id: str) -> tuple[str, str]:
+        return self._once(self._prepared, image_id, lambda: self._prepare_image(image_id))
 
     def _prepare_image(self, image_id: str) -> tuple[str, str]:
         recipe = images.lookup(image_id)
@@ -160,13 +164,8 @@ class PodmanRuntime(Runtime):
         if self.host.name and images.lookup(image_id):
             # the same root file system as on this host: one libc reading serves every host
             return "rootfs-" + images.tar_digest(images.lookup(image_id))[:32]
-        with self._lock:
-            known = self._content_keys.get(image_ref)
-        if known is None:
-            known = "podman-" + self.podman("image", "inspect", "--format", "{{.Id}}", image_ref).stdout.strip()[:32]
-            with self._lock:
-                self._content_keys[image_ref] = known
-        return known
+        return self._once(self._content_keys, image_ref, lambda: "podman-" + self.podman(
+            "image", "inspect", "--format", "{{.Id}}", image_ref).stdout.strip()[:32])
 
     def _config_path(self, cid: str) -> str | None:
         """Where podman keeps a container's OCI config (what `podman inspect` calls
