@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import threading
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -110,9 +111,11 @@ class Runtime:
         return {}
 
     def cached_versions(self) -> dict:
-        """versions(), asked once per process."""
-        if not hasattr(self, "_versions"):
-            self._versions = self.versions()
+        """versions(), asked once per process: by the first batch thread that needs them, while
+        the others of the moment wait (four threads asking at the start asked four times)."""
+        with self.__dict__.setdefault("_versions_lock", threading.Lock()):  # setdefault is atomic
+            if not hasattr(self, "_versions"):
+                self._versions = self.versions()
         return self._versions
 
     def engine_version(self) -> str | None:
