@@ -258,13 +258,13 @@ class MatrixRun:
         -> report row). Cells only read their row; the fixes can be planned as soon as the
         last batch is judged, before the last cell has run (EarlyFixes)."""
         runtime = get_runtime(key.runtime)
+        profile, probes = self.selection.profiles[key.profile], self.batch_probes(self.pytest_session, key)
         if runtime.shares_start:
             result = self._run_shared(runtime, key)
         else:
-            result = run_batch(runtime, self.catalogue, key, self.selection.profiles[key.profile],
-                               self.batch_probes(self.pytest_session, key), self.session,
+            result = run_batch(runtime, self.catalogue, key, profile, probes, self.session,
                                self.config.option.probe_timeout, self.baselines.get(runtime.machine))
-        return self.judged(key, result, self.selection.profiles[key.profile], self.batch_probes(self.pytest_session, key))
+        return self.judged(key, result, profile, probes)
 
     def judged(self, key: BatchKey, result, profile: Profile, probes: list[str]) -> dict[str, dict]:
         """The report rows of a batch's cells (probe -> row)."""
@@ -662,9 +662,8 @@ class ReportWriter:
             if run.early_fixes is not None:
                 if not complete or option.no_fixes or session.shouldfail or session.shouldstop:
                     run.early_fixes.stop()  # cut short (-x, --maxfail): the cells that ran decide
-                run.early_fixes.wait()  # its reruns' received profiles are among the parts
+                run.early_fixes.wait()  # nothing of it may still be starting containers below
                 early = run.early_fixes.result_for(rows) if complete else None
-            run.read_parts()
             if complete and not option.no_fixes:
                 if early is not None:
                     planned, notes, proven = early
@@ -676,8 +675,8 @@ class ReportWriter:
                     planned, notes = fixes.plan(rows, run.selection.profiles, directory / "fixes", run.catalogue,
                                                 fixes.newer_default())
                     proven = fixruns.rerun(run, planned)
-                    run.read_parts()  # the reruns' received profiles
                 rows += proven
+            run.read_parts()  # received profiles and load logs of every process, before they go
             shutil.rmtree(run.parts, ignore_errors=True)
         finally:
             for rid in run.selection.runtimes:

@@ -23,6 +23,14 @@ from fallbackcheck.runtimes import get
 from fallbackcheck.selection import resolve
 
 
+def _wait_for_stand_in_qemu(session: str) -> None:
+    for _ in range(100):
+        if guest.leftovers(session):
+            return
+        time.sleep(0.1)
+    assert guest.leftovers(session), "the stand-in QEMU never started"
+
+
 def test_kernel_host_ids():
     assert kernels.lookup("linux-6.1").suites == ("bookworm", "bookworm-security")
     named = kernels.lookup("linux-image-6.1.0-37-amd64")
@@ -125,11 +133,7 @@ def test_qemu_dies_with_the_harness_even_on_sigkill(tmp_path, fake_qemu):
     proc = subprocess.Popen([sys.executable, "-c", script])
     session = f"fbckill-{os.getpid()}"
     try:
-        for _ in range(100):
-            if guest.leftovers(session):
-                break
-            time.sleep(0.1)
-        assert guest.leftovers(session), "the stand-in QEMU never started"
+        _wait_for_stand_in_qemu(session)
         # a sweep of dead runs' leftovers (cleanup(None) at the start of every run) spares a live run's VM
         assert not set(guest.leftovers(session)) & set(guest.leftovers(None))
         proc.kill()
@@ -204,11 +208,7 @@ def test_an_abandoned_run_kills_the_vm_its_pool_thread_waits_for(tmp_path, fake_
         kernels.PreparedKernel("linux-6.1", work), f"fbc-{session}-linux-6.1-x", None, work, work, [["x"]], 300, 300)))
     thread.start()
     try:
-        for _ in range(100):
-            if guest.leftovers(session):
-                break
-            time.sleep(0.1)
-        assert guest.leftovers(session), "the stand-in QEMU never started"
+        _wait_for_stand_in_qemu(session)
         get("local@linux-6.1").abandon()
         thread.join(30)
         assert not thread.is_alive()

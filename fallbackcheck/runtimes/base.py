@@ -110,13 +110,20 @@ class Runtime:
     def versions(self) -> dict:
         return {}
 
+    def once(self, key, compute):
+        """compute() for `key`, once per process and runtime: the first batch thread that asks
+        computes it while the others of the moment wait (four threads in flight at the start
+        asked every engine question four times). For facts that do not change during a run."""
+        known = self.__dict__.setdefault("_once", {})  # setdefault is atomic: no lock needed here
+        gate = known.setdefault(("gate", key), threading.Lock())
+        with gate:
+            if ("value", key) not in known:
+                known[("value", key)] = compute()
+        return known[("value", key)]
+
     def cached_versions(self) -> dict:
-        """versions(), asked once per process: by the first batch thread that needs them, while
-        the others of the moment wait (four threads asking at the start asked four times)."""
-        with self.__dict__.setdefault("_versions_lock", threading.Lock()):  # setdefault is atomic
-            if not hasattr(self, "_versions"):
-                self._versions = self.versions()
-        return self._versions
+        """versions(), asked once per process."""
+        return self.once("versions", self.versions)
 
     def engine_version(self) -> str | None:
         """The engine in front of the OCI runtime ("docker 20.10.24"), or None."""

@@ -79,13 +79,7 @@ class PodmanRuntime(Runtime):
     def __init__(self, oci_runtime: str, host=None):
         self.oci_runtime = oci_runtime
         self.kind = f"podman-{oci_runtime}"
-        # Each podman command is a process costing about 0.1 s of CPU; an image's reference
-        # and id do not change during a run, so they are asked once per run, not per batch.
-        self._prepared: dict[str, tuple[str, str]] = {}
-        self._content_keys: dict[str, str] = {}
         self._ended: list[str] = []  # batch containers that ended and wait for removal
-        self._store: tuple[str, str] | None = None  # (graph root, graph driver)
-        self._gates: dict[tuple, threading.Lock] = {}
         self._lock = threading.Lock()
         super().__init__(host)
 
@@ -125,17 +119,10 @@ class PodmanRuntime(Runtime):
     def _has(self, ref: str) -> bool:
         return self.podman("image", "exists", ref, check=False).returncode == 0
 
-    def _once(self, table: dict, key: str, compute):
-        """table[key], computed by one batch thread while the others of the moment wait."""
-        with self._lock:
-            gate = self._gates.setdefault((id(table), key), threading.Lock())
-        with gate:
-            if key not in table:
-                table[key] = compute()
-            return table[key]
-
     def prepare_image(self, image_id: str) -> tuple[str, str]:
-        return self._once(self._prepared, image_id, lambda: self._prepare_image(image_id))
+        # Each podman command is a process of about 50 ms of CPU; an image's reference and
+        # id do not change during a run, so they are asked once per run, not per batch.
+        return self.once(("image", image_id), lambda: self._prepare_image(image_id))
 
     def _prepare_image(self, image_id: str) -> tuple[str, str]:
         recipe = images.lookup(image_id)
@@ -164,19 +151,20 @@ class PodmanRuntime(Runtime):
         if self.host.name and images.lookup(image_id):
             # the same root file system as on this host: one libc reading serves every host
             return "rootfs-" + images.tar_digest(images.lookup(image_id))[:32]
-        return self._once(self._content_keys, image_ref, lambda: "podman-" + self.podman(
+        return self.once(("content key", image_ref), lambda: "podman-" + self.podman(
             "image", "inspect", "--format", "{{.Id}}", image_ref).stdout.strip()[:32])
 
     def _config_path(self, cid: str) -> str | None:
         """Where podman keeps a container's OCI config (what `podman inspect` calls
         OCIConfigPath: <graph root>/<driver>-containers/<id>/userdata/config.json), from the
         store asked once per run; None where the store cannot be read."""
-        if self._store is None:
-            proc = self.podman("info", "--format", "{{.Store.GraphRoot}} {{.Store.GraphDriverName}}", check=False)
-            parts = proc.stdout.split()
-            self._store = (parts[0], parts[1]) if proc.returncode == 0 and len(parts) == 2 else ("", "")
-        root, driver = self._store
+        root, driver = self.once("store", self._store)
         return f"{root}/{driver}-containers/{cid}/userdata/config.json" if root and cid else None
+
+    def _store(self) -> tuple[str, str]:
+        proc = self.podman("info", "--format", "{{.Store.GraphRoot}} {{.Store.GraphDriverName}}", check=False)
+        parts = proc.stdout.split()
+        return (parts[0], parts[1]) if proc.returncode == 0 and len(parts) == 2 else ("", "")
 
     def _received_from(self, scratch: str):
         def read(name: str) -> tuple[dict | None, str]:
