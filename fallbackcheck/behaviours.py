@@ -32,10 +32,13 @@ def oci_family(runtime_id: str) -> str:
 
 
 @functools.lru_cache(maxsize=None)
+@functools.lru_cache(maxsize=None)
 def host_libseccomp_knows(name: str, arch: str) -> bool | None:
     """Whether this machine's libseccomp (the one its runc and crun link) resolves `name` on
     `arch`, asked of its own scmp_sys_resolver (Debian package `seccomp`); None when that
-    tool is missing, in which case the rule that needs the answer does not apply."""
+    tool is missing, in which case the rule that needs the answer does not apply.
+    Asked once per name and arch in a process: every batch of runc under a profile that
+    names syscalls asks about each name (one process start each, hundreds per batch)."""
     if shutil.which("scmp_sys_resolver") is None:
         return None
     scmp = {"amd64": "x86_64", "i386": "x86"}[arch]

@@ -21,7 +21,7 @@ from pathlib import Path
 import pytest
 
 from . import catalogue as catalogue_mod
-from . import cache, ci_summary, diff, fixes, fixruns, paths, render_html, render_md, report, runs
+from . import cache, cellprotocol, ci_summary, diff, fixes, fixruns, paths, render_html, render_md, report, runs
 from .kernel import KernelBaseline
 from .batch import BatchKey, run as run_batch, run_many
 from .causes import works
@@ -189,6 +189,7 @@ class MatrixRun:
         self.last_key: BatchKey | None = None
         self.pytest_session = None  # set when collection is done (pytest_collection_finish)
         self.properties: list | None = None  # the JUnit properties of the cell that just ran
+        self.cell_protocol = cellprotocol.usable(config)  # cells skip pytest's per-test hooks
         self.early_fixes: fixruns.EarlyFixes | None = None
         self._batch_index: dict[BatchKey, list[str]] | None = None
         self._index_lock = threading.Lock()
@@ -327,6 +328,11 @@ class MatrixRun:
         self.timing.cell_ends()
         return row
 
+    def take_properties(self) -> list:
+        """The JUnit properties of the cell that just ran (once)."""
+        properties, self.properties = self.properties or [], None
+        return properties
+
     def check_unchanged(self, row: dict) -> None:
         """Fails the cell when --baseline says its outcome, works, delivered errno or verdict
         changed (a cell the baseline lacks is new: listed in the report, not a failure)."""
@@ -393,6 +399,7 @@ def pytest_sessionfinish(session, exitstatus):
     run = getattr(session.config, "_fallbackcheck", None)
     if run is None:
         return
+    run.timing.finish()
     cancel = exitstatus not in (0, 1) or run.interrupted
     if cancel:
         if run.early_fixes is not None:
@@ -508,6 +515,16 @@ def pytest_collection_finish(session):
     gc.freeze()
 
 
+def pytest_unconfigure(config):
+    if getattr(config, "_fallbackcheck", None) is None:
+        return
+    # pytest's unraisable-exception plugin collects garbage five times when the run ends, each
+    # time walking every object made since collection (the rows, the report): collected once
+    # here, what survives is frozen, and its five collections only see what is newer.
+    gc.collect()
+    gc.freeze()
+
+
 def pytest_sessionstart(session):
     config = session.config
     if config._fallbackcheck is None or not _is_controller(config) or _asked_for_details(config):
@@ -597,12 +614,25 @@ def junit_properties(row: dict) -> list[tuple[str, str]]:
 
 
 @pytest.hookimpl(tryfirst=True)
+def pytest_runtest_protocol(item, nextitem):
+    """A cell runs under the cell protocol (fallbackcheck/cellprotocol.py: pytest's reports
+    without pytest's per-test hooks); every other item, and a cell someone marked or gave
+    a fixture, under pytest's own."""
+    run = item.config._fallbackcheck
+    if run is None or not run.cell_protocol:
+        return None
+    args = cellprotocol.arguments(item, CELL_FIXTURES, run)
+    if args is None:
+        return None
+    return cellprotocol.run(item, nextitem, args, run.take_properties)
+
+
+@pytest.hookimpl(tryfirst=True)
 def pytest_runtest_teardown(item):
     """The cell that just ran hands its facts to its teardown report (JUnit reads them there)."""
     run = item.config._fallbackcheck
-    if run is not None and run.properties is not None:
-        item.user_properties.extend(run.properties)
-        run.properties = None
+    if run is not None:
+        item.user_properties.extend(run.take_properties())
 
 
 def pytest_runtest_setup(item):

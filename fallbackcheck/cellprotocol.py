@@ -1,0 +1,128 @@
+"""The run protocol of a matrix cell: pytest's own, minus what a cell does not use.
+
+pytest runs about twenty hooks per test: setup, call and teardown, each wrapped by output
+capture, log capture, warning capture, fixture set-up and tear-down, and a report made
+through every plugin. On these machines that is 0.6 ms per test (scripts/benchmark prints it
+as pytest_alone_per_test_ms), more than judging the cell costs. A cell's test needs none of
+it: its arguments are its cell and the session's run, it has no fixture to set up or tear
+down, it prints nothing.
+
+So for a cell item this protocol calls the test function itself and logs the three reports
+pytest would (setup passed, the call's report, teardown passed), through the same hooks:
+the terminal, -x/--maxfail, --junitxml (with the cell's properties on the teardown report)
+and xdist see what they always see; the call's report is made by pytest's makereport hook,
+so pytest.skip / pytest.xfail in the test (and --runxfail) behave as ever.
+
+Anything else keeps pytest's protocol (run() returns None): an item that is not a cell, a
+cell with a mark (skip, xfail, usefixtures, filterwarnings … added by a conftest) or a
+fixture beyond its own two (an autouse one included), --pdb/--trace, --setup-show,
+--setup-only/--setup-plan, and FALLBACKCHECK_PYTEST_PROTOCOL=1 (to compare the two).
+What a cell gives up: per-cell output and log capture (a cell writes nothing), per-cell
+warning capture (warnings still reach the summary through pytest's protocol wrapper) and
+the PYTEST_CURRENT_TEST variable.
+"""
+
+from __future__ import annotations
+
+import functools
+import os
+import time
+
+import pytest
+from _pytest.reports import TestReport
+from _pytest.runner import CallInfo, check_interactive_exception, get_reraise_exceptions
+
+FORCE_PYTEST_PROTOCOL = "FALLBACKCHECK_PYTEST_PROTOCOL"
+RUN_FIXTURE = "fallbackcheck_run"
+# Marks the matrix itself puts on cells; any other mark takes pytest's protocol.
+OWN_MARKS = frozenset({"xdist_group", "cell"})
+# Options under which a person interacts with a test, or asks to see its fixtures.
+INTERACTIVE_OPTIONS = ("usepdb", "trace", "setupshow", "setuponly", "setupplan")
+
+
+def usable(config) -> bool:
+    """Whether this run may use the cell protocol at all (decided once per run)."""
+    if os.environ.get(FORCE_PYTEST_PROTOCOL) == "1":
+        return False
+    return not any(getattr(config.option, name, False) for name in INTERACTIVE_OPTIONS)
+
+
+def arguments(item, cell_fixtures, run) -> dict | None:
+    """The test function's arguments when `item` is a plain cell, else None."""
+    params = getattr(getattr(item, "callspec", None), "params", None)
+    info = getattr(item, "_fixtureinfo", None)
+    if not params or info is None:
+        return None
+    args = {}
+    for name in info.argnames:
+        if name in cell_fixtures and name in params:
+            args[name] = params[name]
+        elif name == RUN_FIXTURE:
+            args[name] = run
+        else:
+            return None
+    closure = set(info.names_closure) - {"request"}
+    if not args or closure != set(args) or any(m.name not in OWN_MARKS for m in item.iter_markers()):
+        return None
+    return args
+
+
+# test function -> (path relative to the root, line): the same for every cell of it.
+_function_places: dict = {}
+
+
+def location(item) -> tuple:
+    """item.location, without asking the file system again for each of a function's cells:
+    pytest computes it per item (a stat of the module per cell, 15 % of a cell's time). The
+    answer is also left where pytest's cached property keeps it, for the call's report."""
+    if not isinstance(item.parent, pytest.Module) or not _LOCATION_CACHED:
+        return item.location
+    place = _function_places.get(item.obj)
+    if place is None:
+        place = _function_places.setdefault(item.obj, item.location[:2])
+    return item.__dict__.setdefault("location", (*place, item.name))
+
+
+_LOCATION_CACHED = isinstance(getattr(pytest.Item, "location", None), functools.cached_property)
+
+
+def _passed(item, place: tuple, keywords: dict, when: str) -> TestReport:
+    now = time.time()
+    return TestReport(item.nodeid, place, keywords, "passed", None, when, (), 0.0, now, now,
+                      user_properties=item.user_properties)
+
+
+def run(item, nextitem, args: dict, properties) -> bool:
+    """Run one cell item (its arguments from arguments()); `properties()` gives the JUnit
+    properties of the cell that just ran. Returns True, as pytest_runtest_protocol must."""
+    ihook = item.ihook
+    nodeid, place = item.nodeid, location(item)
+    ihook.pytest_runtest_logstart(nodeid=nodeid, location=place)
+    keywords = {name: 1 for name in item.keywords}
+    ihook.pytest_runtest_logreport(report=_passed(item, place, keywords, "setup"))
+    item.funcargs = args  # what pytest's own call would hold (--showlocals, plugins)
+    call = CallInfo.from_call(lambda: item.obj(**args), when="call", reraise=get_reraise_exceptions(item.config))
+    report = ihook.pytest_runtest_makereport(item=item, call=call)
+    ihook.pytest_runtest_logreport(report=report)
+    if check_interactive_exception(call, report):
+        ihook.pytest_exception_interact(node=item, call=call, report=report)
+    item.user_properties.extend(properties())
+    teardown = _teardown(item, nextitem, place, keywords)
+    ihook.pytest_runtest_logreport(report=teardown)
+    item.funcargs = None
+    ihook.pytest_runtest_logfinish(nodeid=nodeid, location=place)
+    return True
+
+
+def _teardown(item, nextitem, place: tuple, keywords: dict) -> TestReport:
+    """A cell sets nothing up; but an item before it under pytest's protocol may have left
+    its module's or session's fixtures set up: torn down here as pytest would (down to what
+    the next item shares), so that the next item finds a consistent state."""
+    state = item.session._setupstate
+    if not state.stack:
+        return _passed(item, place, keywords, "teardown")
+    if item.session.shouldfail or item.session.shouldstop:
+        nextitem = None
+    call = CallInfo.from_call(lambda: state.teardown_exact(nextitem), when="teardown",
+                              reraise=get_reraise_exceptions(item.config))
+    return item.ihook.pytest_runtest_makereport(item=item, call=call)

@@ -1,0 +1,142 @@
+"""The cell protocol (fallbackcheck/cellprotocol.py) reports every cell as pytest's own
+protocol does: the same outcomes, terminal lines, failure texts and JUnit XML; and a cell
+that someone marked (a strict xfail from a conftest) runs under pytest's protocol, with
+pytest's meaning. Runs on the local runtime: no container engine needed."""
+
+import os
+import re
+import xml.etree.ElementTree as ET
+
+import pytest
+
+from helpers import load_report, run_suites
+
+SELECTION = ("--runtimes", "local", "--images", "host", "--profiles", "unconfined,deny:clone3:EPERM",
+             "--probes", "pthread_create,posix_spawn,faccessat,lchmod,raw:clone3,raw:faccessat2,raw:fchmodat2")
+CHANGED = ("faccessat", "unconfined")  # the cell a doctored baseline says was different
+
+
+@pytest.fixture(scope="module", autouse=True)
+def local_available():
+    from fallbackcheck.runtimes import get
+
+    reason = get("local").unavailable_reason()
+    if reason:
+        if os.environ.get("FALLBACKCHECK_REQUIRE_ENGINE") == "1":
+            pytest.fail(f"FALLBACKCHECK_REQUIRE_ENGINE=1 but the local runtime cannot run: {reason}")
+        pytest.skip(reason)
+
+
+@pytest.fixture(scope="module")
+def both(tmp_path_factory):
+    """The same selection under each protocol, against a baseline in which one cell differs
+    (so that one cell fails): protocol -> (process, its JUnit XML path)."""
+    from fallbackcheck import report
+
+    base = tmp_path_factory.mktemp("base")
+    proc = run_suites(*SELECTION, "--no-fixes", report_dir=base, timeout=300)
+    assert proc.returncode == 0, proc.stdout[-3000:]
+    rows = load_report(base).all_cells
+    [changed] = [r for r in rows if (r["probe"], r["profile"]) == CHANGED]
+    changed.update(outcome="error", errno="EPERM", verdict="unexpected", works=False)
+    baseline = report.write(report.build(rows, {}, load_report(base)["selection"], True), base / "doctored")
+    out = {}
+    for protocol, force in (("cells", "0"), ("pytest", "1")):
+        where = tmp_path_factory.mktemp(protocol)
+        proc = run_suites(*SELECTION, "--no-fixes", "-vv", "-rA", "--baseline", str(baseline),
+                          "--junitxml", str(where / "junit.xml"), report_dir=where,
+                          env={"FALLBACKCHECK_PYTEST_PROTOCOL": force}, timeout=300)
+        out[protocol] = (proc, where / "junit.xml")
+    return out
+
+
+def _verbose_lines(stdout: str) -> list[str]:
+    """`-v` result lines without the progress column."""
+    return sorted(re.sub(r"\s+\[\s*\d+%\]$", "", line) for line in stdout.splitlines()
+                  if line.startswith("suites/") and "::" in line)
+
+
+def _summary(stdout: str, where) -> list[str]:
+    """The failure sections and the short test summary (-rA), without timings and with the
+    run's own directory as <out>."""
+    text = stdout[stdout.index("= FAILURES ="):].replace(str(where), "<out>")
+    return [re.sub(r" in [\d.]+s", "", re.sub(r"-{3,}", "---", line)) for line in text.splitlines()]
+
+
+def _junit(path) -> list[tuple]:
+    cases = []
+    for case in ET.parse(path).getroot().iter("testcase"):
+        props = tuple((p.get("name"), p.get("value")) for p in case.iter("property") if p.get("name") != "container")
+        results = tuple((child.tag, child.get("type"), child.get("message")) for child in case
+                        if child.tag in ("failure", "skipped", "error"))
+        cases.append((case.get("classname"), case.get("name"), props, results))
+    return sorted(cases)
+
+
+def test_cells_report_as_under_pytests_protocol(both):
+    (cells, cells_xml), (plain, plain_xml) = both["cells"], both["pytest"]
+    assert cells.returncode == plain.returncode == 1, cells.stdout[-3000:] + plain.stdout[-3000:]
+    assert _verbose_lines(cells.stdout) == _verbose_lines(plain.stdout)
+    assert _summary(cells.stdout, cells_xml.parent) == _summary(plain.stdout, plain_xml.parent)
+    assert _junit(cells_xml) == _junit(plain_xml)
+    # what was compared covers every kind of outcome a cell has
+    statuses = {line.rsplit(" ", 1)[-1] for line in _verbose_lines(cells.stdout)}
+    assert {"PASSED", "XFAIL", "FAILED"} <= statuses, statuses
+    failed = [line for line in cells.stdout.splitlines() if line.startswith("FAILED")]
+    assert len(failed) == 1 and "test_api[faccessat-host-local-unconfined]" in failed[0], failed
+    assert "changed since the baseline: outcome error -> ok" in cells.stdout
+    # JUnit carries each cell's facts under the cell protocol too
+    props = dict(next(case[2] for case in _junit(cells_xml) if "pthread_create-host-local-unconfined" in case[1]))
+    assert props["verdict"] == "pass" and props["works"] == "true", props
+
+
+MARKING_PLUGIN = '''
+import pytest
+
+def pytest_collection_modifyitems(items):
+    for item in items:
+        if item.name == "test_api[pthread_create-host-local-unconfined]":
+            item.add_marker(pytest.mark.xfail(reason="marked by a conftest", strict=True))
+        if item.name == "test_api[posix_spawn-host-local-unconfined]":
+            item.add_marker(pytest.mark.skip(reason="skipped by a conftest"))
+'''
+
+
+def test_a_marked_cell_keeps_pytests_meaning(tmp_path):
+    """A passing cell marked xfail(strict=True) fails as XPASS(strict), a cell marked skip is
+    skipped without running, the other cells run as ever."""
+    (tmp_path / "marking.py").write_text(MARKING_PLUGIN)
+    env = {"PYTHONPATH": os.pathsep.join(filter(None, [str(tmp_path), os.environ.get("PYTHONPATH")]))}
+    proc = run_suites(*SELECTION, "--no-fixes", "-p", "marking", "-rA", report_dir=tmp_path / "out", env=env,
+                      timeout=300)
+    assert proc.returncode == 1, proc.stdout[-3000:]
+    failed = [line for line in proc.stdout.splitlines() if line.startswith("FAILED")]
+    assert failed == ["FAILED suites/test_matrix.py::test_api[pthread_create-host-local-unconfined]"], failed
+    assert "[XPASS(strict)] marked by a conftest" in proc.stdout
+    assert "SKIPPED [1] suites/test_matrix.py: skipped by a conftest" in proc.stdout \
+        or re.search(r"SKIPPED \[1\] [^\n]*skipped by a conftest", proc.stdout), proc.stdout[-2000:]
+    cells = {(c["probe"], c["profile"]) for c in load_report(tmp_path / "out").cells}
+    assert ("posix_spawn", "unconfined") not in cells  # skipped before it ran: no row
+    assert ("posix_spawn", "deny:clone3:EPERM") in cells
+
+
+LOCATION_PLUGIN = '''
+def pytest_collection_finish(session):
+    from fallbackcheck import cellprotocol
+
+    differ = []
+    for item in session.items:
+        ours = cellprotocol.location(item)
+        item.__dict__.pop("location", None)  # forget it: pytest computes its own
+        if item.location != ours:
+            differ.append((ours, item.location))
+    print("LOCATIONS", len(session.items), "differ", len(differ), differ[:2])
+'''
+
+
+def test_cell_locations_are_pytests(tmp_path):
+    (tmp_path / "locations.py").write_text(LOCATION_PLUGIN)
+    env = {"PYTHONPATH": os.pathsep.join(filter(None, [str(tmp_path), os.environ.get("PYTHONPATH")]))}
+    proc = run_suites(*SELECTION, "--co", "-p", "locations", env=env, timeout=300)
+    line = next((line for line in proc.stdout.splitlines() if line.startswith("LOCATIONS")), proc.stdout[-2000:])
+    assert re.fullmatch(r"LOCATIONS (\d+) differ 0 \[\]", line) and int(line.split()[1]) > 0, line
