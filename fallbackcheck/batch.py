@@ -70,17 +70,16 @@ def runner_spec(entry: ApiEntry | RawEntry, arch: str, probe_set: str) -> str:
 
 def needed_entries(catalogue: Catalogue, probe_ids: list[str]) -> list:
     """The selected entries plus the raw probes their delivered errnos are read from."""
-    wanted = []
+    wanted: dict[str, object] = {}  # probe id -> entry, in order (entries compare field by field: slow)
     for pid in probe_ids:
         entry = catalogue.get(pid)
         for sc in entry.syscalls + (catalogue.loader_syscalls if entry.kind == "api" else ()):
             raw = catalogue.raw_for(sc)
-            if raw is not None and raw not in wanted:
-                wanted.append(raw)
-        if entry not in wanted:
-            wanted.append(entry)
+            if raw is not None:
+                wanted.setdefault(raw.id, raw)
+        wanted.setdefault(entry.id, entry)
     # Raw probes first: they describe the filter, and are the cheapest to run.
-    return sorted(wanted, key=lambda e: e.kind != "raw")
+    return sorted(wanted.values(), key=lambda e: e.kind != "raw")
 
 
 def parse_output(stdout: str) -> tuple[dict[str, dict], bool]:

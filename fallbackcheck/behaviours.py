@@ -59,17 +59,25 @@ def asks_default(plain: dict, syscall: str) -> bool:
 
 
 def _largest_named(runtime, oci: dict, arch: str) -> tuple[str, int] | None:
+    names = tuple(dict.fromkeys(name for rule in oci.get("syscalls") or [] for name in rule.get("names") or []))
+    # By content: every batch receives its own copy of a profile (1 ms per answer, and a
+    # profile of 400 names is asked once per batch and per syscall its libseccomp lacks).
+    key = (id(runtime), names, arch)
+    hit = _largest_by_names.get(key)
+    if hit is not None and hit[0] is runtime:
+        return hit[1]
     best = None
-    for rule in oci.get("syscalls") or []:
-        for name in rule.get("names") or []:
-            nr = syscalls.table().get(name)
-            if nr is None or arch not in nr.nr or _knows(runtime, name, arch) is False:
-                continue
-            if best is None or nr.nr[arch] > best[1]:
-                best = (name, nr.nr[arch])
+    for name in names:
+        nr = syscalls.table().get(name)
+        if nr is None or arch not in nr.nr or _knows(runtime, name, arch) is False:
+            continue
+        if best is None or nr.nr[arch] > best[1]:
+            best = (name, nr.nr[arch])
+    _largest_by_names[key] = (runtime, best)  # the runtime kept: its id is not reused
     return best
 
 
+_largest_by_names: dict = {}
 # Once per (profile, runtime, arch), not once per cell (memo.py).
 _largest_named_in = IdentityMemo(lambda plain, runtime, arch: _largest_named(runtime, plain, arch))
 
@@ -97,6 +105,11 @@ def without_rules_for(plain: dict, syscall: str) -> dict:
     return {**plain, "syscalls": rules}
 
 
+# Once per (profile, syscall): the same object each time, so that what is asked of it is
+# remembered too (_largest_named_in).
+_without_rules_for = IdentityMemo(without_rules_for)
+
+
 def _runc_stub(runtime, plain: dict, syscall: str, nr: int | None, arch: str) -> str | None:
     """runc's ENOSYS stub covers `syscall` here: runc >= 1.0.0-rc93, a non-permissive
     default action that is not ENOSYS already, and a number above the largest one named."""
@@ -121,7 +134,7 @@ def explain(runtime, engine_version: str | None, oci: dict | None, syscall: str,
         return None
     plain = seccomp_json.resolved(oci)
     if not asks_default(plain, syscall) and _knows(runtime, syscall, arch) is False:
-        dropped = without_rules_for(plain, syscall)
+        dropped = _without_rules_for(plain, syscall)
         stub = _runc_stub(runtime, dropped, syscall, nr, arch)
         predicted = "ENOSYS" if stub else asks_of_plain(dropped, syscall, arch)
         if delivered in (predicted, f"allowed|{predicted}") or (predicted == "allowed" and delivered.startswith("allowed")):

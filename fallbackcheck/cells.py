@@ -78,8 +78,10 @@ def _judge(cell: Cell, catalogue: Catalogue, result: BatchResult, profile: Profi
     return judgement
 
 
-def record(cell: Cell, catalogue: Catalogue, result: BatchResult, judgement: Judgement) -> dict:
-    """The cell as a report row (docs/design.md schema, plus fields of our own)."""
+def record(cell: Cell, catalogue: Catalogue, result: BatchResult, judgement: Judgement,
+           batch_summary: dict | None = None) -> dict:
+    """The cell as a report row (docs/design.md schema, plus fields of our own). The rows of
+    one batch may share `batch_summary` (result.summary(), read-only)."""
     entry = catalogue.get(cell.probe)
     obs = result.observations.get(cell.probe)
     row = {
@@ -104,7 +106,7 @@ def record(cell: Cell, catalogue: Catalogue, result: BatchResult, judgement: Jud
         "behaviour": judgement.behaviour or None,
         "source": judgement.source or None,
         "container": result.container or None,
-        "batch": result.summary(),
+        "batch": batch_summary if batch_summary is not None else result.summary(),
     }
     if judgement.na_reason:
         row["na_reason"] = judgement.na_reason

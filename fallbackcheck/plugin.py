@@ -87,16 +87,41 @@ def _positive_seconds(text: str) -> float:
     return value
 
 
-def _batch_order(items) -> list[BatchKey]:
-    """The distinct batches of `items`, in the order their first cell comes."""
-    order: dict[BatchKey, None] = {}
+def _cells_of(items):
     for item in items:
         params = getattr(getattr(item, "callspec", None), "params", {})
         for name in CELL_FIXTURES:
             cell = params.get(name)
             if isinstance(cell, Cell):
-                order.setdefault(cell.batch, None)
-    return list(order)
+                yield cell
+
+
+def _batch_order(items) -> list[BatchKey]:
+    """The distinct batches of `items`, in the order their first cell comes."""
+    return list(dict.fromkeys(cell.batch for cell in _cells_of(items)))
+
+
+def _batch_index(cells) -> dict[BatchKey, list[str]]:
+    """Batch -> the probes of its cells, in the order the cells come."""
+    index: dict[BatchKey, dict[str, None]] = {}
+    for cell in cells:
+        index.setdefault(cell.batch, {})[cell.probe] = None
+    return {key: list(probes) for key, probes in index.items()}
+
+
+def _items_will_be_the_selection(config) -> bool:
+    """Whether this process will run exactly the selection's cells, which is then known
+    before pytest has collected them: one process runs every cell (no xdist workers), the
+    command line names the suites directory only (no single file, no node id) and nothing
+    deselects (-k, -m, --deselect, --lf, --sw). A conftest that deselects is found out when
+    collection is done (pytest_collection_finish)."""
+    opt = config.option
+    if not _is_controller(config) or config.pluginmanager.getplugin("dsession") is not None:
+        return False
+    if opt.collectonly or opt.keyword or opt.markexpr or getattr(opt, "deselect", None) or \
+            getattr(opt, "lf", False) or getattr(opt, "stepwise", False) or getattr(opt, "stepwise_skip", False):
+        return False
+    return bool(config.args) and all("::" not in arg and Path(arg).resolve() == SUITES for arg in config.args)
 
 
 def images_first(keys: list[BatchKey]) -> list[BatchKey]:
@@ -176,14 +201,17 @@ class MatrixRun:
             loads.configure(self.parts / f"loads-{name}.jsonl")
             self.baselines = {m: KernelBaseline.from_dict(m, d)
                               for m, d in json.loads(config.workerinput["fallbackcheck_baselines"]).items()}
-        # Rows go to one JSON-lines file per process, flushed per cell, and the controller
-        # merges them: a cell row is several kB, and sending each through xdist's report
-        # channel cost more than running the cell. An interrupted run keeps what was written.
-        # Opened once and flushed when the process ends its session (Ctrl-C included): one
-        # open/append/close per cell cost more than judging the cell.
-        # Pickled, not JSON: only our own processes read them, and encoding a row as JSON cost
-        # a measurable share of a cell (scripts/benchmark).
+        # An xdist worker's rows go to its own rows file, and the controller merges them: a
+        # cell row is several kB, and sending each through xdist's report channel cost more
+        # than running the cell. An interrupted run keeps what was written. Opened once and
+        # flushed when the process ends its session (Ctrl-C included): one open/append/close
+        # per cell cost more than judging the cell. Pickled, not JSON: only our own processes
+        # read them, and encoding a row as JSON cost a measurable share of a cell. Every
+        # process writes its timing there at the end.
         self.rows_out = (self.parts / f"{name}.rows").open("ab", buffering=1 << 16)
+        # The controller runs cells only when there are no workers: its rows stay in memory,
+        # read by itself at the end (a pickle per cell and reading 58,800 back cost 3 s).
+        self.rows: list[dict] | None = [] if _is_controller(config) else None
         self.scheduler: BatchScheduler | None = None
         self.timing = CellTiming()
         self.last_key: BatchKey | None = None
@@ -237,19 +265,40 @@ class MatrixRun:
 
     def _index(self, session) -> dict[BatchKey, list[str]]:
         """Batch -> its probes still selected after -k/deselection (indexed once, on first use,
-        when the session's items are final). Batch threads call this: the index is built
-        whole and only then published, so no thread ever sees half of it."""
+        when the session's items are final, or from the selection when the batches start
+        before collection). Batch threads call this: the index is built whole and only then
+        published, so no thread ever sees half of it."""
         with self._index_lock:
             if self._batch_index is None:
-                index: dict[BatchKey, dict[str, None]] = {}
-                for item in session.items:
-                    params = getattr(getattr(item, "callspec", None), "params", {})
-                    for name in CELL_FIXTURES:
-                        cell = params.get(name)
-                        if isinstance(cell, Cell):
-                            index.setdefault(cell.batch, {})[cell.probe] = None
-                self._batch_index = {key: list(probes) for key, probes in index.items()}
+                self._batch_index = _batch_index(_cells_of(session.items))
         return self._batch_index
+
+    def start_batches_early(self) -> None:
+        """Start the batches while pytest collects the cells (5 s for the main job's 58,800,
+        on one core, while the engines would sit idle): from the selection, in the order the
+        items will come (the raw cells' suite is collected first)."""
+        cells = self.selection.cells(self.catalogue)
+        ordered = sorted(cells, key=lambda c: self.catalogue.get(c.probe).kind != "raw")
+        with self._index_lock:
+            self._batch_index = _batch_index(ordered)
+        self._start_batches(list(self._batch_index))
+
+    def check_early_index(self, session) -> None:
+        """After collection: when the items are not the selection after all (a conftest
+        deselected some), batches not yet started run the items' probes; those already
+        running measure a few more, whose rows no cell reads."""
+        actual = _batch_index(_cells_of(session.items))
+        with self._index_lock:
+            if actual != self._batch_index:
+                self._batch_index = actual
+
+    def _start_batches(self, keys: list[BatchKey]) -> None:
+        """The scheduler of a process that runs every cell, asked for all its batches at once
+        (the first of each image first), and the fixes proven early."""
+        self.scheduler = BatchScheduler(self._run, concurrency(self.config.option.batches))
+        self.scheduler.want(images_first(keys))
+        if not self.config.option.no_fixes:
+            self.early_fixes = fixruns.EarlyFixes(self, keys)
 
     def batch_probes(self, session, key: BatchKey) -> list[str]:
         return self._index(session).get(key, [])
@@ -272,10 +321,11 @@ class MatrixRun:
         if result.received is not None:
             self.keep_received(result.received)
         runtime = get_runtime(key.runtime)
-        rows = {}
+        rows, summary = {}, result.summary()
         for probe in probes:
             cell = Cell(probe, key.image, key.runtime, key.profile)
-            rows[probe] = record(cell, self.catalogue, result, judge(cell, self.catalogue, result, profile, runtime))
+            rows[probe] = record(cell, self.catalogue, result, judge(cell, self.catalogue, result, profile, runtime),
+                                 summary)
         return rows
 
     def _run_shared(self, runtime, key: BatchKey):
@@ -303,12 +353,10 @@ class MatrixRun:
         (all of them at the first cell without xdist; under xdist, those queued for this
         worker, each time a new batch starts), so that several run at once."""
         if self.scheduler is None:
-            self.scheduler = BatchScheduler(self._run, concurrency(self.config.option.batches))
             if _is_controller(self.config):  # this process runs every cell
-                keys = _batch_order(session.items)
-                self.scheduler.want(images_first(keys))
-                if not self.config.option.no_fixes:
-                    self.early_fixes = fixruns.EarlyFixes(self, keys)
+                self._start_batches(_batch_order(session.items))
+            else:
+                self.scheduler = BatchScheduler(self._run, concurrency(self.config.option.batches))
         if key != self.last_key:
             self.last_key = key
             if not _is_controller(self.config):
@@ -323,7 +371,10 @@ class MatrixRun:
         call this from the test itself: a fixture per cell cost pytest more than the cell."""
         self.timing.cell_starts()
         row = self._batch(self.pytest_session, cell.batch)[cell.probe]
-        pickle.dump(row, self.rows_out, protocol=pickle.HIGHEST_PROTOCOL)
+        if self.rows is not None:
+            self.rows.append(row)
+        else:
+            pickle.dump(row, self.rows_out, protocol=pickle.HIGHEST_PROTOCOL)
         self.properties = junit_properties(row)
         self.timing.cell_ends()
         return row
@@ -468,6 +519,18 @@ def pytest_configure(config):
             config.pluginmanager.register(ReportWriter(config._fallbackcheck), "fallbackcheck-report")
 
 
+@pytest.hookimpl(tryfirst=True)
+def pytest_keyboard_interrupt(excinfo):
+    """Ctrl-C lands wherever the interpreter is; in Python 3.11 that can be an instruction
+    without a line number (tb_lineno None), and pytest's terminal then fails to show the
+    interruption and exits 1 with its own traceback. Batches now start while pytest collects,
+    so a Ctrl-C during collection is common: such entries are left out of what is shown."""
+    from _pytest._code.code import Traceback
+
+    if any(entry._rawentry.tb_lineno is None for entry in excinfo.traceback):
+        excinfo.traceback = Traceback([e for e in excinfo.traceback if e._rawentry.tb_lineno is not None])
+
+
 def _interrupt_on_termination() -> None:
     """SIGTERM (what CI systems and `timeout` send) and SIGHUP (a closed terminal) end a run
     the way Ctrl-C does: batches remove their containers, the controller sweeps the run's
@@ -503,11 +566,20 @@ def pytest_xdist_auto_num_workers(config):
     return 0 if cores <= AUTO_SINGLE_PROCESS_CORES else cores // 2
 
 
+@pytest.hookimpl(tryfirst=True)
+def pytest_collection(session):
+    run = session.config._fallbackcheck
+    if run is not None and _items_will_be_the_selection(session.config):
+        run.start_batches_early()
+
+
 def pytest_collection_finish(session):
     run = session.config._fallbackcheck
     if run is None:
         return
     run.pytest_session = session
+    if run.scheduler is not None:  # started before collection
+        run.check_early_index(session)
     # The collected cells (58,800 items on the main job) live until the run ends, and every
     # full garbage collection walks them: the automatic ones during the run, and pytest's
     # own at the end (5.6 s on the main job). Frozen, the collector no longer looks at them.
@@ -684,7 +756,7 @@ class ReportWriter:
         complete = exitstatus in (0, 1) and not run.interrupted
         planned, notes, fixes_when = [], None, None
         try:
-            rows, timings = [], []
+            rows, timings = list(run.rows or ()), []
             for part in sorted(run.parts.glob("*.rows")):
                 for item in _read_rows(part):
                     (timings.append(item["_timing"]) if "_timing" in item else rows.append(item))

@@ -72,7 +72,17 @@ def encode(rows: list[dict]) -> dict:
     rows = sorted(rows, key=lambda c: (bool(c.get("fix_of")), c["image"], c["runtime"], c["profile"],
                                        c.get("kind") != "api", c["probe"]))
     fields = list(dict.fromkeys(k for r in rows for k in r if k not in BATCH_KEY and k != PROBE_KEY))
-    canon = [{f: _canon(r[f]) for f in fields if f in r} for r in rows]
+    known: dict[int, tuple] = {}  # id(value) -> (value, canon): the rows of a batch share its summary
+
+    def canon_of(value):
+        if value is None or isinstance(value, (str, int, float)):
+            return _canon(value)
+        hit = known.get(id(value))
+        if hit is None or hit[0] is not value:
+            hit = known[id(value)] = (value, _canon(value))
+        return hit[1]
+
+    canon = [{f: canon_of(r[f]) for f in fields if f in r} for r in rows]
     probe_keys = [r[PROBE_KEY] for r in rows]
     batch_keys = [_batch_of(r) for r in rows]
     probe_fields = [f for f in fields if _constant_within(rows, canon, f, probe_keys)]

@@ -140,3 +140,4 @@ def test_cell_locations_are_pytests(tmp_path):
     proc = run_suites(*SELECTION, "--co", "-p", "locations", env=env, timeout=300)
     line = next((line for line in proc.stdout.splitlines() if line.startswith("LOCATIONS")), proc.stdout[-2000:])
     assert re.fullmatch(r"LOCATIONS (\d+) differ 0 \[\]", line) and int(line.split()[1]) > 0, line
+

@@ -191,3 +191,19 @@ def test_two_runs_at_once_leave_each_other_alone(tmp_path):
         assert report["summary"]["verdicts"].get("unexpected", 0) == 0  # a killed batch reads as "broken"
         assert report["summary"]["containers"] == report["summary"]["batches"]
     assert all(_session_containers(client, s) == [] for s in sessions)
+
+
+def test_an_interruption_without_line_numbers_is_still_shown():
+    """Python 3.11 may interrupt an instruction without a line number (tb_lineno None), which
+    pytest's terminal cannot show (it then exits 1 with its own traceback): such entries are
+    left out of the interruption's traceback, the others kept."""
+    from types import SimpleNamespace
+
+    from fallbackcheck.plugin import pytest_keyboard_interrupt
+
+    def entry(line):
+        return SimpleNamespace(_rawentry=SimpleNamespace(tb_lineno=line))
+
+    excinfo = SimpleNamespace(traceback=[entry(10), entry(None), entry(12)])
+    pytest_keyboard_interrupt(excinfo)
+    assert [e._rawentry.tb_lineno for e in excinfo.traceback] == [10, 12]

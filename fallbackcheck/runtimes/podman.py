@@ -112,7 +112,12 @@ class PodmanRuntime(Runtime):
                 "default_profile": DEFAULT_PROFILE if has_default else None}
 
     def default_seccomp(self) -> dict | None:
-        """Podman's default profile is a file, so what `default` asks can be read."""
+        """Podman's default profile is a file, so what `default` asks can be read. Read once
+        per run (every cell asks, and the file does not change during a run); the one dict is
+        shared: read-only for its callers."""
+        return self.once("default_seccomp", self._read_default_seccomp)
+
+    def _read_default_seccomp(self) -> dict | None:
         text = self.host.read_text(DEFAULT_PROFILE)
         return json.loads(text) if text else None
 
