@@ -107,6 +107,26 @@ def test_unknown_name_rule_uses_the_runtimes_own_libseccomp():
     assert behaviours.explain(knows_it, None, deny, "mseal", 462, "amd64", "EPERM", "allowed") is None
 
 
+def test_host_libseccomp_library_and_resolver_agree():
+    """The library (asked in process) answers as its scmp_sys_resolver does, for every name
+    of our syscall table on both arches."""
+    import subprocess
+
+    from fallbackcheck import syscalls
+
+    assert behaviours._libseccomp() is not None, "libseccomp.so.2 cannot be loaded (Debian libseccomp2)"
+    assert shutil.which("scmp_sys_resolver"), "scmp_sys_resolver is missing (Debian package 'seccomp')"
+    names = sorted(syscalls.table()) + ["no_such_syscall_at_all"]
+    differ = []
+    for arch, scmp in behaviours.SCMP_ARCH.items():
+        for name in names:
+            out = subprocess.run(["scmp_sys_resolver", "-a", scmp, name], capture_output=True, text=True).stdout.strip()
+            tool = out.lstrip("-").isdigit() and not out.startswith("-")
+            if behaviours.host_libseccomp_knows(name, arch) is not tool:
+                differ.append((arch, name, out))
+    assert len(names) > 300 and differ == [], differ[:5]
+
+
 def test_host_libseccomp_is_asked_with_its_own_resolver():
     assert shutil.which("scmp_sys_resolver"), \
         "scmp_sys_resolver is missing: scripts/setup-host installs it (Debian package 'seccomp')"

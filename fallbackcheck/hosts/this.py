@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import shutil
 import subprocess
 import tempfile
 from pathlib import Path
@@ -40,6 +41,16 @@ class ThisHost(Host):
             return Path(path).read_text()
         except OSError:
             return None
+
+    # Files of this machine directly, not through a process each (the base class's way for
+    # hosts reached by a command): every OCI-runtime and podman batch writes its bundle's
+    # config and removes its scratch directory.
+    def write_text(self, path: str, text: str) -> None:
+        Path(path).parent.mkdir(parents=True, exist_ok=True)
+        Path(path).write_text(text)
+
+    def remove_tree(self, path: str) -> None:
+        shutil.rmtree(path, ignore_errors=True)
 
     def libseccomp_knows(self, name: str, arch: str) -> bool | None:
         from ..behaviours import host_libseccomp_knows
