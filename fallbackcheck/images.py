@@ -6,6 +6,7 @@ it, so a second run finds the tag and builds nothing.
 
 from __future__ import annotations
 
+import functools
 import json
 import os
 import shutil
@@ -80,7 +81,7 @@ class Recipe:
         """The directory under /fbc with this image's API probes: amd64, i386, amd64-musl."""
         return f"{self.arch}-musl" if self.libc == "musl" else self.arch
 
-    @property
+    @functools.cached_property  # a frozen recipe's hash: every batch asks for it several times
     def hash(self) -> str:
         fields = asdict(self)
         if fields["variant"] == "minbase":  # the default adds nothing: older recipes keep their hash

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import threading
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -199,11 +200,19 @@ class Runtime:
 
 
 def local_probe_dir(probe_set: str) -> Path:
-    """The probe build on this machine (compiled in a builder container here)."""
-    from .. import probebuild
-    from .podman import probe_builder
+    """The probe build on this machine (compiled in a builder container here). Found once per
+    process and cache: every batch asks, and finding it hashes every probe source."""
+    key = (probe_set, os.environ.get("FALLBACKCHECK_CACHE"), os.environ.get("XDG_CACHE_HOME"))
+    found = _probe_dirs.get(key)
+    if found is None or not found.is_dir():
+        from .. import probebuild
+        from .podman import probe_builder
 
-    return probebuild.build_all(probe_builder(), probe_set)
+        found = _probe_dirs[key] = probebuild.build_all(probe_builder(), probe_set)
+    return found
+
+
+_probe_dirs: dict[tuple, Path] = {}
 
 
 
