@@ -2,10 +2,17 @@
 
 from __future__ import annotations
 
+import functools
+import operator
 import re
 from dataclasses import dataclass
 
 _VERSION = re.compile(r"^\d+(\.\d+)*$")
+
+
+@functools.lru_cache(maxsize=256)  # a few libc versions, asked for every rule of every cell
+def _version_key(text: str) -> tuple[int, ...]:
+    return parse_version(text)
 
 
 def parse_version(text: str) -> tuple[int, ...]:
@@ -30,12 +37,13 @@ class Libc:
 
     @property
     def key(self) -> tuple[int, ...]:
-        return parse_version(self.version)
+        return _version_key(self.version)
 
     def __str__(self) -> str:
         return f"{self.family} {self.version}"
 
 
+_OPS = {">=": operator.ge, "<=": operator.le, "==": operator.eq, "<": operator.lt, ">": operator.gt}
 _CLAUSE = re.compile(r"^(>=|<=|==|<|>)\s*(\d+(?:\.\d+)*)$")
 
 
@@ -64,11 +72,4 @@ class LibcRange:
         if libc.family != self.family:
             return False
         have = libc.key
-        ops = {
-            ">=": lambda a, b: a >= b,
-            "<=": lambda a, b: a <= b,
-            "==": lambda a, b: a == b,
-            "<": lambda a, b: a < b,
-            ">": lambda a, b: a > b,
-        }
-        return all(ops[op](have, want) for op, want in self.clauses)
+        return all(_OPS[op](have, want) for op, want in self.clauses)

@@ -33,11 +33,20 @@ _MISSING = object()
 
 
 def _canon(value):
-    """A hashable, order-stable form of a JSON value (for equality and dictionary encoding);
-    cheap for the scalars most fields hold."""
-    if value is None or isinstance(value, (str, int, float)):
-        return (type(value).__name__, value)  # bool is an int subclass, but its type name differs
-    return json.dumps(value, sort_keys=True, separators=(",", ":"))
+    """A hashable, key-order-free form of a JSON value (for equality and dictionary encoding).
+    Tagged so that no two kinds of value share a form: a string is itself, a number, bool or
+    null is (type, value) (True == 1 in Python, but not here), containers are tagged tuples.
+    Built in Python rather than by JSON encoding: 180,000 encodings cost 2 s per main job."""
+    kind = type(value)
+    if kind is str:
+        return value
+    if value is None or kind in (int, float, bool):
+        return (kind.__name__, value)
+    if kind is dict:
+        return ("dict",) + tuple(sorted((key, _canon(item)) for key, item in value.items()))
+    if kind in (list, tuple):
+        return ("list",) + tuple(_canon(item) for item in value)
+    return ("json", json.dumps(value, sort_keys=True, separators=(",", ":")))
 
 
 def _batch_of(row: dict) -> tuple:
@@ -75,7 +84,7 @@ def encode(rows: list[dict]) -> dict:
     known: dict[int, tuple] = {}  # id(value) -> (value, canon): the rows of a batch share its summary
 
     def canon_of(value):
-        if value is None or isinstance(value, (str, int, float)):
+        if type(value) is not dict:
             return _canon(value)
         hit = known.get(id(value))
         if hit is None or hit[0] is not value:
@@ -95,12 +104,11 @@ def encode(rows: list[dict]) -> dict:
     values: dict[str, list] = {c: [] for c in columns}
     value_index: dict[str, dict[str, int]] = {c: {} for c in columns}
     cells = []
-    for row, row_canon in zip(rows, canon):
+    for row, row_canon, bkey in zip(rows, canon, batch_keys):
         pid = row[PROBE_KEY]
         if pid not in probe_index:
             probe_index[pid] = len(probe_index)
             probes[pid] = {f: row[f] for f in probe_fields if f in row}
-        bkey = _batch_of(row)
         if bkey not in batch_index:
             batch_index[bkey] = len(batches)
             batches.append({**dict(zip(BATCH_KEY, bkey)), **{f: row[f] for f in batch_fields if f in row}})
