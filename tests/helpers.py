@@ -30,3 +30,16 @@ def load_report(report_dir: Path):
 
 def cells_by(report: dict, **match) -> list[dict]:
     return [c for c in report["cells"] if all(c.get(k) == v for k, v in match.items())]
+
+
+def require_local_runtime() -> None:
+    """Skip (or, with FALLBACKCHECK_REQUIRE_ENGINE=1, fail) where the local runtime cannot run."""
+    import pytest
+
+    from fallbackcheck.runtimes import get
+
+    reason = get("local").unavailable_reason()
+    if reason:
+        if os.environ.get("FALLBACKCHECK_REQUIRE_ENGINE") == "1":
+            pytest.fail(f"FALLBACKCHECK_REQUIRE_ENGINE=1 but the local runtime cannot run: {reason}")
+        pytest.skip(reason)

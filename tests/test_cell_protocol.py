@@ -9,7 +9,7 @@ import xml.etree.ElementTree as ET
 
 import pytest
 
-from helpers import load_report, run_suites
+from helpers import load_report, require_local_runtime, run_suites
 
 SELECTION = ("--runtimes", "local", "--images", "host", "--profiles", "unconfined,deny:clone3:EPERM",
              "--probes", "pthread_create,posix_spawn,faccessat,lchmod,raw:clone3,raw:faccessat2,raw:fchmodat2")
@@ -18,13 +18,7 @@ CHANGED = ("faccessat", "unconfined")  # the cell a doctored baseline says was d
 
 @pytest.fixture(scope="module", autouse=True)
 def local_available():
-    from fallbackcheck.runtimes import get
-
-    reason = get("local").unavailable_reason()
-    if reason:
-        if os.environ.get("FALLBACKCHECK_REQUIRE_ENGINE") == "1":
-            pytest.fail(f"FALLBACKCHECK_REQUIRE_ENGINE=1 but the local runtime cannot run: {reason}")
-        pytest.skip(reason)
+    require_local_runtime()
 
 
 @pytest.fixture(scope="module")

@@ -4,7 +4,7 @@ import os
 
 import pytest
 
-from helpers import cells_by, load_report, run_suites
+from helpers import cells_by, load_report, require_local_runtime, run_suites
 
 ENGINES = {"docker", "dockerd", "podman", "runc", "crun"}
 
@@ -24,13 +24,7 @@ def no_engine(tmp_path):
 
 @pytest.fixture(scope="module", autouse=True)
 def local_available():
-    from fallbackcheck.runtimes import get
-
-    reason = get("local").unavailable_reason()
-    if reason:
-        if os.environ.get("FALLBACKCHECK_REQUIRE_ENGINE") == "1":
-            pytest.fail(f"FALLBACKCHECK_REQUIRE_ENGINE=1 but the local runtime cannot run: {reason}")
-        pytest.skip(reason)
+    require_local_runtime()
 
 
 def test_without_engine_the_local_runtime_runs_and_says_so(tmp_path, no_engine):
