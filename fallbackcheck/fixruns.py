@@ -64,11 +64,13 @@ class EarlyFixes:
     def _work(self) -> None:
         try:
             rows = [row for key in self.keys for row in self.run.scheduler.result(key).values()]
+            self.run.phase("batches_judged")
             if self.stopping.is_set():
                 raise RuntimeError("stopped")
             planned, notes = fixes.plan(rows, self.run.selection.profiles, self.run.report_dir / "fixes",
                                         self.run.catalogue, fixes.newer_default(), write=False)
             proven = rerun(self.run, planned, self.stopping)
+            self.run.phase("early_fixes_proven")
             self.future.set_result((cell_keys(rows), planned, notes, proven))
         except BaseException as exc:  # the end of the run plans again; nothing is lost
             self.future.set_exception(exc)

@@ -227,6 +227,10 @@ class MatrixRun:
         self._received_lock = threading.Lock()
         self._loaded: list | None = None  # what was loaded into hosts (read before parts go)
         self.started = time.time()
+        # When each phase of the run was reached, in seconds since this point (the report's
+        # environment.timing.phases_s; scripts/benchmark prints them): where a run's tail goes.
+        self.clock0 = time.perf_counter()
+        self.phases: dict[str, float] = {}
         self.interrupted = False
         self.written: tuple = ()
         self.write_error = ""
@@ -295,6 +299,7 @@ class MatrixRun:
     def _start_batches(self, keys: list[BatchKey]) -> None:
         """The scheduler of a process that runs every cell, asked for all its batches at once
         (the first of each image first), and the fixes proven early."""
+        self.phase("batches_start")
         self.scheduler = BatchScheduler(self._run, concurrency(self.config.option.batches))
         self.scheduler.want(images_first(keys))
         if not self.config.option.no_fixes:
@@ -378,6 +383,10 @@ class MatrixRun:
         self.properties = junit_properties(row)
         self.timing.cell_ends()
         return row
+
+    def phase(self, name: str, at: float | None = None) -> None:
+        """Note that the run reached `name` (now, or at perf_counter value `at`), once."""
+        self.phases.setdefault(name, round((time.perf_counter() if at is None else at) - self.clock0, 2))
 
     def take_properties(self) -> list:
         """The JUnit properties of the cell that just ran (once)."""
@@ -578,6 +587,7 @@ def pytest_collection_finish(session):
     if run is None:
         return
     run.pytest_session = session
+    run.phase("collected")
     if run.scheduler is not None:  # started before collection
         run.check_early_index(session)
     # The collected cells (58,800 items on the main job) live until the run ends, and every
@@ -754,6 +764,10 @@ class ReportWriter:
         option = session.config.option
         directory = run.report_dir
         complete = exitstatus in (0, 1) and not run.interrupted
+        if run.timing.first is not None:
+            run.phase("first_cell", run.timing.first)
+        if run.timing.last is not None:
+            run.phase("last_cell", run.timing.last)
         planned, notes, fixes_when = [], None, None
         try:
             rows, timings = list(run.rows or ()), []
@@ -777,7 +791,9 @@ class ReportWriter:
                     planned, notes = fixes.plan(rows, run.selection.profiles, directory / "fixes", run.catalogue,
                                                 fixes.newer_default())
                     proven = fixruns.rerun(run, planned)
+                    run.phase("fixes_proven")
                 rows += proven
+            run.phase("rows_ready")
             run.read_parts()  # received profiles and load logs of every process, before they go
             shutil.rmtree(run.parts, ignore_errors=True)
         finally:
@@ -801,7 +817,10 @@ class ReportWriter:
         # The seccomp sections the OCI runtimes received, once per distinct content; each
         # batch names its own by hash (cells' batch.received_profile).
         sections["received_profiles"] = dict(sorted(run._received.items()))
-        data = report.build(rows, {**environment, "timing": {**CellTiming.combine(timings), "fixes_proven": fixes_when}},
+        run.phase("report_build")  # the last phase the report can carry (its own writing comes after)
+        data = report.build(rows, {**environment, "timing": {**CellTiming.combine(timings), "fixes_proven": fixes_when,
+                                                             "phases_s": dict(sorted(run.phases.items(),
+                                                                                     key=lambda kv: kv[1]))}},
                             run.selection.as_dict(), complete, profiles=profiles, **sections)
         # one container per engine generation (its engines run inside it)
         data["summary"]["generation_containers"] = sum(1 for h in environment["engine_hosts"].values()

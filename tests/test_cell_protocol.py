@@ -80,6 +80,10 @@ def test_cells_report_as_under_pytests_protocol(both):
     failed = [line for line in cells.stdout.splitlines() if line.startswith("FAILED")]
     assert len(failed) == 1 and "test_api[faccessat-host-local-unconfined]" in failed[0], failed
     assert "changed since the baseline: outcome error -> ok" in cells.stdout
+    # the report says when the run reached each phase, in the order it reached them
+    phases = load_report(cells_xml.parent)["environment"]["timing"]["phases_s"]
+    order = ["collected", "first_cell", "last_cell", "rows_ready", "report_build"]
+    assert [name for name in phases if name in order] == order, phases
     # JUnit carries each cell's facts under the cell protocol too
     props = dict(next(case[2] for case in _junit(cells_xml) if "pthread_create-host-local-unconfined" in case[1]))
     assert props["verdict"] == "pass" and props["works"] == "true", props
