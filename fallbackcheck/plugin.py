@@ -774,10 +774,12 @@ class ReportWriter:
             for part in sorted(run.parts.glob("*.rows")):
                 for item in _read_rows(part):
                     (timings.append(item["_timing"]) if "_timing" in item else rows.append(item))
-            early = None
+            early, forms = None, None
             if run.early_fixes is not None:
                 if not complete or option.no_fixes or session.shouldfail or session.shouldstop:
                     run.early_fixes.stop()  # cut short (-x, --maxfail): the cells that ran decide
+                else:  # the report's first step for the matrix rows, while the last reruns end
+                    forms = report.canonical_forms(rows)
                 run.early_fixes.wait()  # nothing of it may still be starting containers below
                 early = run.early_fixes.result_for(rows) if complete else None
             if complete and not option.no_fixes:
@@ -821,7 +823,7 @@ class ReportWriter:
         data = report.build(rows, {**environment, "timing": {**CellTiming.combine(timings), "fixes_proven": fixes_when,
                                                              "phases_s": dict(sorted(run.phases.items(),
                                                                                      key=lambda kv: kv[1]))}},
-                            run.selection.as_dict(), complete, profiles=profiles, **sections)
+                            run.selection.as_dict(), complete, profiles=profiles, forms=forms, **sections)
         # one container per engine generation (its engines run inside it)
         data["summary"]["generation_containers"] = sum(1 for h in environment["engine_hosts"].values()
                                                        if h.get("container"))

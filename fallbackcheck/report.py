@@ -76,11 +76,10 @@ def summary(rows: list[dict]) -> dict:
             "containers": len({r["container"] for r in matrix if r.get("container")})}
 
 
-def encode(rows: list[dict]) -> dict:
-    """Rows -> the probes/batches/columns/values/cells tables (lossless)."""
-    rows = sorted(rows, key=lambda c: (bool(c.get("fix_of")), c["image"], c["runtime"], c["profile"],
-                                       c.get("kind") != "api", c["probe"]))
-    fields = list(dict.fromkeys(k for r in rows for k in r if k not in BATCH_KEY and k != PROBE_KEY))
+def canonical_forms(rows: list[dict]) -> dict[int, tuple[dict, dict]]:
+    """id(row) -> (row, the canonical form of each of its fields): the first and largest part
+    of encode(), for a caller that has most rows before the rest (the controller computes the
+    matrix rows' forms while the fix reruns end). Rows must not change afterwards."""
     known: dict[int, tuple] = {}  # id(value) -> (value, canon): the rows of a batch share its summary
 
     def canon_of(value):
@@ -91,7 +90,20 @@ def encode(rows: list[dict]) -> dict:
             hit = known[id(value)] = (value, _canon(value))
         return hit[1]
 
-    canon = [{f: canon_of(r[f]) for f in fields if f in r} for r in rows]
+    return {id(r): (r, {f: canon_of(v) for f, v in r.items() if f not in BATCH_KEY and f != PROBE_KEY})
+            for r in rows}
+
+
+def encode(rows: list[dict], forms: dict[int, tuple[dict, dict]] | None = None) -> dict:
+    """Rows -> the probes/batches/columns/values/cells tables (lossless); `forms` from
+    canonical_forms() for some of them, if computed already."""
+    rows = sorted(rows, key=lambda c: (bool(c.get("fix_of")), c["image"], c["runtime"], c["profile"],
+                                       c.get("kind") != "api", c["probe"]))
+    fields = list(dict.fromkeys(k for r in rows for k in r if k not in BATCH_KEY and k != PROBE_KEY))
+    forms = dict(forms or {})
+    missing = [r for r in rows if forms.get(id(r), (None,))[0] is not r]
+    forms.update(canonical_forms(missing))
+    canon = [forms[id(r)][1] for r in rows]
     probe_keys = [r[PROBE_KEY] for r in rows]
     batch_keys = [_batch_of(r) for r in rows]
     probe_fields = [f for f in fields if _constant_within(rows, canon, f, probe_keys)]
@@ -128,8 +140,9 @@ def encode(rows: list[dict]) -> dict:
 
 
 def build(cells: list[dict], environment: dict, selection: dict, complete: bool, *,
-          profiles: dict | None = None, **sections) -> dict:
-    """The report of a run. `sections` are further top-level parts (fixes, changes) views read."""
+          profiles: dict | None = None, forms: dict | None = None, **sections) -> dict:
+    """The report of a run. `sections` are further top-level parts (fixes, changes) views read;
+    `forms`: canonical_forms() of some of the cells, computed earlier."""
     return {
         "schema": SCHEMA,
         "generated": dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds"),
@@ -139,7 +152,7 @@ def build(cells: list[dict], environment: dict, selection: dict, complete: bool,
         "summary": summary(cells),
         "profiles": profiles or {},
         **sections,
-        **encode(cells),
+        **encode(cells, forms),
     }
 
 
