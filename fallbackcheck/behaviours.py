@@ -13,7 +13,6 @@ import shutil
 import subprocess
 
 from . import seccomp_json, syscalls
-from .memo import IdentityMemo
 
 RUNC_STUB = ("runc's ENOSYS stub: {syscall} ({nr}) is above the largest syscall the profile names for "
              "{arch} ({max_name}, {max_nr}), so runc {version} answers ENOSYS before the filter "
@@ -84,9 +83,11 @@ def asks_default(plain: dict, syscall: str) -> bool:
 
 
 def _largest_named(runtime, oci: dict, arch: str) -> tuple[str, int] | None:
+    """The syscall with the largest number on `arch` that the profile names and `runtime`'s
+    libseccomp knows (runc's stub answers ENOSYS above it). Remembered by the names, not the
+    profile object: every batch receives its own copy of a profile, and without_rules_for()
+    makes one per cell; the answer costs 1 ms for a profile of 400 names."""
     names = tuple(dict.fromkeys(name for rule in oci.get("syscalls") or [] for name in rule.get("names") or []))
-    # By content: every batch receives its own copy of a profile (1 ms per answer, and a
-    # profile of 400 names is asked once per batch and per syscall its libseccomp lacks).
     key = (id(runtime), names, arch)
     hit = _largest_by_names.get(key)
     if hit is not None and hit[0] is runtime:
@@ -103,8 +104,6 @@ def _largest_named(runtime, oci: dict, arch: str) -> tuple[str, int] | None:
 
 
 _largest_by_names: dict = {}
-# Once per (profile, runtime, arch), not once per cell (memo.py).
-_largest_named_in = IdentityMemo(lambda plain, runtime, arch: _largest_named(runtime, plain, arch))
 
 
 def runc_version(runtime) -> tuple[int, ...] | None:
@@ -130,11 +129,6 @@ def without_rules_for(plain: dict, syscall: str) -> dict:
     return {**plain, "syscalls": rules}
 
 
-# Once per (profile, syscall): the same object each time, so that what is asked of it is
-# remembered too (_largest_named_in).
-_without_rules_for = IdentityMemo(without_rules_for)
-
-
 def _runc_stub(runtime, plain: dict, syscall: str, nr: int | None, arch: str) -> str | None:
     """runc's ENOSYS stub covers `syscall` here: runc >= 1.0.0-rc93, a non-permissive
     default action that is not ENOSYS already, and a number above the largest one named."""
@@ -143,7 +137,7 @@ def _runc_stub(runtime, plain: dict, syscall: str, nr: int | None, arch: str) ->
     version = runc_version(runtime)
     if version is None or version < RUNC_STUB_SINCE:
         return None
-    largest = _largest_named_in(plain, runtime, arch)
+    largest = _largest_named(runtime, plain, arch)
     if largest is None or nr is None or nr <= largest[1]:
         return None
     return RUNC_STUB.format(syscall=syscall, nr=nr, arch=arch, max_name=largest[0], max_nr=largest[1],
@@ -159,7 +153,7 @@ def explain(runtime, engine_version: str | None, oci: dict | None, syscall: str,
         return None
     plain = seccomp_json.resolved(oci)
     if not asks_default(plain, syscall) and _knows(runtime, syscall, arch) is False:
-        dropped = _without_rules_for(plain, syscall)
+        dropped = without_rules_for(plain, syscall)
         stub = _runc_stub(runtime, dropped, syscall, nr, arch)
         predicted = "ENOSYS" if stub else asks_of_plain(dropped, syscall, arch)
         if delivered in (predicted, f"allowed|{predicted}") or (predicted == "allowed" and delivered.startswith("allowed")):

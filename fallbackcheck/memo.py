@@ -1,8 +1,8 @@
 """Results computed once per object rather than once per cell.
 
 A batch's profile (asked for, or received) is one dict shared by every cell of the batch;
-judging a cell asks the same questions of it (its plain OCI form, its content hash, the
-largest syscall it names) thousands of times in a run. Hashing the dict's content to find
+judging a cell asks the same questions of it (its plain OCI form, its content hash)
+thousands of times in a run. Hashing the dict's content to find
 an earlier answer would cost about as much as the answer, so the memo keys on the object's
 identity and keeps the object itself, which keeps its id from being reused while cached.
 Callers must treat the argument and the answer as read-only.
