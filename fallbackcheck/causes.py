@@ -152,14 +152,22 @@ def groups(rows) -> list[Group]:
     return sorted(out.values(), key=lambda g: (g.cause.kind == "other", -len(g.cells), g.cause.id))
 
 
-def survivors(rows, group: Group) -> dict[str, list[str]]:
+def outcomes_by_place(rows) -> dict[tuple, list[tuple[str, bool]]]:
+    """(probe, image, profile) -> (runtime, works) of each row: what survivors() reads."""
+    out: dict[tuple, list[tuple[str, bool]]] = defaultdict(list)
+    for row in rows:
+        out[(row["probe"], row["image"], row["profile"])].append((row["runtime"], bool(works(row))))
+    return out
+
+
+def survivors(rows, group: Group, by_place: dict | None = None) -> dict[str, list[str]]:
     """Per profile of the group: the runtimes of the run under which the same probes on the
-    same images work (e.g. a runtime whose default profile allows the syscall)."""
-    want = {(c["probe"], c["image"], c["profile"]) for c in group.cells}
+    same images work (e.g. a runtime whose default profile allows the syscall). `by_place`:
+    outcomes_by_place(rows), when several groups ask."""
+    by_place = outcomes_by_place(rows) if by_place is None else by_place
     out: dict[str, set[str]] = defaultdict(set)
     broken: dict[str, set[str]] = defaultdict(set)
-    for row in rows:
-        key = (row["probe"], row["image"], row["profile"])
-        if key in want:
-            (out if works(row) else broken)[row["profile"]].add(row["runtime"])
+    for key in {(c["probe"], c["image"], c["profile"]) for c in group.cells}:
+        for runtime, worked in by_place.get(key, ()):
+            (out if worked else broken)[key[2]].add(runtime)
     return {p: sorted(rts - broken[p]) for p, rts in out.items() if rts - broken[p]}

@@ -18,8 +18,17 @@ cell with a mark (skip, xfail, usefixtures, filterwarnings … added by a confte
 fixture beyond its own two (an autouse one included), --pdb/--trace, --setup-show,
 --setup-only/--setup-plan, and FALLBACKCHECK_PYTEST_PROTOCOL=1 (to compare the two).
 What a cell gives up: per-cell output and log capture (a cell writes nothing), per-cell
-warning capture (warnings still reach the summary through pytest's protocol wrapper) and
-the PYTEST_CURRENT_TEST variable.
+warning capture and the PYTEST_CURRENT_TEST variable.
+
+In a process that runs every cell itself (no xdist workers), loop() also stands in for
+pytest's run loop, for the hook wrappers around each test's protocol: warnings (a
+catch_warnings and the config's filters applied anew per test: here once around the whole
+loop, so a cell's warning still reaches the summary, without the cell's id), faulthandler
+(acts only with faulthandler_timeout: then pytest's loop runs) and unittest (acts only on
+unittest items, which are never cells). pytest's assertion wrapper stays around each cell:
+a failed `assert` in a cell explains itself as ever. The loop runs only where every
+implementation of pytest_runtest_protocol is one of those known here; a plugin with its own
+(pytest-timeout, pytest-rerunfailures ...) gets pytest's loop and sees every test.
 """
 
 from __future__ import annotations
@@ -92,10 +101,11 @@ def _passed(item, place: tuple, keywords: dict, when: str) -> TestReport:
                       user_properties=item.user_properties)
 
 
-def run(item, nextitem, args: dict, properties) -> bool:
+def run(item, nextitem, args: dict, properties, ihook=None) -> bool:
     """Run one cell item (its arguments from arguments()); `properties()` gives the JUnit
-    properties of the cell that just ran. Returns True, as pytest_runtest_protocol must."""
-    ihook = item.ihook
+    properties of the cell that just ran; `ihook`: item.ihook, if known already.
+    Returns True, as pytest_runtest_protocol must."""
+    ihook = ihook or item.ihook
     nodeid, place = item.nodeid, location(item)
     ihook.pytest_runtest_logstart(nodeid=nodeid, location=place)
     keywords = {name: 1 for name in item.keywords}
@@ -126,3 +136,41 @@ def _teardown(item, nextitem, place: tuple, keywords: dict) -> TestReport:
     call = CallInfo.from_call(lambda: state.teardown_exact(nextitem), when="teardown",
                               reraise=get_reraise_exceptions(item.config))
     return item.ihook.pytest_runtest_makereport(item=item, call=call)
+
+
+# pytest_runtest_protocol's implementations loop() knows: pytest's runner (never reached for
+# a cell: the cell protocol answers first), the assertion wrapper (kept), and the wrappers it
+# replaces (see the module's docstring). Anything else and pytest's loop runs.
+KNOWN_PROTOCOL_PLUGINS = frozenset({"runner", "assertion", "warnings", "faulthandler", "unittest"})
+REPLACED_WRAPPERS = ("warnings", "faulthandler", "unittest")
+
+
+def loop(session, own_plugin, is_cell) -> bool | None:
+    """pytest's run loop, with the wrappers REPLACED_WRAPPERS left out of each cell's protocol
+    (`is_cell(item)` says which items are cells); None where pytest's own loop must run."""
+    config = session.config
+    pm = config.pluginmanager
+    if session.testsfailed or config.option.collectonly:
+        return None  # pytest's loop says why it stops, or that it only collected
+    impls = config.hook.pytest_runtest_protocol.get_hookimpls()
+    if any(i.plugin is not own_plugin and i.plugin_name not in KNOWN_PROTOCOL_PLUGINS for i in impls):
+        return None
+    if float(config.getini("faulthandler_timeout") or 0) > 0:
+        return None
+    try:
+        from _pytest.warnings import catch_warnings_for_item
+    except ImportError:
+        return None
+    replaced = [p for p in map(pm.get_plugin, REPLACED_WRAPPERS) if p is not None]
+    lean = pm.subset_hook_caller("pytest_runtest_protocol", remove_plugins=replaced)
+    full = config.hook.pytest_runtest_protocol
+    items = session.items
+    with catch_warnings_for_item(config, ihook=config.hook, when="runtest", item=None):
+        for i, item in enumerate(items):
+            nextitem = items[i + 1] if i + 1 < len(items) else None
+            (lean if is_cell(item) else full)(item=item, nextitem=nextitem)
+            if session.shouldfail:
+                raise session.Failed(session.shouldfail)
+            if session.shouldstop:
+                raise session.Interrupted(session.shouldstop)
+    return True

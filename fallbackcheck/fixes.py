@@ -198,6 +198,9 @@ def plan(rows, profiles: dict[str, Profile], directory: Path, catalogue,
     fixes = []
     for profile_id, parts in sorted(wanted.items()):
         profile = profiles[profile_id]
+        # In cause order: a profile's fix is then the same whatever other profiles ran beside it
+        # (groups() orders groups by their cells in all profiles), and can be proven early.
+        parts.sort(key=lambda part: part[0].cause.id)
         # One action per syscall across the profile's groups: allowing, where some group
         # needs it, also serves a group that ENOSYS would have served.
         action: dict[str, str] = {}

@@ -167,6 +167,12 @@ def tables(report) -> list[Table]:
 
     if isinstance(report, dict) and report.get("schema"):
         report = as_report(report)  # matrix.json as written: its cells encoded
+    if hasattr(report, "derived"):  # the Markdown and HTML views both ask: computed once
+        return report.derived("generation_tables", _tables)
+    return _tables(report)
+
+
+def _tables(report) -> list[Table]:
     return [t for t in (versions(report), oldest_default(report), changes_between(report),
                         profile_changes(report)) if t is not None]
 

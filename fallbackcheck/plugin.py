@@ -11,6 +11,7 @@ import os
 import pickle
 import shutil
 import signal
+import sys
 import tempfile
 import threading
 import time
@@ -21,7 +22,7 @@ from pathlib import Path
 import pytest
 
 from . import catalogue as catalogue_mod
-from . import cache, cellprotocol, ci_summary, diff, fixes, fixruns, paths, render_html, render_md, report, runs
+from . import cache, cellprotocol, ci_summary, diff, fixes, fixruns, pacedterminal, paths, render_html, render_md, report, runs
 from .kernel import KernelBaseline
 from .batch import BatchKey, run as run_batch, run_many
 from .causes import works
@@ -36,7 +37,7 @@ from .profiles import Profile
 from .received import content_hash as received_content_hash
 from .runtimes.registry import split_id
 from .runtimes import get as get_runtime
-from .scheduler import DEFAULT_CONCURRENCY, BatchScheduler, CellTiming, concurrency, queued_items
+from .scheduler import DEFAULT_CONCURRENCY, BatchScheduler, CellTiming, concurrency, images_first, queued_items, run_order
 from .selection import resolve
 
 SUITES = paths.SUITES
@@ -87,13 +88,37 @@ def _positive_seconds(text: str) -> float:
     return value
 
 
+def _cell_of(item) -> Cell | None:
+    params = getattr(getattr(item, "callspec", None), "params", {})
+    for name in CELL_FIXTURES:
+        cell = params.get(name)
+        if isinstance(cell, Cell):
+            return cell
+    return None
+
+
 def _cells_of(items):
     for item in items:
-        params = getattr(getattr(item, "callspec", None), "params", {})
-        for name in CELL_FIXTURES:
-            cell = params.get(name)
-            if isinstance(cell, Cell):
-                yield cell
+        cell = _cell_of(item)
+        if cell is not None:
+            yield cell
+
+
+def grouped_by_batch(items: list, order) -> list:
+    """The items with the cells of each batch together, batches in `order(keys in the order
+    their first cell comes)`, the cells of a batch in their order; other items keep their places.
+
+    pytest collects file by file: every raw cell (test_conformance.py) before every API cell
+    (test_matrix.py). Run in that order, the API cells of a batch waited until every batch had
+    run once for the raw cells: on the main job 13 s of API cells after the last batch.
+    Grouped, a batch's cells run while later batches are in flight."""
+    cells = [(i, cell) for i, cell in enumerate(map(_cell_of, items)) if cell is not None]
+    rank = {key: n for n, key in enumerate(order(list(dict.fromkeys(cell.batch for _, cell in cells))))}
+    ranked = sorted(range(len(cells)), key=lambda n: rank[cells[n][1].batch])  # stable
+    out = list(items)
+    for (slot, _), n in zip(cells, ranked):
+        out[slot] = items[cells[n][0]]
+    return out
 
 
 def _batch_order(items) -> list[BatchKey]:
@@ -122,16 +147,6 @@ def _items_will_be_the_selection(config) -> bool:
             getattr(opt, "lf", False) or getattr(opt, "stepwise", False) or getattr(opt, "stepwise_skip", False):
         return False
     return bool(config.args) and all("::" not in arg and Path(arg).resolve() == SUITES for arg in config.args)
-
-
-def images_first(keys: list[BatchKey]) -> list[BatchKey]:
-    """The first batch of every image ahead of the rest, the rest in their order: on a cold
-    run the batches in flight then build different images at once (one build per image,
-    under its lock) instead of queueing behind the first image's build. Warm, it moves a few
-    batches forward."""
-    firsts = list({key.image: key for key in reversed(keys)}.values())[::-1]
-    chosen = set(firsts)
-    return firsts + [key for key in keys if key not in chosen]
 
 
 def _read_rows(path: Path):
@@ -218,6 +233,12 @@ class MatrixRun:
         self.pytest_session = None  # set when collection is done (pytest_collection_finish)
         self.properties: list | None = None  # the JUnit properties of the cell that just ran
         self.cell_protocol = cellprotocol.usable(config)  # cells skip pytest's per-test hooks
+        self.prepared_cell: tuple | None = None  # (item, its arguments): the cell loop's, for the protocol
+        self.before_waiting = None  # called before a cell waits for its batch (the paced terminal's flush)
+        self._ihooks: dict = {}  # a test file's path -> its hook proxy (fixed once collected)
+        # A cell's facts as JUnit properties (on its teardown report) are made only for what
+        # reads them: --junitxml, and pytest-reportlog's --report-log where installed.
+        self.wants_properties = bool(getattr(opt, "xmlpath", None) or getattr(opt, "report_log", None))
         self.early_fixes: fixruns.EarlyFixes | None = None
         self._batch_index: dict[BatchKey, list[str]] | None = None
         self._index_lock = threading.Lock()
@@ -285,7 +306,7 @@ class MatrixRun:
         ordered = sorted(cells, key=lambda c: self.catalogue.get(c.probe).kind != "raw")
         with self._index_lock:
             self._batch_index = _batch_index(ordered)
-        self._start_batches(list(self._batch_index))
+        self._start_batches(self.run_order(list(self._batch_index)))  # as the items will be grouped
 
     def check_early_index(self, session) -> None:
         """After collection: when the items are not the selection after all (a conftest
@@ -304,6 +325,13 @@ class MatrixRun:
         self.scheduler.want(images_first(keys))
         if not self.config.option.no_fixes:
             self.early_fixes = fixruns.EarlyFixes(self, keys)
+
+    def run_order(self, keys: list[BatchKey]) -> list[BatchKey]:
+        """scheduler.run_order for this run's profiles: patchable ones first."""
+        def patchable(profile_id: str) -> bool:
+            profile = self.selection.profiles.get(profile_id)
+            return profile is not None and profile.kind in fixes.PATCHABLE and bool(profile.oci)
+        return run_order(keys, patchable)
 
     def batch_probes(self, session, key: BatchKey) -> list[str]:
         return self._index(session).get(key, [])
@@ -364,6 +392,8 @@ class MatrixRun:
                 self.scheduler = BatchScheduler(self._run, concurrency(self.config.option.batches))
         if key != self.last_key:
             self.last_key = key
+            if self.before_waiting is not None and not self.scheduler.done(key):
+                self.before_waiting()  # the progress so far is shown while the run waits
             if not _is_controller(self.config):
                 queued = queued_items(session)
                 self.scheduler.want([key] + (_batch_order(queued) if queued else []))
@@ -380,9 +410,24 @@ class MatrixRun:
             self.rows.append(row)
         else:
             pickle.dump(row, self.rows_out, protocol=pickle.HIGHEST_PROTOCOL)
-        self.properties = junit_properties(row)
+        if self.wants_properties:
+            self.properties = junit_properties(row)
         self.timing.cell_ends()
         return row
+
+    def cell_arguments(self, item) -> dict | None:
+        """The cell test's arguments when `item` is a plain cell (cellprotocol.arguments)."""
+        return cellprotocol.arguments(item, CELL_FIXTURES, self)
+
+    def ihook_of(self, item):
+        """item.ihook, asked once per test file: pytest works it out per item from the
+        conftests that apply to its path, and none are added once collection is done."""
+        if self.pytest_session is None:
+            return item.ihook
+        hook = self._ihooks.get(item.path)
+        if hook is None:
+            hook = self._ihooks[item.path] = item.ihook
+        return hook
 
     def phase(self, name: str, at: float | None = None) -> None:
         """Note that the run reached `name` (now, or at perf_counter value `at`), once."""
@@ -575,6 +620,14 @@ def pytest_xdist_auto_num_workers(config):
     return 0 if cores <= AUTO_SINGLE_PROCESS_CORES else cores // 2
 
 
+@pytest.hookimpl(trylast=True)
+def pytest_collection_modifyitems(session, config, items):
+    """Cells grouped by batch (grouped_by_batch), after any plugin has reordered or deselected."""
+    run = config._fallbackcheck
+    if run is not None:
+        items[:] = grouped_by_batch(items, run.run_order)
+
+
 @pytest.hookimpl(tryfirst=True)
 def pytest_collection(session):
     run = session.config._fallbackcheck
@@ -703,10 +756,38 @@ def pytest_runtest_protocol(item, nextitem):
     run = item.config._fallbackcheck
     if run is None or not run.cell_protocol:
         return None
-    args = cellprotocol.arguments(item, CELL_FIXTURES, run)
+    prepared = run.prepared_cell
+    args = prepared[1] if prepared is not None and prepared[0] is item else run.cell_arguments(item)
     if args is None:
         return None
-    return cellprotocol.run(item, nextitem, args, run.take_properties)
+    return cellprotocol.run(item, nextitem, args, run.take_properties, run.ihook_of(item))
+
+
+@pytest.hookimpl(tryfirst=True)
+def pytest_runtestloop(session):
+    """In a process that runs every cell itself: the cell loop (cellprotocol.loop), with the
+    terminal's output paced (pacedterminal). Elsewhere pytest's (or xdist's) loop."""
+    config = session.config
+    run = config._fallbackcheck
+    if run is None or not run.cell_protocol or not _is_controller(config) or \
+            config.pluginmanager.getplugin("dsession") is not None:
+        return None
+
+    def is_cell(item) -> bool:
+        args = run.cell_arguments(item)
+        run.prepared_cell = (item, args) if args is not None else None
+        return args is not None
+
+    terminal = config.pluginmanager.get_plugin("terminalreporter")
+    paced = pacedterminal.PacedTerminal(terminal) if terminal is not None else None
+    if paced is not None and paced.install():
+        run.before_waiting = paced.flush
+    try:
+        return cellprotocol.loop(session, sys.modules[__name__], is_cell)
+    finally:
+        run.before_waiting = run.prepared_cell = None
+        if paced is not None:
+            paced.uninstall()
 
 
 @pytest.hookimpl(tryfirst=True)
@@ -774,26 +855,23 @@ class ReportWriter:
             for part in sorted(run.parts.glob("*.rows")):
                 for item in _read_rows(part):
                     (timings.append(item["_timing"]) if "_timing" in item else rows.append(item))
-            early, forms = None, None
+            forms = None
             if run.early_fixes is not None:
                 if not complete or option.no_fixes or session.shouldfail or session.shouldstop:
                     run.early_fixes.stop()  # cut short (-x, --maxfail): the cells that ran decide
-                else:  # the report's first step for the matrix rows, while the last reruns end
-                    forms = report.canonical_forms(rows)
                 run.early_fixes.wait()  # nothing of it may still be starting containers below
-                early = run.early_fixes.result_for(rows) if complete else None
+                forms = run.early_fixes.forms  # encode() uses those of rows that are still these rows
             if complete and not option.no_fixes:
-                if early is not None:
-                    planned, notes, proven = early
-                    for fix in planned:
-                        fix.write()
-                    fixes_when = "while the cells ran"
-                else:
-                    fixes_when = "after the last cell"
-                    planned, notes = fixes.plan(rows, run.selection.profiles, directory / "fixes", run.catalogue,
-                                                fixes.newer_default())
-                    proven = fixruns.rerun(run, planned)
+                planned, notes = fixes.plan(rows, run.selection.profiles, directory / "fixes", run.catalogue,
+                                            fixes.newer_default(), write=False)
+                proven, missing = (run.early_fixes.split(planned, rows) if run.early_fixes is not None
+                                   else ([], list(planned)))
+                if missing:
+                    proven += fixruns.rerun(run, missing)
                     run.phase("fixes_proven")
+                fixes_when = fixruns.when_proven(run.early_fixes is not None, len(planned), len(missing))
+                for fix in planned:
+                    fix.write()
                 rows += proven
             run.phase("rows_ready")
             run.read_parts()  # received profiles and load logs of every process, before they go
@@ -827,7 +905,7 @@ class ReportWriter:
         # one container per engine generation (its engines run inside it)
         data["summary"]["generation_containers"] = sum(1 for h in environment["engine_hosts"].values()
                                                        if h.get("container"))
-        run.report = report.Report(data)
+        run.report = report.Report(data, rows)  # the views read the rows as they are, not decoded again
         try:
             run.written = report.atomic_write_all(directory, {
                 "matrix.json": report.dumps(data), "matrix.md": render_md.render(run.report),

@@ -79,7 +79,8 @@ def summary(rows: list[dict]) -> dict:
 def canonical_forms(rows: list[dict]) -> dict[int, tuple[dict, dict]]:
     """id(row) -> (row, the canonical form of each of its fields): the first and largest part
     of encode(), for a caller that has most rows before the rest (the controller computes the
-    matrix rows' forms while the fix reruns end). Rows must not change afterwards."""
+    matrix rows' forms profile by profile, as their batches are judged: fixruns.EarlyFixes).
+    Rows must not change afterwards."""
     known: dict[int, tuple] = {}  # id(value) -> (value, canon): the rows of a batch share its summary
 
     def canon_of(value):
@@ -94,11 +95,16 @@ def canonical_forms(rows: list[dict]) -> dict[int, tuple[dict, dict]]:
             for r in rows}
 
 
+def in_report_order(rows) -> list[dict]:
+    """The rows in the order the report stores them (and Report.all_cells gives them back)."""
+    return sorted(rows, key=lambda c: (bool(c.get("fix_of")), c["image"], c["runtime"], c["profile"],
+                                       c.get("kind") != "api", c["probe"]))
+
+
 def encode(rows: list[dict], forms: dict[int, tuple[dict, dict]] | None = None) -> dict:
     """Rows -> the probes/batches/columns/values/cells tables (lossless); `forms` from
     canonical_forms() for some of them, if computed already."""
-    rows = sorted(rows, key=lambda c: (bool(c.get("fix_of")), c["image"], c["runtime"], c["profile"],
-                                       c.get("kind") != "api", c["probe"]))
+    rows = in_report_order(rows)
     fields = list(dict.fromkeys(k for r in rows for k in r if k not in BATCH_KEY and k != PROBE_KEY))
     forms = dict(forms or {})
     missing = [r for r in rows if forms.get(id(r), (None,))[0] is not r]
@@ -213,10 +219,22 @@ class Report:
     `all_cells` both. Every row has the same fields it had when the run wrote it.
     """
 
-    def __init__(self, data: dict):
+    def __init__(self, data: dict, rows: list[dict] | None = None):
+        """`rows`: the rows `data` was just built from (the run that wrote it), which saves
+        decoding them again; each equal to its decoded row, in_report_order()."""
         if data.get("schema") not in READABLE:
             raise ValueError(f"unsupported report schema {data.get('schema')!r} (this reader knows {READABLE})")
         self.data = data
+        if rows is not None:
+            self.__dict__["all_cells"] = in_report_order(rows)
+        self._derived: dict = {}
+
+    def derived(self, name: str, compute):
+        """compute(self), once per report: what several views derive alike (the cause groups,
+        the generation tables); a report does not change once built or read."""
+        if name not in self._derived:
+            self._derived[name] = compute(self)
+        return self._derived[name]
 
     def __getitem__(self, key):
         return self.cells if key == "cells" else self.data[key]

@@ -9,6 +9,7 @@ queued for this worker), and a cell only waits for its own batch's result.
 from __future__ import annotations
 
 import contextlib
+import itertools
 import os
 import threading
 import time
@@ -23,6 +24,40 @@ CONCURRENCY_ENV = "FALLBACKCHECK_BATCHES"
 def concurrency(option: int | None) -> int:
     value = option or int(os.environ.get(CONCURRENCY_ENV) or DEFAULT_CONCURRENCY)
     return max(1, value)
+
+
+def images_first(keys: list) -> list:
+    """The first batch of every image ahead of the rest, the rest in their order: on a cold
+    run the batches in flight then build different images at once (one build per image,
+    under its lock) instead of queueing behind the first image's build. Warm, it moves a few
+    batches forward."""
+    firsts = list({key.image: key for key in reversed(keys)}.values())[::-1]
+    chosen = set(firsts)
+    return firsts + [key for key in keys if key not in chosen]
+
+
+def run_order(keys: list, patchable) -> list:
+    """The order a process that runs every cell takes its batches in (BatchKeys, given in the
+    order their first cell was collected; `patchable(profile id)`: can the run write a fix
+    for that profile).
+
+    Profile by profile, the profiles the run can patch first: a profile's fix is planned and
+    proven (fixruns.EarlyFixes) as soon as its last batch is judged, so the fix reruns run
+    beside the batches of the profiles after it instead of after the last one. Within a
+    profile the runtimes take turns: a batch on runc or crun costs this process's CPU
+    (bundles, judging) and little else, one on Docker or Podman mostly waits for the engine;
+    runtime after runtime, the two cores sat a third idle whenever the fast runtimes ran.
+    Then images_first (cold runs)."""
+    blocks: dict[str, list] = {}
+    for key in keys:
+        blocks.setdefault(key.profile, []).append(key)
+    out = []
+    for profile in sorted(blocks, key=lambda p: not patchable(p)):  # stable: selection order otherwise
+        by_runtime: dict[str, list] = {}
+        for key in blocks[profile]:
+            by_runtime.setdefault(key.runtime, []).append(key)
+        out += [key for turn in itertools.zip_longest(*by_runtime.values()) for key in turn if key is not None]
+    return images_first(out)
 
 
 class BatchScheduler:
@@ -42,6 +77,11 @@ class BatchScheduler:
             for key in keys:
                 if key not in self._futures and not self._closed:
                     self._futures[key] = self._pool.submit(self._run, key)
+
+    def done(self, key) -> bool:
+        """Whether the batch has its result already (asking does not start it)."""
+        future = self._futures.get(key)
+        return future is not None and future.done()
 
     def result(self, key):
         self.want([key])

@@ -66,8 +66,14 @@ class Answer:
 
 
 def what_breaks(report: Report) -> list[Answer]:
-    """The cause groups of the run's non-working cells, each with its fixes and their proof."""
+    """The cause groups of the run's non-working cells, each with its fixes and their proof
+    (computed once per report: every view asks)."""
+    return report.derived("what_breaks", _what_breaks)
+
+
+def _what_breaks(report: Report) -> list[Answer]:
     fixes = report.get("fixes") or []
+    by_place = causes.outcomes_by_place(report.cells)
     out = []
     for group in causes.groups(report.cells):
         gid = group.cause.id
@@ -75,7 +81,7 @@ def what_breaks(report: Report) -> list[Answer]:
                     **f["groups"][gid]}, *proof(f, gid, report.fix_cells))
                   for f in fixes if gid in f["groups"]]
         patched = {f["profile"] for f, _, _ in proven}
-        out.append(Answer(group, proven, causes.survivors(report.cells, group),
+        out.append(Answer(group, proven, causes.survivors(report.cells, group, by_place),
                           [p for p in group.profiles if p not in patched]))
     return out
 

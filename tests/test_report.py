@@ -122,3 +122,19 @@ def test_html_is_rendered_from_json_with_verdict_classes_and_escaped_detail(tmp_
     assert grid["classes"] == ["expected-break", "unexpected"]
     assert "<script>x</script>" not in text  # in the embedded JSON it is <\/script>
     assert "<\\/script>" in text
+
+
+def test_a_report_given_its_rows_reads_and_renders_as_one_decoded():
+    # the run hands the views the rows it built the report from instead of decoding them again
+    from fallbackcheck import render_html
+
+    rows = [cell(), cell(probe="raw:clone3", kind="raw", verdict="pass", outcome="ok", errno="EPERM"),
+            cell(runtime="crun", container="c2", detail="other"),
+            cell(profile="file:/x/p-fixed.json", fix_of="deny:clone3:EPERM", fix_group="g", outcome="ok",
+                 errno=None, verdict="pass", container="c3")]
+    data = report.build(list(reversed(rows)), {}, {}, complete=True)
+    given, decoded = report.Report(data, list(reversed(rows))), report.Report(data)
+    assert given.all_cells == decoded.all_cells and given.fix_cells == decoded.fix_cells
+    assert [r["runtime"] for r in given.cells] == [r["runtime"] for r in decoded.cells]
+    assert render_md.render(given) == render_md.render(decoded)
+    assert render_html.render(given) == render_html.render(decoded)

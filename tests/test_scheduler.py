@@ -174,7 +174,7 @@ def test_cell_timing_of_a_run_stopped_inside_its_first_cell():
 
 def test_first_batch_of_every_image_goes_first():
     # cold: the batches in flight build different images at once instead of queueing behind one
-    from fallbackcheck.plugin import images_first
+    from fallbackcheck.scheduler import images_first
 
     keys = [BatchKey(image, runtime, "unconfined") for image in ("debian-11", "debian-12", "debian-13")
             for runtime in ("docker-runc", "crun")]
