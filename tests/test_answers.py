@@ -345,3 +345,23 @@ def test_terminal_and_ci_summaries_are_short(tmp_path):
     text = ci_summary.markdown(data, "reports/matrix.md")
     assert len(text.splitlines()) <= ci_summary.MAX_LINES
     assert "What changed" in text and "verdict pass -> expected-break" in text and "What breaks" in text
+
+
+def test_a_profiles_fix_does_not_depend_on_other_profiles_cells(tmp_path, catalogue):
+    # The run proves each profile's fix as soon as that profile's batches are judged, and uses
+    # that proof only if the end-of-run plan (from every profile's cells) makes the same fix.
+    # Here the groups come in a different order with the other profile's cells (groups() puts
+    # the largest first): the fix must not.
+    mine, other = "vintage:5.2:EPERM", "vintage:5.4:EPERM"
+    allow_all = {"defaultAction": "SCMP_ACT_ALLOW", "syscalls": []}
+
+    def thin(name, profile, runtime="docker-runc"):
+        return row(probe=name, api=name, syscalls=[name], delivered={name: "EPERM"}, profile=profile, runtime=runtime)
+
+    alone = [thin("close_range", mine), thin("close_range", mine, "crun"), thin("pidfd_getfd", mine)]
+    others = [thin("pidfd_getfd", other, runtime) for runtime in ("docker-runc", "crun", "runc", "podman-runc")]
+    selected = {p: profiles.parse(p) for p in (mine, other)}
+    assert [g.cause.id for g in causes.groups(alone)][0] != [g.cause.id for g in causes.groups(alone + others)][0]
+    (early,), _ = fixes.plan(alone, {mine: selected[mine]}, tmp_path, catalogue, allow_all, write=False)
+    final, _ = fixes.plan(alone + others, selected, tmp_path, catalogue, allow_all, write=False)
+    assert early == next(f for f in final if f.profile == mine)

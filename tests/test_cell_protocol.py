@@ -166,3 +166,50 @@ def test_cell_locations_are_pytests(tmp_path):
     line = next((line for line in proc.stdout.splitlines() if line.startswith("LOCATIONS")), proc.stdout[-2000:])
     assert re.fullmatch(r"LOCATIONS (\d+) differ 0 \[\]", line) and int(line.split()[1]) > 0, line
 
+
+
+# A plugin that warns while a cell is reported: the warning must reach the summary under the
+# cell loop (one catch_warnings around the loop). With OWN_PROTOCOL it also wraps each test's
+# protocol, which the cell loop does not know: pytest's loop must run and show it every cell.
+WARNING_PLUGIN = '''
+import warnings
+
+import pytest
+
+SEEN = []
+
+def pytest_runtest_makereport(item, call):
+    if call.when == "call" and item.name.startswith("test_api[pthread_create-"):
+        warnings.warn(UserWarning("a cell warned " + item.name))
+'''
+OWN_PROTOCOL = '''
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_protocol(item, nextitem):
+    SEEN.append(item.nodeid)
+    return (yield)
+
+def pytest_terminal_summary(terminalreporter):
+    terminalreporter.write_line(f"OWN PROTOCOL SAW {len(SEEN)}")
+'''
+
+
+@pytest.mark.parametrize("own_protocol", [False, True], ids=["cell loop", "a plugin's own protocol"])
+def test_the_cell_loop_keeps_warnings_and_gives_way_to_unknown_protocol_plugins(tmp_path, own_protocol):
+    (tmp_path / "warner.py").write_text(WARNING_PLUGIN + (OWN_PROTOCOL if own_protocol else ""))
+    (tmp_path / "setupcounter.py").write_text(SETUP_COUNTER)
+    env = {"PYTHONPATH": os.pathsep.join(filter(None, [str(tmp_path), os.environ.get("PYTHONPATH")]))}
+    proc = run_suites(*SELECTION, "--no-fixes", "-p", "warner", "-p", "setupcounter", report_dir=tmp_path / "out",
+                      env=env, timeout=300)
+    assert proc.returncode == 0, proc.stdout[-3000:]
+    cells = len(load_report(tmp_path / "out").cells)
+    summary = proc.stdout[proc.stdout.index("warnings summary"):]
+    assert "a cell warned test_api[pthread_create-host-local-" in summary, proc.stdout[-3000:]
+    assert _setups(proc.stdout) == 0  # either loop runs the cells under the cell protocol
+    # pytest's warnings wrapper names the test a warning came from; the cell loop's one
+    # catch_warnings around all cells cannot
+    named = re.search(r"^suites/test_matrix.py::test_api\[pthread_create-", summary, re.M)
+    if own_protocol:  # pytest's loop: the plugin's wrapper saw every cell
+        assert f"OWN PROTOCOL SAW {cells}" in proc.stdout
+        assert named, summary
+    else:
+        assert not named, summary

@@ -1,7 +1,7 @@
 """The same selection gives the same matrix whatever the pytest mode (needs an engine).
 
-One process (-n 0) judges each batch in its batch thread and plans and proves the fixes
-as soon as the last batch is judged (fixruns.EarlyFixes); under two xdist workers the
+One process (-n 0) judges each batch in its batch thread and plans and proves each
+profile's fix as soon as that profile's batches are judged (fixruns.EarlyFixes); under two xdist workers the
 workers judge and the controller plans the fixes at the end. Both must agree on every cell,
 every verdict, every fix and every rerun. Speed is not judged here (scripts/benchmark).
 """

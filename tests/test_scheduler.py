@@ -182,3 +182,86 @@ def test_first_batch_of_every_image_goes_first():
     assert [k.image for k in ordered[:3]] == ["debian-11", "debian-12", "debian-13"]
     assert set(ordered) == set(keys) and len(ordered) == len(keys)
     assert ordered[3:] == [k for k in keys if k not in ordered[:3]]
+
+
+def test_run_order_goes_profile_by_profile_patchable_first_runtimes_taking_turns():
+    from fallbackcheck.scheduler import run_order
+
+    keys = [BatchKey(image, runtime, profile) for profile in ("unconfined", "deny:clone3:EPERM", "default")
+            for runtime in ("docker-runc", "runc") for image in ("debian-12", "debian-13")]
+    ordered = run_order(keys, lambda profile: profile.startswith("deny"))
+    assert len(ordered) == len(keys) and set(ordered) == set(keys)
+    # images_first: one batch of each image up front (cold runs build them at once)
+    assert [(k.image, k.profile) for k in ordered[:2]] == [("debian-12", "deny:clone3:EPERM"),
+                                                           ("debian-13", "deny:clone3:EPERM")]
+    assert [k.profile for k in ordered] == ["deny:clone3:EPERM"] * 4 + ["unconfined"] * 4 + ["default"] * 4
+    assert [k.runtime for k in ordered[4:8]] == ["docker-runc", "runc", "docker-runc", "runc"]
+
+
+def _item(name, cell=None):
+    return SimpleNamespace(name=name, callspec=SimpleNamespace(params={"api_cell": cell} if cell else {}))
+
+
+def test_items_are_grouped_by_batch_and_other_items_keep_their_places():
+    from fallbackcheck.plugin import grouped_by_batch
+
+    def cell(probe, profile):
+        return Cell(probe, "debian-12", "crun", profile)
+
+    items = [_item("raw-a", cell("raw:clone3", "p1")), _item("raw-b", cell("raw:clone3", "p2")), _item("plain"),
+             _item("api-a", cell("pthread_create", "p1")), _item("api-b", cell("pthread_create", "p2"))]
+    assert [i.name for i in grouped_by_batch(items, lambda keys: keys)] == \
+        ["raw-a", "api-a", "plain", "raw-b", "api-b"]
+    assert [i.name for i in grouped_by_batch(items, lambda keys: keys[::-1])] == \
+        ["raw-b", "api-b", "plain", "raw-a", "api-a"]
+
+
+def test_paced_terminal_writes_everything_in_order_at_most_every_interval(monkeypatch):
+    import io
+
+    from fallbackcheck import pacedterminal
+
+    clock = [100.0]
+    monkeypatch.setattr(pacedterminal.time, "monotonic", lambda: clock[0])
+    out = io.StringIO()
+    writer = SimpleNamespace(_file=out)
+    paced = pacedterminal.PacedTerminal(SimpleNamespace(_tw=writer))
+    assert paced.install() and writer._file is not out
+    writer._file.write("."); writer._file.flush()
+    assert out.getvalue() == ""  # flushed less than INTERVAL ago (at install)
+    clock[0] += pacedterminal.INTERVAL
+    writer._file.write("s"); writer._file.flush()
+    assert out.getvalue() == ".s"
+    writer._file.write("x")
+    paced.flush()  # before the run waits for a batch
+    assert out.getvalue() == ".sx"
+    writer._file.write("F\n")
+    paced.uninstall()
+    assert out.getvalue() == ".sxF\n" and writer._file is out
+
+
+def test_an_early_fix_proof_counts_only_for_the_same_fix_planned_from_the_same_cells():
+    from concurrent.futures import Future
+    from pathlib import Path
+
+    from fallbackcheck import fixruns
+    from fallbackcheck.fixes import Fix
+
+    def fix(profile, version):
+        return Fix(profile, {}, Path(f"/fixes/{profile}.json"), {"version": version})
+
+    rows = [{"probe": "pthread_create", "image": "debian-12", "runtime": "crun", "profile": p} for p in "abc"]
+    early = object.__new__(fixruns.EarlyFixes)
+    early.future = Future()
+    early.future.set_result(True)
+    early.proven = {"a": (fix("a", 1), fixruns.cell_keys(rows[:1]), ["rows of a"]),
+                    "b": (fix("b", 1), fixruns.cell_keys(rows[1:2]), ["rows of b"]),
+                    "c": (fix("c", 1), fixruns.cell_keys(rows[:1]), ["rows of c"])}
+    planned = [fix("a", 1), fix("b", 2), fix("c", 1)]
+    done, missing = early.split(planned, rows)
+    # a: the same fix from the same cells; b: another fix at the end; c: planned from other cells
+    assert done == ["rows of a"] and [f.profile for f in missing] == ["b", "c"]
+    failed = object.__new__(fixruns.EarlyFixes)
+    failed.future = Future()
+    failed.future.set_exception(RuntimeError("stopped"))
+    assert failed.split(planned, rows) == ([], planned)
