@@ -71,9 +71,24 @@ def arguments(item, cell_fixtures, run) -> dict | None:
         else:
             return None
     closure = set(info.names_closure) - {"request"}
-    if not args or closure != set(args) or any(m.name not in OWN_MARKS for m in item.iter_markers()):
+    if not args or closure != set(args) or any(m.name not in OWN_MARKS for m in item.own_markers) or \
+            _marked_above(item.parent):
         return None
     return args
+
+
+# node -> whether it or a node above it has a mark the matrix did not put there (asked once
+# per module: item.iter_markers() walks every parent for every cell).
+_parents_marked: dict = {}
+
+
+def _marked_above(node) -> bool:
+    if node is None:
+        return False
+    marked = _parents_marked.get(node)
+    if marked is None:
+        marked = _parents_marked[node] = any(m.name not in OWN_MARKS for n in node.listchain() for m in n.own_markers)
+    return marked
 
 
 # test function -> (path relative to the root, line): the same for every cell of it.
@@ -108,7 +123,9 @@ def run(item, nextitem, args: dict, properties, ihook=None) -> bool:
     ihook = ihook or item.ihook
     nodeid, place = item.nodeid, location(item)
     ihook.pytest_runtest_logstart(nodeid=nodeid, location=place)
-    keywords = {name: 1 for name in item.keywords}
+    node_keywords = item.keywords
+    item.keywords = flat_keywords(item)  # read by every report pytest makes of the cell
+    keywords = dict.fromkeys(item.keywords, 1)
     ihook.pytest_runtest_logreport(report=_passed(item, place, keywords, "setup"))
     item.funcargs = args  # what pytest's own call would hold (--showlocals, plugins)
     call = CallInfo.from_call(lambda: item.obj(**args), when="call", reraise=get_reraise_exceptions(item.config))
@@ -120,8 +137,33 @@ def run(item, nextitem, args: dict, properties, ihook=None) -> bool:
     teardown = _teardown(item, nextitem, place, keywords)
     ihook.pytest_runtest_logreport(report=teardown)
     item.funcargs = None
+    item.keywords = node_keywords
     ihook.pytest_runtest_logfinish(nodeid=nodeid, location=place)
     return True
+
+
+# parent node -> its keywords as (name, value) pairs: the same for every cell of a module.
+_parent_keywords: dict = {}
+
+
+def flat_keywords(item) -> dict:
+    """item.keywords as a plain dict, same names, values and order. pytest's keywords walk
+    the node's parents on every iteration (module, directories, session: one generator per
+    level), and each report iterates them: a sixth of a cell's time. The parents' part is
+    taken once per parent. Where the keywords are not pytest's NodeKeywords as known here,
+    they are iterated as they are."""
+    own = getattr(item.keywords, "_markers", None)
+    parent = item.parent
+    if type(own) is not dict or parent is None or getattr(item.keywords, "parent", None) is not parent:
+        return {name: item.keywords[name] for name in item.keywords}
+    inherited = _parent_keywords.get(parent)
+    if inherited is None:
+        inherited = _parent_keywords[parent] = [(name, parent.keywords[name]) for name in parent.keywords]
+    flat = dict(own)
+    for name, value in inherited:
+        if name not in own:
+            flat[name] = value
+    return flat
 
 
 def _teardown(item, nextitem, place: tuple, keywords: dict) -> TestReport:

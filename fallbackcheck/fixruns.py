@@ -17,7 +17,7 @@ from __future__ import annotations
 import threading
 from concurrent.futures import Future, ThreadPoolExecutor
 
-from . import fixes, report
+from . import fixes
 from .batch import BatchKey, run as run_batch
 from .profiles import Profile
 from .runtimes import get as get_runtime
@@ -76,9 +76,6 @@ class EarlyFixes:
             self.by_profile.setdefault(key.profile, []).append(key)
         self.stopping = threading.Event()
         self.proven: dict[str, tuple] = {}  # profile -> (its fix, the cells it was planned from, its rows)
-        # The report's first step for the matrix rows (report.canonical_forms), profile by
-        # profile as they are judged: at the end it would be a second of the run's tail.
-        self.forms: dict = {}
         self.future: Future = Future()
         threading.Thread(target=self._work, name="fbc-early-fixes", daemon=True).start()
 
@@ -96,7 +93,7 @@ class EarlyFixes:
                 for fix in planned:  # at most one: the profile's own
                     futures = [pool.submit(_rerun_one, run, job, self.stopping) for job in _jobs([fix])]
                     pending.append((fix, cell_keys(rows), futures))
-                self.forms.update(report.canonical_forms(rows))
+                run.report_forms.add(rows)
             run.phase("batches_judged")
             for fix, cells, futures in pending:
                 self.proven[fix.profile] = (fix, cells, [row for f in futures for row in f.result()])

@@ -235,6 +235,8 @@ class MatrixRun:
         self.cell_protocol = cellprotocol.usable(config)  # cells skip pytest's per-test hooks
         self.prepared_cell: tuple | None = None  # (item, its arguments): the cell loop's, for the protocol
         self.before_waiting = None  # called before a cell waits for its batch (the paced terminal's flush)
+        # The report's first step for rows already judged, done while a cell waits for its batch.
+        self.report_forms = report.FormsWhileWaiting()
         self._ihooks: dict = {}  # a test file's path -> its hook proxy (fixed once collected)
         # A cell's facts as JUnit properties (on its teardown report) are made only for what
         # reads them: --junitxml, and pytest-reportlog's --report-log where installed.
@@ -394,6 +396,9 @@ class MatrixRun:
             self.last_key = key
             if self.before_waiting is not None and not self.scheduler.done(key):
                 self.before_waiting()  # the progress so far is shown while the run waits
+            with self.timing.waiting():  # the cell cannot run before its batch is back anyway
+                while not self.scheduler.done(key) and self.report_forms.step():
+                    pass
             if not _is_controller(self.config):
                 queued = queued_items(session)
                 self.scheduler.want([key] + (_batch_order(queued) if queued else []))
@@ -860,7 +865,7 @@ class ReportWriter:
                 if not complete or option.no_fixes or session.shouldfail or session.shouldstop:
                     run.early_fixes.stop()  # cut short (-x, --maxfail): the cells that ran decide
                 run.early_fixes.wait()  # nothing of it may still be starting containers below
-                forms = run.early_fixes.forms  # encode() uses those of rows that are still these rows
+                forms = run.report_forms.forms  # encode() uses those of rows that are still these rows
             if complete and not option.no_fixes:
                 planned, notes = fixes.plan(rows, run.selection.profiles, directory / "fixes", run.catalogue,
                                             fixes.newer_default(), write=False)

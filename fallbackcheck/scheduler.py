@@ -84,8 +84,11 @@ class BatchScheduler:
         return future is not None and future.done()
 
     def result(self, key):
-        self.want([key])
-        return self._futures[key].result()
+        future = self._futures.get(key)  # asked already (every cell after its batch's first)
+        if future is None:
+            self.want([key])
+            future = self._futures[key]
+        return future.result()
 
     def close(self, cancel: bool) -> None:
         """Stop: with `cancel`, batches not yet started never start (Ctrl-C); running ones end

@@ -155,11 +155,14 @@ def pytest_collection_finish(session):
         item.__dict__.pop("location", None)  # forget it: pytest computes its own
         if item.location != ours:
             differ.append((ours, item.location))
+        flat = cellprotocol.flat_keywords(item)
+        if list(flat.items()) != [(name, item.keywords[name]) for name in item.keywords]:
+            differ.append(("keywords", item.nodeid))
     print("LOCATIONS", len(session.items), "differ", len(differ), differ[:2])
 '''
 
 
-def test_cell_locations_are_pytests(tmp_path):
+def test_cell_locations_and_keywords_are_pytests(tmp_path):
     (tmp_path / "locations.py").write_text(LOCATION_PLUGIN)
     env = {"PYTHONPATH": os.pathsep.join(filter(None, [str(tmp_path), os.environ.get("PYTHONPATH")]))}
     proc = run_suites(*SELECTION, "--co", "-p", "locations", env=env, timeout=300)
