@@ -238,6 +238,7 @@ class MatrixRun:
         # The report's first step for rows already judged, done while a cell waits for its batch.
         self.report_forms = report.FormsWhileWaiting()
         self._ihooks: dict = {}  # a test file's path -> its hook proxy (fixed once collected)
+        self._cells_by_kind: dict[str, list[Cell]] | None = None
         # A cell's facts as JUnit properties (on its teardown report) are made only for what
         # reads them: --junitxml, and pytest-reportlog's --report-log where installed.
         self.wants_properties = bool(getattr(opt, "xmlpath", None) or getattr(opt, "report_log", None))
@@ -304,8 +305,7 @@ class MatrixRun:
         """Start the batches while pytest collects the cells (5 s for the main job's 58,800,
         on one core, while the engines would sit idle): from the selection, in the order the
         items will come (the raw cells' suite is collected first)."""
-        cells = self.selection.cells(self.catalogue)
-        ordered = sorted(cells, key=lambda c: self.catalogue.get(c.probe).kind != "raw")
+        ordered = self.cells_of_kind("raw") + self.cells_of_kind("api")
         with self._index_lock:
             self._batch_index = _batch_index(ordered)
         self._start_batches(self.run_order(list(self._batch_index)))  # as the items will be grouped
@@ -419,6 +419,16 @@ class MatrixRun:
             self.properties = junit_properties(row)
         self.timing.cell_ends()
         return row
+
+    def cells_of_kind(self, kind: str) -> list[Cell]:
+        """The selection's cells of one kind (raw, api), in the selection's order; worked out
+        once per run (the batches starting early and each suite's parametrisation ask)."""
+        if self._cells_by_kind is None:
+            by_kind: dict[str, list[Cell]] = {}
+            for cell in self.selection.cells(self.catalogue):
+                by_kind.setdefault(self.catalogue.get(cell.probe).kind, []).append(cell)
+            self._cells_by_kind = by_kind
+        return list(self._cells_by_kind.get(kind, ()))
 
     def cell_arguments(self, item) -> dict | None:
         """The cell test's arguments when `item` is a plain cell (cellprotocol.arguments)."""
@@ -720,7 +730,7 @@ def pytest_generate_tests(metafunc):
         run = metafunc.config._fallbackcheck
         if run is None:
             raise pytest.UsageError("the matrix suites need their plugin state; run them as `pytest suites`")
-        cells = [c for c in run.selection.cells(run.catalogue) if run.catalogue.get(c.probe).kind == kind]
+        cells = run.cells_of_kind(kind)
         if hasattr(metafunc.config, "workerinput"):
             # One batch = one xdist group: under --dist loadgroup a batch runs once, on one
             # worker, and the API and raw cells of a batch share its single container.
