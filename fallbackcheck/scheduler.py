@@ -44,10 +44,10 @@ def run_order(keys: list, patchable) -> list:
     Profile by profile, the profiles the run can patch first: a profile's fix is planned and
     proven (fixruns.EarlyFixes) as soon as its last batch is judged, so the fix reruns run
     beside the batches of the profiles after it instead of after the last one. Within a
-    profile the runtimes take turns: a batch on runc or crun costs this process's CPU
-    (bundles, judging) and little else, one on Docker or Podman mostly waits for the engine;
-    runtime after runtime, the two cores sat a third idle whenever the fast runtimes ran.
-    Then images_first (cold runs)."""
+    profile the runtimes take turns: run runtime after runtime (the order pytest collects
+    them in), the main job's two cores were only 60-70 % busy while the runc and crun batches
+    ran (they start in milliseconds and leave little but this process's own work), the
+    engines' batches queued together elsewhere. Then images_first (cold runs)."""
     blocks: dict[str, list] = {}
     for key in keys:
         blocks.setdefault(key.profile, []).append(key)
