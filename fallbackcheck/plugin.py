@@ -526,8 +526,11 @@ def pytest_sessionfinish(session, exitstatus):
             run.early_fixes.stop()
         for rid in run.selection.runtimes:
             get_runtime(rid).abandon()
+    stopped = bool(session.shouldfail or session.shouldstop)  # -x, --maxfail: what ran decides
+    if stopped and run.early_fixes is not None:
+        run.early_fixes.stop()
     if run.scheduler is not None:
-        run.scheduler.close(cancel=cancel)
+        run.scheduler.close(cancel=cancel, drop_queued=stopped)
     pickle.dump({"_timing": run.timing.as_dict()}, run.rows_out, protocol=pickle.HIGHEST_PROTOCOL)
     run.rows_out.close()
 

@@ -90,12 +90,14 @@ class BatchScheduler:
             future = self._futures[key]
         return future.result()
 
-    def close(self, cancel: bool) -> None:
+    def close(self, cancel: bool, drop_queued: bool = False) -> None:
         """Stop: with `cancel`, batches not yet started never start (Ctrl-C); running ones end
-        when the run's sweep removes their containers."""
+        when the run's sweep removes their containers. With `drop_queued` (a run -x or
+        --maxfail stopped), batches not yet started never start and the running ones are
+        waited for: no cell will read them, but their containers must end before the clean-up."""
         with self._lock:
             self._closed = True
-        self._pool.shutdown(wait=not cancel, cancel_futures=cancel)
+        self._pool.shutdown(wait=not cancel, cancel_futures=cancel or drop_queued)
 
 
 def queued_items(session) -> list | None:

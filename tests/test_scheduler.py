@@ -265,3 +265,29 @@ def test_an_early_fix_proof_counts_only_for_the_same_fix_planned_from_the_same_c
     failed.future = Future()
     failed.future.set_exception(RuntimeError("stopped"))
     assert failed.split(planned, rows) == ([], planned)
+
+
+def test_a_stopped_run_drops_queued_batches_and_waits_for_running_ones():
+    # -x / --maxfail: no cell will read the batches not yet started, so they never start; the
+    # running one is waited for (its container must end before the run's clean-up)
+    started, release, ended = [], threading.Event(), []
+
+    def run(key):
+        started.append(key)
+        release.wait(5)
+        ended.append(key)
+        return key
+
+    scheduler = BatchScheduler(run, workers=1)
+    scheduler.want(["a", "b", "c"])
+    deadline = time.monotonic() + 5
+    while not started and time.monotonic() < deadline:
+        time.sleep(0.01)
+    closer = threading.Thread(target=scheduler.close, kwargs={"cancel": False, "drop_queued": True})
+    closer.start()
+    time.sleep(0.1)
+    assert closer.is_alive()  # waiting for the running batch
+    release.set()
+    closer.join(5)
+    assert not closer.is_alive() and started == ["a"] and ended == ["a"]
+    assert scheduler._futures["b"].cancelled() and scheduler._futures["c"].cancelled()
