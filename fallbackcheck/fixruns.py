@@ -44,10 +44,14 @@ def _rerun_one(run, job, stop: threading.Event | None) -> list[dict]:
             for probe, row in rows.items()]
 
 
+def _pool(run) -> ThreadPoolExecutor:
+    """The rerun containers in flight: as many as --batches."""
+    return ThreadPoolExecutor(max_workers=concurrency(run.config.option.batches), thread_name_prefix="fbc-fix")
+
+
 def rerun(run, planned: list, stop: threading.Event | None = None) -> list[dict]:
     """The rows of every fix's reruns; with `stop` set, jobs not yet started are skipped."""
-    with ThreadPoolExecutor(max_workers=concurrency(run.config.option.batches),
-                            thread_name_prefix="fbc-fix") as pool:
+    with _pool(run) as pool:
         return [row for rows in pool.map(lambda job: _rerun_one(run, job, stop), _jobs(planned)) for row in rows]
 
 
@@ -81,7 +85,7 @@ class EarlyFixes:
 
     def _work(self) -> None:
         run = self.run
-        pool = ThreadPoolExecutor(max_workers=concurrency(run.config.option.batches), thread_name_prefix="fbc-fix")
+        pool = _pool(run)
         try:
             pending = []
             for profile_id, keys in self.by_profile.items():
@@ -93,7 +97,6 @@ class EarlyFixes:
                 for fix in planned:  # at most one: the profile's own
                     futures = [pool.submit(_rerun_one, run, job, self.stopping) for job in _jobs([fix])]
                     pending.append((fix, cell_keys(rows), futures))
-                run.report_forms.add(rows)
             run.phase("batches_judged")
             for fix, cells, futures in pending:
                 self.proven[fix.profile] = (fix, cells, [row for f in futures for row in f.result()])

@@ -7,6 +7,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+from .memo import IdentityMemo
+
 # Engine families: the answer a deployment needs is per family, whichever OCI runtime.
 FAMILIES = {"docker-runc": "Docker + runc", "docker-crun": "Docker + crun", "podman-runc": "Podman",
             "podman-crun": "Podman", "containerd-runc": "containerd (Kubernetes RuntimeDefault)",
@@ -163,18 +165,21 @@ def versions(report: dict) -> Table | None:
 
 
 def tables(report) -> list[Table]:
-    from .report import as_report
+    from .report import Report, as_report
 
     if isinstance(report, dict) and report.get("schema"):
         report = as_report(report)  # matrix.json as written: its cells encoded
-    if hasattr(report, "derived"):  # the Markdown and HTML views both ask: computed once
-        return report.derived("generation_tables", _tables)
+    if isinstance(report, Report):  # the Markdown and HTML views both ask: computed once
+        return _tables_once(report)
     return _tables(report)
 
 
 def _tables(report) -> list[Table]:
     return [t for t in (versions(report), oldest_default(report), changes_between(report),
                         profile_changes(report)) if t is not None]
+
+
+_tables_once = IdentityMemo(_tables, size=4)  # a Report does not change once built or read
 
 
 def markdown(report: dict) -> list[str]:

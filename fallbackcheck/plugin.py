@@ -233,7 +233,7 @@ class MatrixRun:
         self.pytest_session = None  # set when collection is done (pytest_collection_finish)
         self.properties: list | None = None  # the JUnit properties of the cell that just ran
         self.cell_protocol = cellprotocol.usable(config)  # cells skip pytest's per-test hooks
-        self.prepared_cell: tuple | None = None  # (item, its arguments): the cell loop's, for the protocol
+        self._last_arguments: tuple | None = None  # (item, cell_arguments(item)): the loop asks, then the protocol
         self.before_waiting = None  # called before a cell waits for its batch (the paced terminal's flush)
         # The report's first step for rows already judged, done while a cell waits for its batch.
         self.report_forms = report.FormsWhileWaiting()
@@ -349,7 +349,10 @@ class MatrixRun:
         else:
             result = run_batch(runtime, self.catalogue, key, profile, probes, self.session,
                                self.config.option.probe_timeout, self.baselines.get(runtime.machine))
-        return self.judged(key, result, profile, probes)
+        rows = self.judged(key, result, profile, probes)
+        if self.rows is not None:  # this process keeps the rows for the report: their forms while cells wait
+            self.report_forms.add(list(rows.values()))
+        return rows
 
     def judged(self, key: BatchKey, result, profile: Profile, probes: list[str]) -> dict[str, dict]:
         """The report rows of a batch's cells (probe -> row)."""
@@ -431,8 +434,14 @@ class MatrixRun:
         return list(self._cells_by_kind.get(kind, ()))
 
     def cell_arguments(self, item) -> dict | None:
-        """The cell test's arguments when `item` is a plain cell (cellprotocol.arguments)."""
-        return cellprotocol.arguments(item, CELL_FIXTURES, self)
+        """The cell test's arguments when `item` is a plain cell (cellprotocol.arguments);
+        the last item's answer is kept: the cell loop asks, then the cell's protocol."""
+        last = self._last_arguments
+        if last is not None and last[0] is item:
+            return last[1]
+        args = cellprotocol.arguments(item, CELL_FIXTURES, self)
+        self._last_arguments = (item, args)
+        return args
 
     def ihook_of(self, item):
         """item.ihook, asked once per test file: pytest works it out per item from the
@@ -774,8 +783,7 @@ def pytest_runtest_protocol(item, nextitem):
     run = item.config._fallbackcheck
     if run is None or not run.cell_protocol:
         return None
-    prepared = run.prepared_cell
-    args = prepared[1] if prepared is not None and prepared[0] is item else run.cell_arguments(item)
+    args = run.cell_arguments(item)
     if args is None:
         return None
     return cellprotocol.run(item, nextitem, args, run.take_properties, run.ihook_of(item))
@@ -791,19 +799,14 @@ def pytest_runtestloop(session):
             config.pluginmanager.getplugin("dsession") is not None:
         return None
 
-    def is_cell(item) -> bool:
-        args = run.cell_arguments(item)
-        run.prepared_cell = (item, args) if args is not None else None
-        return args is not None
-
     terminal = config.pluginmanager.get_plugin("terminalreporter")
     paced = pacedterminal.PacedTerminal(terminal) if terminal is not None else None
     if paced is not None and paced.install():
         run.before_waiting = paced.flush
     try:
-        return cellprotocol.loop(session, sys.modules[__name__], is_cell)
+        return cellprotocol.loop(session, sys.modules[__name__], lambda item: run.cell_arguments(item) is not None)
     finally:
-        run.before_waiting = run.prepared_cell = None
+        run.before_waiting = run._last_arguments = None
         if paced is not None:
             paced.uninstall()
 
@@ -873,12 +876,11 @@ class ReportWriter:
             for part in sorted(run.parts.glob("*.rows")):
                 for item in _read_rows(part):
                     (timings.append(item["_timing"]) if "_timing" in item else rows.append(item))
-            forms = None
+            forms = run.report_forms.forms  # encode() uses those of rows that are still these rows
             if run.early_fixes is not None:
                 if not complete or option.no_fixes or session.shouldfail or session.shouldstop:
                     run.early_fixes.stop()  # cut short (-x, --maxfail): the cells that ran decide
                 run.early_fixes.wait()  # nothing of it may still be starting containers below
-                forms = run.report_forms.forms  # encode() uses those of rows that are still these rows
             if complete and not option.no_fixes:
                 planned, notes = fixes.plan(rows, run.selection.profiles, directory / "fixes", run.catalogue,
                                             fixes.newer_default(), write=False)

@@ -253,14 +253,6 @@ class Report:
         self.data = data
         if rows is not None:
             self.__dict__["all_cells"] = in_report_order(rows)
-        self._derived: dict = {}
-
-    def derived(self, name: str, compute):
-        """compute(self), once per report: what several views derive alike (the cause groups,
-        the generation tables); a report does not change once built or read."""
-        if name not in self._derived:
-            self._derived[name] = compute(self)
-        return self._derived[name]
 
     def __getitem__(self, key):
         return self.cells if key == "cells" else self.data[key]

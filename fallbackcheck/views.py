@@ -11,6 +11,7 @@ from pathlib import Path
 from . import causes
 from .diff import change_text, key_text
 from .fixes import proof
+from .memo import IdentityMemo
 from .report import Report, as_report, atomic_write, load
 
 
@@ -67,8 +68,8 @@ class Answer:
 
 def what_breaks(report: Report) -> list[Answer]:
     """The cause groups of the run's non-working cells, each with its fixes and their proof
-    (computed once per report: every view asks)."""
-    return report.derived("what_breaks", _what_breaks)
+    (computed once per report: the four views of a run each ask)."""
+    return _what_breaks_once(report)
 
 
 def _what_breaks(report: Report) -> list[Answer]:
@@ -84,6 +85,9 @@ def _what_breaks(report: Report) -> list[Answer]:
         out.append(Answer(group, proven, causes.survivors(report.cells, group, by_place),
                           [p for p in group.profiles if p not in patched]))
     return out
+
+
+_what_breaks_once = IdentityMemo(_what_breaks, size=4)  # a Report does not change once built or read
 
 
 def list_text(values: list[str], limit: int = 6) -> str:

@@ -138,3 +138,17 @@ def test_a_report_given_its_rows_reads_and_renders_as_one_decoded():
     assert [r["runtime"] for r in given.cells] == [r["runtime"] for r in decoded.cells]
     assert render_md.render(given) == render_md.render(decoded)
     assert render_html.render(given) == render_html.render(decoded)
+
+
+def test_forms_computed_while_waiting_encode_as_computed_at_the_end():
+    rows = [cell(), cell(probe="raw:clone3", kind="raw", verdict="pass", outcome="ok", errno="EPERM"),
+            cell(runtime="crun", container="c2", detail="other", delivered={"clone3": "ENOSYS"})]
+    waiting = report.FormsWhileWaiting()
+    waiting.add(rows[:2])
+    while waiting.step():
+        pass
+    assert set(waiting.forms) == {id(r) for r in rows[:2]}
+    assert report.encode(rows, waiting.forms) == report.encode(rows)
+    # and they are what encode() uses for those rows (so the equality above is not by chance)
+    wrong = {**waiting.forms, id(rows[0]): (rows[0], {**waiting.forms[id(rows[0])][1], "detail": "x"})}
+    assert report.encode(rows, wrong) != report.encode(rows)
