@@ -106,6 +106,27 @@ def test_hung_probe_ends_as_timeout():
     assert _containers(session) == []
 
 
+def test_stuck_runner_is_stopped_at_the_batch_limit(monkeypatch):
+    """A runner that stops making progress (here: a probe whose own limit is longer than the
+    batch's) is killed at the batch's overall limit; the batch says it timed out."""
+    from fallbackcheck import profiles
+    from fallbackcheck.batch import parse_output
+    from fallbackcheck.runtimes import BatchPlan, get
+
+    runtime = get("docker-runc")
+    ref, arch = runtime.prepare_image("debian-12")
+    session = "test-stuck-" + uuid.uuid4().hex[:8]
+    monkeypatch.setattr(BatchPlan, "overall_timeout_s", property(lambda plan: 3.0))
+    plan = BatchPlan("debian-12", ref, arch, profiles.parse("unconfined"), ("hang=/bin/sleep 60",),
+                     runtime.probe_dir(arch), 50.0, session)
+    output = runtime.run_batch(plan)
+    records, done = parse_output(output.stdout)
+    assert output.timed_out and output.exit_code is None
+    assert not done and "hang" not in records  # killed inside the probe, before its line
+    assert output.received == {}  # unconfined: read while the runner held, before the limit
+    assert _containers(session) == []
+
+
 @pytest.mark.parametrize("sig, group", [
     (signal.SIGINT, True),  # a terminal's Ctrl-C: the whole process group
     (signal.SIGTERM, False),  # `kill`, a CI system's cancel: the pytest process only
