@@ -46,6 +46,17 @@ def test_rule_changes_are_named():
     assert changes({}, received) == ["asked no filter, received a filter"]
 
 
+def test_a_comparison_is_remembered_by_what_was_received_not_by_the_dict():
+    asked = profiles.parse("vintage:5.2:ENOSYS").oci
+    dropped = {k: v for k, v in asked.items() if k != "defaultErrnoRet"}
+    assert changes(asked, dict(asked)) == []
+    assert changes(asked, dropped) == ["defaultErrnoRet: asked ENOSYS, received none (EPERM)"]
+    assert changes(asked, dict(asked)) == []  # the same content again, in a new dict
+    assert changes(asked, {**dropped}) == ["defaultErrnoRet: asked ENOSYS, received none (EPERM)"]
+    other = profiles.parse("vintage:5.2:EPERM").oci  # another profile asking, same received content
+    assert changes(other, dropped) != changes(asked, dropped)
+
+
 def test_received_profiles_are_keyed_by_content():
     assert content_hash({"a": 1, "b": 2}) == content_hash({"b": 2, "a": 1}) != content_hash({})
 
