@@ -11,7 +11,10 @@ So for a cell item this protocol calls the test function itself and logs the thr
 pytest would (setup passed, the call's report, teardown passed), through the same hooks:
 the terminal, -x/--maxfail, --junitxml (with the cell's properties on the teardown report)
 and xdist see what they always see; the call's report is made by pytest's makereport hook,
-so pytest.skip / pytest.xfail in the test (and --runxfail) behave as ever.
+so pytest.skip / pytest.xfail in the test (and --runxfail) behave as ever. The passed setup
+and teardown reports are made only where something may read them (passed_phases_read:
+JUnit, xdist, --durations, any plugin not known to ignore them); pytest's own terminal,
+session and cache do nothing visible with them.
 
 Anything else keeps pytest's protocol (run() returns None): an item that is not a cell, a
 cell with a mark (skip, xfail, usefixtures, filterwarnings … added by a conftest) or a
@@ -110,23 +113,24 @@ def location(item) -> tuple:
 _LOCATION_CACHED = isinstance(getattr(pytest.Item, "location", None), functools.cached_property)
 
 
-def _passed(item, place: tuple, keywords: dict, when: str) -> TestReport:
+def _passed(item, place: tuple, when: str) -> TestReport:
     now = time.time()
-    return TestReport(item.nodeid, place, keywords, "passed", None, when, (), 0.0, now, now,
+    return TestReport(item.nodeid, place, dict.fromkeys(item.keywords, 1), "passed", None, when, (), 0.0, now, now,
                       user_properties=item.user_properties)
 
 
-def run(item, nextitem, args: dict, properties, ihook=None) -> bool:
+def run(item, nextitem, args: dict, properties, ihook=None, passed_phases: bool = True) -> bool:
     """Run one cell item (its arguments from arguments()); `properties()` gives the JUnit
-    properties of the cell that just ran; `ihook`: item.ihook, if known already.
-    Returns True, as pytest_runtest_protocol must."""
+    properties of the cell that just ran; `ihook`: item.ihook, if known already;
+    `passed_phases`: whether its passed setup and teardown reports are logged
+    (passed_phases_read()). Returns True, as pytest_runtest_protocol must."""
     ihook = ihook or item.ihook
     nodeid, place = item.nodeid, location(item)
     ihook.pytest_runtest_logstart(nodeid=nodeid, location=place)
     node_keywords = item.keywords
     item.keywords = flat_keywords(item)  # read by every report pytest makes of the cell
-    keywords = dict.fromkeys(item.keywords, 1)
-    ihook.pytest_runtest_logreport(report=_passed(item, place, keywords, "setup"))
+    if passed_phases:
+        ihook.pytest_runtest_logreport(report=_passed(item, place, "setup"))
     item.funcargs = args  # what pytest's own call would hold (--showlocals, plugins)
     call = CallInfo.from_call(lambda: item.obj(**args), when="call", reraise=get_reraise_exceptions(item.config))
     report = ihook.pytest_runtest_makereport(item=item, call=call)
@@ -134,12 +138,37 @@ def run(item, nextitem, args: dict, properties, ihook=None) -> bool:
     if check_interactive_exception(call, report):
         ihook.pytest_exception_interact(node=item, call=call, report=report)
     item.user_properties.extend(properties())
-    teardown = _teardown(item, nextitem, place, keywords)
-    ihook.pytest_runtest_logreport(report=teardown)
+    teardown = _teardown(item, nextitem, place, passed_phases)
+    if teardown is not None:
+        ihook.pytest_runtest_logreport(report=teardown)
     item.funcargs = None
     item.keywords = node_keywords
     ihook.pytest_runtest_logfinish(nodeid=nodeid, location=place)
     return True
+
+
+# Among pytest's own implementations of the two hooks that carry a passed setup or teardown
+# report, those that do nothing anyone sees with one: the terminal (files it under "", which
+# no summary line shows, and asks the status hook, which gives it no letter), live logging
+# (notes the phase), the session (counts failures), --lf's cache (notes failures and passed
+# calls); and the status hook's. pytest 9 on this machine: the two passed phases were a
+# quarter of a cell's time in the cells' thread (py-spy).
+SILENT_ON_PASSED_PHASES = {
+    "pytest_runtest_logreport": frozenset({"terminalreporter", "logging-plugin", "session", "lfplugin"}),
+    "pytest_report_teststatus": frozenset({"terminal", "runner", "skipping", "subtests"}),
+}
+
+
+def passed_phases_read(config) -> bool:
+    """Whether anything may read a cell's passed setup and teardown reports: --junitxml,
+    xdist, --report-log, --sw, --durations (it lists the phases), any plugin not known above.
+    Then they are logged as pytest would; otherwise they are not made. Asked once collection
+    is done (conftests' plugins are registered by then)."""
+    if getattr(config.option, "durations", None) is not None:
+        return True
+    return any(impl.plugin_name not in known
+               for hook, known in SILENT_ON_PASSED_PHASES.items()
+               for impl in getattr(config.hook, hook).get_hookimpls())
 
 
 # parent node -> its keywords as (name, value) pairs: the same for every cell of a module.
@@ -166,13 +195,14 @@ def flat_keywords(item) -> dict:
     return flat
 
 
-def _teardown(item, nextitem, place: tuple, keywords: dict) -> TestReport:
+def _teardown(item, nextitem, place: tuple, passed_phases: bool) -> TestReport | None:
     """A cell sets nothing up; but an item before it under pytest's protocol may have left
     its module's or session's fixtures set up: torn down here as pytest would (down to what
-    the next item shares), so that the next item finds a consistent state."""
+    the next item shares), so that the next item finds a consistent state, and reported.
+    With nothing to tear down: a passed report, or None where none is read."""
     state = item.session._setupstate
     if not state.stack:
-        return _passed(item, place, keywords, "teardown")
+        return _passed(item, place, "teardown") if passed_phases else None
     if item.session.shouldfail or item.session.shouldstop:
         nextitem = None
     call = CallInfo.from_call(lambda: state.teardown_exact(nextitem), when="teardown",

@@ -230,9 +230,11 @@ class MatrixRun:
         self.scheduler: BatchScheduler | None = None
         self.timing = CellTiming()
         self.last_key: BatchKey | None = None
+        self._last_rows: dict[str, dict] | None = None  # the rows of last_key's batch, once it is back
         self.pytest_session = None  # set when collection is done (pytest_collection_finish)
         self.properties: list | None = None  # the JUnit properties of the cell that just ran
         self.cell_protocol = cellprotocol.usable(config)  # cells skip pytest's per-test hooks
+        self.passed_phases = True  # whether a cell's passed setup/teardown are reported (set once collected)
         self._last_arguments: tuple | None = None  # (item, cell_arguments(item)): the loop asks, then the protocol
         self.before_waiting = None  # called before a cell waits for its batch (the paced terminal's flush)
         # The report's first step for rows already judged, done while a cell waits for its batch.
@@ -390,13 +392,15 @@ class MatrixRun:
         """The batch's result; asks the scheduler for the batches this process needs next
         (all of them at the first cell without xdist; under xdist, those queued for this
         worker, each time a new batch starts), so that several run at once."""
+        if key == self.last_key and self._last_rows is not None:
+            return self._last_rows  # the batch of the cell before (a batch's cells run together)
         if self.scheduler is None:
             if _is_controller(self.config):  # this process runs every cell
                 self._start_batches(_batch_order(session.items))
             else:
                 self.scheduler = BatchScheduler(self._run, concurrency(self.config.option.batches))
         if key != self.last_key:
-            self.last_key = key
+            self.last_key, self._last_rows = key, None
             if self.before_waiting is not None and not self.scheduler.done(key):
                 self.before_waiting()  # the progress so far is shown while the run waits
             with self.timing.waiting():  # the cell cannot run before its batch is back anyway
@@ -406,7 +410,9 @@ class MatrixRun:
                 queued = queued_items(session)
                 self.scheduler.want([key] + (_batch_order(queued) if queued else []))
         with self.timing.waiting():
-            return self.scheduler.result(key)
+            rows = self.scheduler.result(key)
+        self._last_rows = rows
+        return rows
 
     def row(self, cell: Cell) -> dict:
         """The report row of a cell, judged with its batch (which runs on first use, or has
@@ -667,6 +673,7 @@ def pytest_collection_finish(session):
     if run is None:
         return
     run.pytest_session = session
+    run.passed_phases = cellprotocol.passed_phases_read(session.config)
     run.phase("collected")
     if run.scheduler is not None:  # started before collection
         run.check_early_index(session)
@@ -786,7 +793,7 @@ def pytest_runtest_protocol(item, nextitem):
     args = run.cell_arguments(item)
     if args is None:
         return None
-    return cellprotocol.run(item, nextitem, args, run.take_properties, run.ihook_of(item))
+    return cellprotocol.run(item, nextitem, args, run.take_properties, run.ihook_of(item), run.passed_phases)
 
 
 @pytest.hookimpl(tryfirst=True)

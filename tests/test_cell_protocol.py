@@ -32,11 +32,31 @@ def pytest_runtest_setup(item):
 
 def pytest_terminal_summary(terminalreporter):
     terminalreporter.write_line(f"PYTEST SETUPS {len(SETUPS)}")
+    # the passed setup/teardown reports the terminal was given (it files them under "")
+    terminalreporter.write_line(f"PASSED PHASES {len(terminalreporter.stats.get('', []))}")
+'''
+
+# A plugin that reads every report (as JUnit or xdist do): with it, the cell protocol logs
+# a passed setup and teardown for every cell, as pytest does.
+REPORT_READER = '''
+import collections
+
+SEEN = collections.Counter()
+
+def pytest_runtest_logreport(report):
+    SEEN[report.when] += 1
+
+def pytest_terminal_summary(terminalreporter):
+    terminalreporter.write_line("REPORTS " + " ".join(f"{w}={SEEN[w]}" for w in ("setup", "call", "teardown")))
 '''
 
 
 def _setups(stdout: str) -> int:
     return int(re.search(r"^PYTEST SETUPS (\d+)$", stdout, re.M).group(1))
+
+
+def _passed_phases(stdout: str) -> int:
+    return int(re.search(r"^PASSED PHASES (\d+)$", stdout, re.M).group(1))
 
 
 @pytest.fixture(scope="module")
@@ -55,10 +75,13 @@ def both(tmp_path_factory):
     (base / "setupcounter.py").write_text(SETUP_COUNTER)
     path = os.pathsep.join(filter(None, [str(base), os.environ.get("PYTHONPATH")]))
     out = {}
-    for protocol, force in (("cells", "0"), ("pytest", "1")):
+    # with JUnit (it reads every report), and without: where nothing reads a passed setup or
+    # teardown, the cell protocol does not make them, and the terminal must not show it
+    for protocol, force, junit in (("cells", "0", True), ("pytest", "1", True),
+                                   ("cells-quiet", "0", False), ("pytest-quiet", "1", False)):
         where = tmp_path_factory.mktemp(protocol)
         proc = run_suites(*SELECTION, "--no-fixes", "-vv", "-rA", "--baseline", str(baseline), "-p", "setupcounter",
-                          "--junitxml", str(where / "junit.xml"), report_dir=where,
+                          *(["--junitxml", str(where / "junit.xml")] if junit else []), report_dir=where,
                           env={"FALLBACKCHECK_PYTEST_PROTOCOL": force, "COLUMNS": "120", "PYTHONPATH": path},
                           timeout=300)
         out[protocol] = (proc, where / "junit.xml")
@@ -76,7 +99,7 @@ def _summary(stdout: str, where) -> list[str]:
     run's own directory as <out>."""
     text = stdout[stdout.index("= FAILURES ="):].replace(str(where), "<out>")
     return [re.sub(r" in [\d.]+s", "", re.sub(r"-{3,}", "---", line)) for line in text.splitlines()
-            if not line.startswith("PYTEST SETUPS")]  # the counter differs by design
+            if not line.startswith(("PYTEST SETUPS", "PASSED PHASES"))]  # the counters differ by design
 
 
 def _junit(path) -> list[tuple]:
@@ -112,6 +135,24 @@ def test_cells_report_as_under_pytests_protocol(both):
     # JUnit carries each cell's facts under the cell protocol too
     props = dict(next(case[2] for case in _junit(cells_xml) if "pthread_create-host-local-unconfined" in case[1]))
     assert props["verdict"] == "pass" and props["works"] == "true", props
+
+
+def test_passed_phases_are_left_out_only_where_nothing_reads_them(both, tmp_path):
+    (quiet, quiet_where), (plain, plain_where) = both["cells-quiet"], both["pytest-quiet"]
+    assert quiet.returncode == plain.returncode == 1, quiet.stdout[-3000:] + plain.stdout[-3000:]
+    cells = len(_verbose_lines(plain.stdout))
+    assert _setups(quiet.stdout) == 0 and _setups(plain.stdout) == cells > 0
+    assert _passed_phases(quiet.stdout) == 0 and _passed_phases(plain.stdout) == 2 * cells
+    assert _passed_phases(both["cells"][0].stdout) == 2 * cells  # JUnit reads them: made
+    assert _verbose_lines(quiet.stdout) == _verbose_lines(plain.stdout)
+    assert _summary(quiet.stdout, quiet_where.parent) == _summary(plain.stdout, plain_where.parent)
+    # a plugin that reads reports gets every phase of every cell, as under pytest's protocol
+    (tmp_path / "reportreader.py").write_text(REPORT_READER)
+    path = os.pathsep.join(filter(None, [str(tmp_path), os.environ.get("PYTHONPATH")]))
+    proc = run_suites(*SELECTION, "--no-fixes", "-q", "-p", "reportreader", report_dir=tmp_path / "out",
+                      env={"PYTHONPATH": path}, timeout=300)
+    assert proc.returncode == 0, proc.stdout[-3000:]
+    assert f"REPORTS setup={cells} call={cells} teardown={cells}" in proc.stdout, proc.stdout[-2000:]
 
 
 MARKING_PLUGIN = '''
