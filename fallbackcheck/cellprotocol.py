@@ -28,8 +28,9 @@ pytest's run loop, for the hook wrappers around each test's protocol: warnings (
 catch_warnings and the config's filters applied anew per test: here once around the whole
 loop, so a cell's warning still reaches the summary, without the cell's id), faulthandler
 (acts only with faulthandler_timeout: then pytest's loop runs) and unittest (acts only on
-unittest items, which are never cells). pytest's assertion wrapper stays around each cell:
-a failed `assert` in a cell explains itself as ever. The loop runs only where every
+unittest items, which are never cells). pytest's assertion wrapper stays around every cell,
+opened once for each run of cells of one test file (AssertionScope) and the cell's protocol
+called directly: a failed `assert` in a cell explains itself as ever. The loop runs only where every
 implementation of pytest_runtest_protocol is one of those known here; a plugin with its own
 (pytest-timeout, pytest-rerunfailures ...) gets pytest's loop and sees every test.
 """
@@ -236,13 +237,60 @@ def loop(session, own_plugin, is_cell) -> bool | None:
     replaced = [p for p in map(pm.get_plugin, REPLACED_WRAPPERS) if p is not None]
     lean = pm.subset_hook_caller("pytest_runtest_protocol", remove_plugins=replaced)
     full = config.hook.pytest_runtest_protocol
+    scope = AssertionScope.of(config, impls)
+    cell = lean if scope is None else own_plugin.pytest_runtest_protocol
     items = session.items
     with catch_warnings_for_item(config, ihook=config.hook, when="runtest", item=None):
-        for i, item in enumerate(items):
-            nextitem = items[i + 1] if i + 1 < len(items) else None
-            (lean if is_cell(item) else full)(item=item, nextitem=nextitem)
-            if session.shouldfail:
-                raise session.Failed(session.shouldfail)
-            if session.shouldstop:
-                raise session.Interrupted(session.shouldstop)
+        try:
+            for i, item in enumerate(items):
+                nextitem = items[i + 1] if i + 1 < len(items) else None
+                if not is_cell(item):
+                    if scope is not None:
+                        scope.close()
+                    full(item=item, nextitem=nextitem)
+                else:
+                    if scope is not None:
+                        scope.open(item)
+                    cell(item=item, nextitem=nextitem)
+                if session.shouldfail:
+                    raise session.Failed(session.shouldfail)
+                if session.shouldstop:
+                    raise session.Interrupted(session.shouldstop)
+        finally:
+            if scope is not None:
+                scope.close()
     return True
+
+
+class AssertionScope:
+    """pytest's assertion wrapper (it makes a failed `assert` explain itself through the
+    pytest_assertrepr_compare hook of the item's conftests) opened once for a run of cells
+    of one test file, instead of once per cell through the protocol hook: the only things it
+    takes from the item are its hook proxy (one per file) and the config. Used only where it
+    is pytest's new-style wrapper and no plugin implements pytest_assertion_pass (which is
+    handed the item); else each cell's protocol goes through the hook (the lean caller)."""
+
+    def __init__(self, wrapper):
+        self.wrapper = wrapper
+        self.path = None
+        self.running = None
+
+    @classmethod
+    def of(cls, config, protocol_impls) -> "AssertionScope | None":
+        found = [i for i in protocol_impls if i.plugin_name == "assertion"]
+        if len(found) != 1 or not found[0].wrapper or config.hook.pytest_assertion_pass.get_hookimpls():
+            return None
+        return cls(found[0].function)
+
+    def open(self, item) -> None:
+        if self.running is not None and item.path == self.path:
+            return
+        self.close()
+        running = self.wrapper(item=item)
+        next(running)  # the wrapper's set-up, up to where the protocol would run
+        self.running, self.path = running, item.path
+
+    def close(self) -> None:
+        running, self.running, self.path = self.running, None, None
+        if running is not None:
+            running.close()  # its clean-up (restores what it replaced)

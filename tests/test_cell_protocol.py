@@ -186,6 +186,45 @@ def test_a_marked_cell_keeps_pytests_meaning(tmp_path):
     assert ("posix_spawn", "deny:clone3:EPERM") in cells
 
 
+# A cell whose verdict is not "pass" fails on the suite's assert; a conftest's
+# pytest_assertrepr_compare explains such a comparison. Under the cell loop pytest's
+# assertion wrapper spans a run of cells of one file (cellprotocol.AssertionScope): the
+# explanation must be there for each failing cell, as under pytest's protocol.
+EXPLAINING_PLUGIN = '''
+FAILING = ("faccessat", "posix_spawn")
+
+def pytest_collection_finish(session):
+    run = session.config._fallbackcheck
+    measured = run.row
+
+    def row(cell):
+        found = measured(cell)
+        return {**found, "verdict": "unexpected"} if cell.probe in FAILING else found
+
+    run.row = row
+
+def pytest_assertrepr_compare(op, left, right):
+    if right == "pass":
+        return [f"EXPLAINED {left!r} {op} {right!r}"]
+'''
+
+
+def test_a_failed_assert_in_a_cell_explains_itself_as_under_pytest(tmp_path):
+    (tmp_path / "explaining.py").write_text(EXPLAINING_PLUGIN)
+    env = {"PYTHONPATH": os.pathsep.join(filter(None, [str(tmp_path), os.environ.get("PYTHONPATH")]))}
+    out = {}
+    for protocol, force in (("cells", "0"), ("pytest", "1")):
+        where = tmp_path / protocol
+        proc = run_suites(*SELECTION, "--no-fixes", "-rA", "-p", "explaining", report_dir=where,
+                          env={**env, "FALLBACKCHECK_PYTEST_PROTOCOL": force, "COLUMNS": "120"}, timeout=300)
+        assert proc.returncode == 1, proc.stdout[-3000:]
+        out[protocol] = [re.sub(r" at 0x[0-9a-f]+>", ">", line) for line in _summary(proc.stdout, where)]
+    failing = [line for line in out["cells"] if line.startswith("FAILED")]
+    assert len(failing) == 4, failing  # two probes, two profiles
+    assert sum("EXPLAINED 'unexpected' == 'pass'" in line for line in out["cells"]) >= 4, out["cells"]
+    assert out["cells"] == out["pytest"]
+
+
 LOCATION_PLUGIN = '''
 def pytest_collection_finish(session):
     from fallbackcheck import cellprotocol
