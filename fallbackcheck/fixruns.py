@@ -57,7 +57,9 @@ def rerun(run, planned: list, stop: threading.Event | None = None) -> list[dict]
 
 def when_proven(early: bool, planned: int, missing: int) -> str:
     """The report's environment.timing.fixes_proven: when the run proved its fixes."""
-    if not early or (planned and missing == planned):
+    if not planned:
+        return "no fix to prove"  # nothing broke that a profile change could mend
+    if not early or missing == planned:
         return "after the last cell"
     if not missing:
         return "while the cells ran"

@@ -365,3 +365,17 @@ def test_a_profiles_fix_does_not_depend_on_other_profiles_cells(tmp_path, catalo
     (early,), _ = fixes.plan(alone, {mine: selected[mine]}, tmp_path, catalogue, allow_all, write=False)
     final, _ = fixes.plan(alone + others, selected, tmp_path, catalogue, allow_all, write=False)
     assert early == next(f for f in final if f.profile == mine)
+
+
+@pytest.mark.parametrize("early, planned, missing, said", [
+    (True, 0, 0, "no fix to prove"),  # nothing to prove: not "while the cells ran"
+    (False, 0, 0, "no fix to prove"),
+    (True, 3, 0, "while the cells ran"),
+    (True, 3, 1, "while the cells ran (2 of 3 fixes), the rest after the last cell"),
+    (True, 3, 3, "after the last cell"),
+    (False, 3, 3, "after the last cell"),
+])
+def test_the_report_says_when_fixes_were_proven(early, planned, missing, said):
+    from fallbackcheck import fixruns
+
+    assert fixruns.when_proven(early, planned, missing) == said
