@@ -25,8 +25,8 @@ class IdentityMemo:
 
     def __call__(self, obj, *rest):
         key = (id(obj), rest)
-        with self._lock:
-            hit = self._items.get(key)
+        # A lookup is one C call, atomic under the GIL: only the writers below take the lock.
+        hit = self._items.get(key)
         if hit is not None and hit[0] is obj:
             return hit[1]
         value = self.fn(obj, *rest)
