@@ -66,19 +66,35 @@ def arguments(item, cell_fixtures, run) -> dict | None:
     info = getattr(item, "_fixtureinfo", None)
     if not params or info is None:
         return None
+    names = _cell_argnames(info, cell_fixtures)
+    if names is None or any(m.name not in OWN_MARKS for m in item.own_markers) or _marked_above(item.parent):
+        return None
     args = {}
-    for name in info.argnames:
-        if name in cell_fixtures and name in params:
-            args[name] = params[name]
-        elif name == RUN_FIXTURE:
+    for name in names:
+        if name == RUN_FIXTURE:
             args[name] = run
+        elif name in params:
+            args[name] = params[name]
         else:
             return None
-    closure = set(info.names_closure) - {"request"}
-    if not args or closure != set(args) or any(m.name not in OWN_MARKS for m in item.own_markers) or \
-            _marked_above(item.parent):
-        return None
     return args
+
+
+# A test function's fixture information (shared by all its parametrised items) -> its
+# argument names when they are only cell fixtures and the run, with no other fixture in
+# their closure (an autouse one included); else None. Worked out once per function.
+_argnames_of: dict = {}
+
+
+def _cell_argnames(info, cell_fixtures) -> tuple | None:
+    known = _argnames_of.get(id(info))  # by identity (it is not hashable), the object kept
+    if known is not None and known[0] is info:
+        return known[1]
+    names = tuple(info.argnames)
+    plain = bool(names) and all(n in cell_fixtures or n == RUN_FIXTURE for n in names) and \
+        set(info.names_closure) - {"request"} == set(names)
+    _argnames_of[id(info)] = (info, names if plain else None)
+    return names if plain else None
 
 
 # node -> whether it or a node above it has a mark the matrix did not put there (asked once

@@ -225,6 +225,33 @@ def test_a_failed_assert_in_a_cell_explains_itself_as_under_pytest(tmp_path):
     assert out["cells"] == out["pytest"]
 
 
+# An autouse fixture from a plugin: every cell must get it, so every cell takes pytest's
+# protocol (the cell protocol sets no fixture up).
+AUTOUSE_PLUGIN = '''
+import pytest
+
+USED = []
+
+@pytest.fixture(autouse=True)
+def counted(request):
+    USED.append(request.node.nodeid)
+    yield
+
+def pytest_terminal_summary(terminalreporter):
+    terminalreporter.write_line(f"AUTOUSE RAN {len(USED)} OF {len(terminalreporter.stats.get('passed', []))}")
+'''
+
+
+def test_a_cell_with_another_fixture_gets_it(tmp_path):
+    (tmp_path / "autouse.py").write_text(AUTOUSE_PLUGIN)
+    env = {"PYTHONPATH": os.pathsep.join(filter(None, [str(tmp_path), os.environ.get("PYTHONPATH")]))}
+    proc = run_suites(*SELECTION, "--no-fixes", "-p", "autouse", report_dir=tmp_path / "out",
+                      env=env, timeout=300)
+    assert proc.returncode == 0, proc.stdout[-3000:]
+    ran = re.search(r"^AUTOUSE RAN (\d+) OF (\d+)$", proc.stdout, re.M)
+    assert ran and int(ran.group(1)) >= int(ran.group(2)) > 0, proc.stdout[-2000:]
+
+
 LOCATION_PLUGIN = '''
 def pytest_collection_finish(session):
     from fallbackcheck import cellprotocol
