@@ -13,6 +13,7 @@ import shutil
 import subprocess
 
 from . import seccomp_json, syscalls
+from .memo import IdentityMemo
 
 RUNC_STUB = ("runc's ENOSYS stub: {syscall} ({nr}) is above the largest syscall the profile names for "
              "{arch} ({max_name}, {max_nr}), so runc {version} answers ENOSYS before the filter "
@@ -84,9 +85,14 @@ def asks_default(plain: dict, syscall: str) -> bool:
 
 def _largest_named(runtime, oci: dict, arch: str) -> tuple[str, int] | None:
     """The syscall with the largest number on `arch` that the profile names and `runtime`'s
-    libseccomp knows (runc's stub answers ENOSYS above it). Remembered by the names, not the
-    profile object: every batch receives its own copy of a profile, and without_rules_for()
-    makes one per cell; the answer costs 1 ms for a profile of 400 names."""
+    libseccomp knows (runc's stub answers ENOSYS above it). Remembered per profile object
+    (the cells of a batch share one), and behind that by the names: every batch receives its
+    own copy of a profile, and without_rules_for() makes one per cell; the answer costs 1 ms
+    for a profile of 400 names, listing the names a tenth of that."""
+    return _largest_of_profile(oci, runtime, arch)
+
+
+def _largest_named_by_names(oci: dict, runtime, arch: str) -> tuple[str, int] | None:
     names = tuple(dict.fromkeys(name for rule in oci.get("syscalls") or [] for name in rule.get("names") or []))
     key = (id(runtime), names, arch)
     hit = _largest_by_names.get(key)
@@ -104,6 +110,7 @@ def _largest_named(runtime, oci: dict, arch: str) -> tuple[str, int] | None:
 
 
 _largest_by_names: dict = {}
+_largest_of_profile = IdentityMemo(_largest_named_by_names)
 
 
 def runc_version(runtime) -> tuple[int, ...] | None:

@@ -70,3 +70,13 @@ def test_raw(cat, delivered, asked, verdict):
 def test_raw_difference_explained_by_runtime_behaviour_passes_and_says_why(cat):
     j = judge_raw(cat.raw["raw:clone3"], obs("ok"), "ENOSYS", "EPERM", lambda a, d: "runc's ENOSYS stub")
     assert j.verdict == "pass" and "runc" in j.detail
+
+
+def test_libc_identities_parse_to_the_same_text_and_refuse_others():
+    for text in ("glibc 2.36", "musl 1.2.3", " glibc 2.31 "):
+        libc = Libc.parse(text)
+        assert str(libc) == text.strip() and libc == Libc.parse(text.strip())
+    assert Libc.parse("glibc 2.39").key == (2, 39) > Libc.parse("glibc 2.4").key
+    for bad in ("foo", "glibc", "uclibc 1.0", "glibc 2.x"):
+        with pytest.raises(ValueError):
+            Libc.parse(bad)
