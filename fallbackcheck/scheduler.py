@@ -127,6 +127,10 @@ class CellTiming:
         self.first = self.last = None
         self.cpu_first = self.cpu_last = None  # this thread's CPU time (the cells run on it)
         self.proc_first = self.proc_last = None  # the process's, batch threads included
+        # How long this thread was ready to run but had no core (Linux schedstat), at the
+        # first cell and the end, and the part of it that fell while it waited for batches.
+        self.queued_first = self.queued_last = None
+        self.queued_while_waiting = 0.0
         self.blocked = 0.0
         self.cells = 0
 
@@ -135,6 +139,7 @@ class CellTiming:
             self.first = time.perf_counter()
             self.cpu_first = time.thread_time()
             self.proc_first = time.process_time()
+            self.queued_first = _queued_s()
 
     def cell_ends(self) -> None:
         self.last = time.perf_counter()
@@ -147,23 +152,32 @@ class CellTiming:
         if self.cells:
             self.cpu_last = time.thread_time()
             self.proc_last = time.process_time()
+            self.queued_last = _queued_s()
 
     @contextlib.contextmanager
     def waiting(self):
-        started = time.perf_counter()
+        """Time spent in here is waiting for batches (entered once or twice per batch)."""
+        started, queued = time.perf_counter(), _queued_s()
         try:
             yield
         finally:
             self.blocked += time.perf_counter() - started
+            now = _queued_s() if queued is not None else None
+            if now is not None:
+                self.queued_while_waiting += now - queued
 
     def as_dict(self) -> dict:
         span = (self.last - self.first) if self.first is not None and self.last is not None else 0.0
         ended = self.cpu_last is not None  # an interrupted run may stop inside its first cell
         # cpu_s: what the cells' thread itself computed in the span; the rest of the span it
         # waited for batches, for the GIL (batch threads) or for a core (probes, engines).
+        queued = ended and self.queued_first is not None and self.queued_last is not None
         return {"cells": self.cells, "span_s": round(span, 4), "waiting_for_batches_s": round(self.blocked, 4),
                 "cpu_s": round(self.cpu_last - self.cpu_first, 4) if ended else 0.0,
-                "process_cpu_s": round(self.proc_last - self.proc_first, 4) if ended else 0.0}
+                "process_cpu_s": round(self.proc_last - self.proc_first, 4) if ended else 0.0,
+                # of the time outside waiting for batches, how long the cells' thread had no core
+                "core_wait_s": round(self.queued_last - self.queued_first - self.queued_while_waiting, 4)
+                if queued else None}
 
     @staticmethod
     def combine(parts: list[dict]) -> dict:
@@ -176,4 +190,16 @@ class CellTiming:
                 "process_cpu_s": round(sum(p.get("process_cpu_s", 0.0) for p in parts), 3),
                 "cell_cpu_s": round(sum(p.get("cpu_s", 0.0) for p in parts), 3),
                 "cpu_per_cell_ms": round(1000 * sum(p.get("cpu_s", 0.0) for p in parts) / cells, 3) if cells else None,
+                "core_wait_per_cell_ms": round(1000 * sum(p["core_wait_s"] for p in parts) / cells, 3)
+                if cells and all(p.get("core_wait_s") is not None for p in parts) else None,
                 "overhead_per_cell_ms": round(1000 * busy / cells, 3) if cells else None}
+
+
+def _queued_s() -> float | None:
+    """Seconds the calling thread has spent ready to run without a core, so far (Linux
+    schedstat's run delay); None where the kernel does not say."""
+    try:
+        with open("/proc/thread-self/schedstat", "rb") as f:
+            return int(f.read().split()[1]) / 1e9
+    except (OSError, ValueError, IndexError):
+        return None

@@ -79,6 +79,36 @@ def test_cell_timing_overhead_excludes_waiting():
     assert combined["cells"] == 2 and combined["overhead_per_cell_ms"] < 50
 
 
+def test_cell_timing_counts_time_without_a_core_outside_waiting_only(monkeypatch):
+    from fallbackcheck import scheduler
+
+    readings = iter([1.0, 1.5, 3.5, 4.0])  # the first cell, entering a wait, leaving it, the end
+    monkeypatch.setattr(scheduler, "_queued_s", lambda: next(readings))
+    timing = CellTiming()
+    timing.cell_starts()
+    with timing.waiting():
+        pass
+    timing.cell_ends()
+    timing.finish()
+    part = timing.as_dict()
+    assert part["core_wait_s"] == 1.0  # 3.0 s in all, 2.0 s of it while waiting for a batch
+    assert CellTiming.combine([part])["core_wait_per_cell_ms"] == 1000.0
+    monkeypatch.setattr(scheduler, "_queued_s", lambda: None)  # a kernel that does not say
+    unknown = CellTiming()
+    unknown.cell_starts()
+    unknown.cell_ends()
+    unknown.finish()
+    assert unknown.as_dict()["core_wait_s"] is None
+    assert CellTiming.combine([unknown.as_dict()])["core_wait_per_cell_ms"] is None
+
+
+def test_this_kernel_says_how_long_a_thread_waited_for_a_core():
+    from fallbackcheck import scheduler
+
+    before = scheduler._queued_s()
+    assert isinstance(before, float) and scheduler._queued_s() >= before
+
+
 @pytest.mark.engine
 def test_engine_calls_from_batch_threads_survive_pytest_changing_the_environment():
     """pytest sets and deletes PYTEST_CURRENT_TEST in the main thread for every test phase;
