@@ -18,9 +18,10 @@ FAMILIES = {"docker-runc": "Docker + runc", "docker-crun": "Docker + crun", "pod
 @dataclass
 class Table:
     title: str
-    intro: str
+    intro: str  # may be empty; `code` in backquotes, as in Markdown
     header: list[str]
     rows: list[list[str]] = field(default_factory=list)
+    level: int = 2  # the heading's level
 
 
 def split(runtime_id: str) -> tuple[str, str]:
@@ -183,22 +184,38 @@ _tables_once = IdentityMemo(_tables, size=4)  # a Report does not change once bu
 
 
 def markdown(report: dict) -> list[str]:
+    return markdown_of(tables(report))
+
+
+def html(report: dict) -> list[str]:
+    return html_of(tables(report))
+
+
+def markdown_of(found: list[Table]) -> list[str]:
+    """Titled tables as Markdown (render_md)."""
     out: list[str] = []
-    for table in tables(report):
-        out += [f"## {table.title}", "", table.intro, "", "| " + " | ".join(table.header) + " |",
-                "|" + "---|" * len(table.header)]
+    for table in found:
+        out += ["#" * table.level + f" {table.title}", ""] + ([table.intro, ""] if table.intro else [])
+        out += ["| " + " | ".join(table.header) + " |", "|" + "---|" * len(table.header)]
         out += ["| " + " | ".join(cell.replace("|", "\\|") for cell in row) + " |" for row in table.rows]
         out.append("")
     return out
 
 
-def html(report: dict) -> list[str]:
-    import html as h
-
+def html_of(found: list[Table]) -> list[str]:
+    """Titled tables as HTML (render_html); `code` in backquotes becomes <code>."""
     out: list[str] = []
-    for table in tables(report):
-        out += [f"<h2>{h.escape(table.title)}</h2>", f"<p>{h.escape(table.intro)}</p>", '<table class="plain">',
-                "<tr>" + "".join(f"<th>{h.escape(x)}</th>" for x in table.header) + "</tr>"]
-        out += ["<tr>" + "".join(f"<td>{h.escape(x)}</td>" for x in row) + "</tr>" for row in table.rows]
+    for table in found:
+        out += [f"<h{table.level}>{_inline(table.title)}</h{table.level}>"]
+        out += [f"<p>{_inline(table.intro)}</p>"] if table.intro else []
+        out += ['<table class="plain">', "<tr>" + "".join(f"<th>{_inline(x)}</th>" for x in table.header) + "</tr>"]
+        out += ["<tr>" + "".join(f"<td>{_inline(x)}</td>" for x in row) + "</tr>" for row in table.rows]
         out.append("</table>")
     return out
+
+
+def _inline(text: str) -> str:
+    import html as h
+    import re
+
+    return re.sub(r"`([^`]+)`", r"<code>\1</code>", h.escape(text))

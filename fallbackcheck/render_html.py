@@ -14,7 +14,7 @@ import json
 import sys
 from pathlib import Path
 
-from . import causes, generation_views
+from . import causes, generation_views, render_kernels
 from .report import as_report
 from .views import (by_image, cell_label, change_lines, counts_line, fix_status, image_heading, list_text,
                     proof_text, unfixable_lines, view_main, what_breaks, write_view)
@@ -224,6 +224,7 @@ def render(report) -> str:
     for rt, reason in sorted((env.get("skipped_runtimes") or {}).items()):
         out.append(f"<li><code>{_e(rt)}</code> skipped: {_e(reason)}</li>")
     out.append("</ul>")
+    out += render_kernels.html(report)
     out += generation_views.html(report)
     out += ["<h2>The full grid</h2>",
             '<div id="filters">'

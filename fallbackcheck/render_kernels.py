@@ -1,26 +1,39 @@
-"""matrix.md sections about kernel hosts, rendered from matrix.json only: which kernels ran
-(package, uname -r, what each lacks), their boots, and the vintage check (vintagecheck.py)."""
+"""The views about kernel hosts, rendered from matrix.json only: which kernels ran (package,
+uname -r, what each lacks), their boots, and the vintage check (vintagecheck.py). Titled
+tables (generation_views.Table), in matrix.md and matrix.html alike."""
 
 from __future__ import annotations
 
 from collections import defaultdict
 
+from .generation_views import Table, html_of, markdown_of
 from .views import cell_label
 from .vintagecheck import cell_id, compare, kernel_series, table_vs_kernel
 
 
-def kernel_host_lines(report: dict) -> list[str]:
+def tables(report: dict) -> list[Table]:
+    return _kernel_hosts(report) + _vintage_check(report)
+
+
+def markdown(report: dict) -> list[str]:
+    return markdown_of(tables(report))
+
+
+def html(report: dict) -> list[str]:
+    return html_of(tables(report))
+
+
+def _kernel_hosts(report: dict) -> list[Table]:
     env = report["environment"]
     hosts = kernel_series(report)
     if not hosts:
         return []
     baselines = env.get("kernel_baseline") or {}
-    out = ["## Kernel hosts", "",
-           "Debian kernels booted in QEMU (TCG); each batch ran in a chroot of the image on that kernel. "
-           "`lacks`: raw probes the kernel answered ENOSYS with no filter (its baseline); in those rows a "
-           "delivered `kernel-ENOSYS` is the kernel's answer, not a filter's.", "",
-           "| runtime | package | uname -r (guest) | boots | batch s (guest, median) | lacks (amd64) |",
-           "|---|---|---|---|---|---|"]
+    table = Table("Kernel hosts",
+                  "Debian kernels booted in QEMU (TCG); each batch ran in a chroot of the image on that kernel. "
+                  "`lacks`: raw probes the kernel answered ENOSYS with no filter (its baseline); in those rows a "
+                  "delivered `kernel-ENOSYS` is the kernel's answer, not a filter's.",
+                  ["runtime", "package", "uname -r (guest)", "boots", "batch s (guest, median)", "lacks (amd64)"])
     boots: dict[str, set[str]] = defaultdict(set)
     batch_s: dict[str, dict[tuple, float]] = defaultdict(dict)
     for c in report["cells"]:
@@ -35,47 +48,47 @@ def kernel_host_lines(report: dict) -> list[str]:
         lacks = ", ".join((base.get("lacks") or {}).get("amd64", [])) or "?"
         times = sorted(batch_s[rid].values())
         median = times[len(times) // 2] if times else "?"
-        out.append(f"| `{rid}` | {info.get('kernel_package')} | {base.get('kernel') or '?'} | {len(boots[rid])} | "
-                   f"{median} | {lacks} |")
-    return out + [""]
+        table.rows.append([f"`{rid}`", str(info.get("kernel_package")), base.get("kernel") or "?",
+                           str(len(boots[rid])), str(median), lacks])
+    return [table]
 
 
-def _table_lines(report: dict) -> list[str]:
+def _syscall_table(report: dict) -> list[Table]:
     mismatches = table_vs_kernel(report)
     if not mismatches:
         return []
-    out = ["### The syscall table against the real kernels", "",
-           "Raw-probed syscalls where `vintage:K` (the syscall table's first kernel) and the real kernel K's "
-           "baseline disagree: the vintage profile allows a syscall the real kernel answers ENOSYS, or denies "
-           "one it has.", "", "| runtime | syscall | table: first kernel | real kernel answers | vintage:K |",
-           "|---|---|---|---|---|"]
+    table = Table("The syscall table against the real kernels",
+                  "Raw-probed syscalls where `vintage:K` (the syscall table's first kernel) and the real kernel K's "
+                  "baseline disagree: the vintage profile allows a syscall the real kernel answers ENOSYS, or denies "
+                  "one it has.", ["runtime", "syscall", "table: first kernel", "real kernel answers", "vintage:K"],
+                  level=3)
     for m in mismatches:
-        out.append(f"| `{m.runtime}` | {m.syscall} | {m.table_says} | {m.kernel_answers} | "
-                   f"{'allows' if m.vintage_allows else 'denies'} |")
-    return out + [""]
+        table.rows.append([f"`{m.runtime}`", m.syscall, str(m.table_says), str(m.kernel_answers),
+                           "allows" if m.vintage_allows else "denies"])
+    return [table]
 
 
-def vintage_check_lines(report: dict) -> list[str]:
+def _vintage_check(report: dict) -> list[Table]:
     found = compare(report)
     if not found:
-        return _table_lines(report)
-    out = ["## Vintage check: real kernel K against `vintage:K:ENOSYS`", "",
-           "Per image and API probe: the outcome under `unconfined` on the real kernel K (kernel host) and "
-           "under `vintage:K:ENOSYS` on this machine's kernel. A difference means the vintage profile does not "
-           "play K faithfully; docs/findings.md explains each.", ""]
+        return _syscall_table(report)
+    summary = Table("Vintage check: real kernel K against `vintage:K:ENOSYS`",
+                    "Per image and API probe: the outcome under `unconfined` on the real kernel K (kernel host) and "
+                    "under `vintage:K:ENOSYS` on this machine's kernel. A difference means the vintage profile does "
+                    "not play K faithfully; docs/findings.md explains each.",
+                    ["image", "kernel", "real (runtime)", "played on", "API probes compared", "differ"])
     groups: dict[tuple, list] = defaultdict(list)
     for comp in found:
         groups[(comp.image, comp.kernel, comp.real["runtime"], comp.played["runtime"])].append(comp)
-    out += ["| image | kernel | real (runtime) | played on | API probes compared | differ |", "|---|---|---|---|---|---|"]
     for (image, kernel, real_rt, played_rt), comps in sorted(groups.items()):
         differ = [c.probe for c in comps if not c.agrees]
-        out.append(f"| {image} | {kernel} | `{real_rt}` | `{played_rt}` | {len(comps)} | "
-                   f"{', '.join(f'`{p}`' for p in differ) or 'none'} |")
-    out.append("")
+        summary.rows.append([image, kernel, f"`{real_rt}`", f"`{played_rt}`", str(len(comps)),
+                             ", ".join(f"`{p}`" for p in differ) or "none"])
+    out = [summary]
     differences = [c for c in found if not c.agrees]
     if differences:
-        out += ["| cell on the real kernel | real | played | cell under the vintage profile |", "|---|---|---|---|"]
-        for c in differences:
-            out.append(f"| `{cell_id(c.real)}` | {cell_label(c.real)} | {cell_label(c.played)} | `{cell_id(c.played)}` |")
-        out.append("")
-    return out + _table_lines(report)
+        out.append(Table("Cells that differ", "",
+                         ["cell on the real kernel", "real", "played", "cell under the vintage profile"],
+                         [[f"`{cell_id(c.real)}`", cell_label(c.real), cell_label(c.played), f"`{cell_id(c.played)}`"]
+                          for c in differences], level=3))
+    return out + _syscall_table(report)

@@ -7,7 +7,7 @@ from collections import defaultdict
 from pathlib import Path
 
 from . import generation_views
-from .render_kernels import kernel_host_lines, vintage_check_lines
+from . import render_kernels
 from .report import as_report
 from .views import (by_image, cell_label, change_lines, counts_line, fix_status, grid, image_heading, list_text,
                     proof_text, unfixable_lines, view_main, what_breaks, write_view)
@@ -208,7 +208,7 @@ def render(report) -> str:
                 out += [f"#### {title}", ""] + _table(subset) + [""]
     out += _runtime_sections(report.cells)
     out += _vintage_view(report.cells)
-    out += kernel_host_lines(report) + vintage_check_lines(report)
+    out += render_kernels.markdown(report)
     out += generation_views.markdown(report)
     bad = [c for c in report.cells if c["verdict"] in ("unexpected", "error")]
     if bad:
