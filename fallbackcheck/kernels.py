@@ -83,13 +83,39 @@ def lookup(host_id: str) -> KernelHost:
                      f"package name such as linux-image-6.1.0-37-amd64")
 
 
+def _resolved_path(host: KernelHost) -> Path:
+    key = digest(host.id, *host.suites, host.pattern, debarchive.debian_mirror(), debarchive.security_mirror())[:16]
+    return cache_dir() / "kernels" / f"resolved-{host.id}-{key}.json"
+
+
+def _prepared_path(package: debarchive.Package) -> Path:
+    key = digest(PREP_VERSION, package.sha256, GUEST_INIT.read_bytes(), BUSYBOX.read_bytes(),
+                 " ".join(NEEDED_MODULES))[:16]
+    return cache_dir() / "kernels" / f"{package.name}-{key}"
+
+
+def cache_names_in_use() -> set[str] | None:
+    """The names under the cache's kernels/ that the current kernel table refers to: each
+    host's resolved package and that package's prepared kernel, as this machine would
+    prepare it (prune.py). Nothing is asked of the archive: a host not resolved yet has
+    nothing here. None where the preparation's key cannot be worked out (no busybox-static)."""
+    if not BUSYBOX.exists():
+        return None
+    names = set()
+    for host in _table().values():
+        resolved = _resolved_path(host)
+        names.add(resolved.name)
+        if resolved.exists():
+            names.add(_prepared_path(debarchive.Package(**json.loads(resolved.read_text()))).name)
+    return names
+
+
 def resolve(host: KernelHost) -> debarchive.Package:
     """The package `host` stands for: asked of the archive once, then read from the cache."""
-    key = digest(host.id, *host.suites, host.pattern, debarchive.debian_mirror(), debarchive.security_mirror())[:16]
-    path = cache_dir() / "kernels" / f"resolved-{host.id}-{key}.json"
+    path = _resolved_path(host)
     if path.exists():
         return debarchive.Package(**json.loads(path.read_text()))
-    with locked(f"kernel-resolve-{key}"):
+    with locked(f"kernel-{path.stem}"):
         if path.exists():
             return debarchive.Package(**json.loads(path.read_text()))
         package = debarchive.newest(host.suites, host.pattern)
@@ -195,13 +221,11 @@ def prepare(host_id: str) -> PreparedKernel:
     host = lookup(host_id)
     package = resolve(host)
     _check_tools()
-    key = digest(PREP_VERSION, package.sha256, GUEST_INIT.read_bytes(), BUSYBOX.read_bytes(),
-                 " ".join(NEEDED_MODULES))[:16]
-    path = cache_dir() / "kernels" / f"{package.name}-{key}"
+    path = _prepared_path(package)
     prepared = PreparedKernel(host_id, path)
     if (path / ".complete").exists():
         return prepared
-    with locked(f"kernel-{package.name}-{key}"):
+    with locked(f"kernel-{path.name}"):
         if (path / ".complete").exists():
             return prepared
         with tempfile.TemporaryDirectory(prefix="fbc-kernel-", dir=cache_dir() / "kernels") as tmp:

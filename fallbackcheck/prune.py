@@ -3,7 +3,8 @@
     python3 -m fallbackcheck.prune [--dry-run] [--engine]
 
 The cache keeps one entry per content hash, so every edit of a recipe or of probes/ leaves
-the previous image tar, unpacked root file system and probe build behind. --engine also
+the previous image tar, unpacked root file system and probe build behind; kernel hosts leave
+kernels a table no longer names, their preparations and baselines measured with older probes. --engine also
 removes fallbackcheck/* image tags in the Docker engine whose recipe hash is stale (engine
 generations' images included) and the state volumes of generations no recipe refers to.
 """
@@ -40,6 +41,36 @@ def stale_paths() -> list[Path]:
             stale.append(path)
     for path in sorted((root / "probes").glob("*")):
         if path.name not in keep_probes:
+            stale.append(path)
+    return stale + stale_kernel_paths(root / "kernels")
+
+
+# What kernel hosts keep under kernels/: resolved packages, prepared kernels, the guest helper
+# and kernel baselines. Anything else there (a preparation in progress) is left alone.
+def stale_kernel_paths(directory: Path) -> list[Path]:
+    """Kernel-host entries no current kernel table, probe build or helper source refers to."""
+    from . import kernels
+    from .runtimes.kernel import baseline_prefix, helper_dir
+
+    if not directory.is_dir():
+        return []
+    keep = kernels.cache_names_in_use()
+    if keep is None:  # the preparation's key is unknown here: keep every kernel entry
+        return []
+    prefixes = tuple(baseline_prefix(name) for name in keep if not name.startswith("resolved-"))
+    helper = helper_dir().name
+    stale = []
+    for path in sorted(directory.iterdir()):
+        name = path.name
+        if name.startswith("baseline-"):
+            current = name.startswith(prefixes)
+        elif name.startswith("helper-"):
+            current = name == helper
+        elif name.startswith("resolved-") or (path.is_dir() and (path / "kernel.json").exists()):
+            current = name in keep
+        else:
+            continue
+        if not current:
             stale.append(path)
     return stale
 

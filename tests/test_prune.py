@@ -65,3 +65,40 @@ def test_stale_generation_volumes():
                       _Volume("fallbackcheck-gen-debian-sid-1111111111111111", {})],
                      used={"fallbackcheck-gen-debian-sid-1111111111111111"})
     assert prune.stale_generation_volumes(client) == ["fallbackcheck-gen-debian-13-0000000000000000"]
+
+
+def test_prune_keeps_the_kernels_in_use_and_drops_the_rest(tmp_path, monkeypatch):
+    import json
+
+    from fallbackcheck import kernels
+    from fallbackcheck.debarchive import Package
+    from fallbackcheck.runtimes.kernel import baseline_prefix, helper_dir
+
+    monkeypatch.setenv("FALLBACKCHECK_CACHE", str(tmp_path))
+    busybox = tmp_path / "busybox"
+    busybox.write_bytes(b"stand-in")  # the preparation's key hashes it: no busybox-static needed here
+    monkeypatch.setattr(kernels, "BUSYBOX", busybox)
+    directory = tmp_path / "kernels"
+    directory.mkdir()
+    host = kernels.lookup("linux-6.1")
+    package = Package("linux-image-6.1.0-1-amd64", "6.1.1-1", "bookworm", "http://x/k.deb", "ab" * 32, 1)
+    resolved = kernels._resolved_path(host)
+    resolved.write_text(json.dumps(package.__dict__))
+    prepared = kernels._prepared_path(package)
+    old_prepared = directory / f"{package.name}-0000000000000000"
+    for path in (prepared, old_prepared):
+        path.mkdir()
+        (path / "kernel.json").write_text("{}")
+    baseline = directory / f"{baseline_prefix(prepared.name)}amd64.json"
+    stale = [old_prepared, directory / "resolved-linux-6.1-0000000000000000.json",
+             directory / f"baseline-{prepared.name}-0000000000000000-amd64.json",
+             directory / f"{baseline_prefix(old_prepared.name)}amd64.json", directory / "helper-0000000000000000"]
+    helper = helper_dir()
+    for path in (baseline, *stale[1:4]):
+        path.write_text("{}")
+    for path in (helper, stale[4], directory / "fbc-kernel-inprogress"):
+        path.mkdir()
+    assert sorted(prune.stale_kernel_paths(directory)) == sorted(stale)
+    assert prune.main([]) == 0
+    assert sorted(p.name for p in directory.iterdir()) == sorted(
+        [resolved.name, prepared.name, baseline.name, helper.name, "fbc-kernel-inprogress"])

@@ -33,15 +33,25 @@ BOOT_LIMIT_S = 180.0  # TCG boots take 3-10 s here; this only catches a kernel t
 HELPER_SOURCE = probebuild.PROBES / "fbc-seccomp-exec.c"
 
 
-def guest_helper() -> Path:
-    """fbc-seccomp-exec linked statically against the host's libseccomp, built once."""
+def helper_dir() -> Path:
+    """Where fbc-seccomp-exec for this machine's libseccomp and the current source lives."""
     version = subprocess.run(["dpkg-query", "-W", "-f=${Version}", "libseccomp-dev"], capture_output=True,
                              text=True).stdout.strip()
     key = digest(HELPER_SOURCE.read_bytes(), (probebuild.PROBES / "Makefile").read_bytes(), version)[:16]
-    out = cache_dir() / "kernels" / f"helper-{key}" / "fbc-seccomp-exec"
+    return cache_dir() / "kernels" / f"helper-{key}"
+
+
+def baseline_prefix(prepared_name: str) -> str:
+    """The start of the names of a prepared kernel's baselines with the current probes."""
+    return f"baseline-{prepared_name}-{probebuild.sources_hash()[:16]}-"
+
+
+def guest_helper() -> Path:
+    """fbc-seccomp-exec linked statically against the host's libseccomp, built once."""
+    out = helper_dir() / "fbc-seccomp-exec"
     if out.exists():
         return out
-    with locked(f"kernel-helper-{key}"):
+    with locked(f"kernel-{out.parent.name}"):
         if not out.exists():
             with tempfile.TemporaryDirectory(prefix="fbc-helper-") as tmp:
                 proc = subprocess.run(["make", "-s", "-C", str(probebuild.PROBES), f"OUT={tmp}", "guest-helper"],
@@ -118,8 +128,7 @@ class KernelRuntime(Runtime):
 
     # -- the kernel's own answers ----------------------------------------------------------------
     def _baseline_file(self, prepared: kernels.PreparedKernel, arches: list[str]) -> Path:
-        return cache_dir() / "kernels" / (f"baseline-{prepared.path.name}-{probebuild.sources_hash()[:16]}-"
-                                          f"{'-'.join(arches)}.json")
+        return cache_dir() / "kernels" / f"{baseline_prefix(prepared.path.name)}{'-'.join(arches)}.json"
 
     def kernel_baseline(self, catalogue, arches: list[str]) -> KernelBaseline:
         """Every raw probe of `arches`, unconfined, in a boot of this kernel with no image (the
