@@ -145,14 +145,17 @@ class DockerRuntime(Runtime):
         # taken from the cells that run meanwhile. Attached before it starts, a batch makes
         # seven requests (create, inspect + attach, start, the release, wait, remove).
         api = self.engine.client.api
+        # No log driver: the output is read from the attached stream (attached before the
+        # start, nothing is missed), so dockerd need not also write it to a log file.
         host_config = api.create_host_config(
             runtime=self.oci_runtime, security_opt=self._security_opt(plan), pids_limit=PIDS_LIMIT,
-            mem_limit=MEMORY_LIMIT, binds={str(plan.probe_dir): {"bind": "/fbc", "mode": "ro"}})
+            mem_limit=MEMORY_LIMIT, binds={str(plan.probe_dir): {"bind": "/fbc", "mode": "ro"}},
+            log_config={"Type": "none", "Config": {}})
         container_id = api.create_container(
             plan.image_ref, plan.command(hold_s=HOLD_S), working_dir="/tmp", network_disabled=True,
             labels=plan.labels, host_config=host_config)["Id"]
         try:
-            stream = api.attach(container_id, stdout=True, stderr=True, stream=True, logs=True, demux=True)
+            stream = api.attach(container_id, stdout=True, stderr=True, stream=True, demux=True)
             # Reading the stream waits as long as the runner runs: a stuck runner is stopped
             # by this timer (each probe has its own limit inside the runner).
             expired = threading.Event()
