@@ -209,8 +209,10 @@ class PodmanRuntime(Runtime):
                 path = f"{scratch}/seccomp.json"
                 self.host.write_text(path, plan.profile.render())
                 security += ["--security-opt", f"seccomp={path}"]
+            # --log-driver none: the output comes through podman's own stdout and stderr, so conmon
+            # need not also write it to a log file (7 % of a `podman run`'s CPU here).
             argv = [*self.host.podman_argv(), "--runtime", self.oci_runtime, "run", "--name", name, "--network", "none",
-                    "--cidfile", f"{scratch}/cid",
+                    "--log-driver", "none", "--cidfile", f"{scratch}/cid",
                     *security, *ULIMITS, "--pids-limit", str(PIDS_LIMIT), "--memory", MEMORY_LIMIT,
                     *_label_args(plan.labels), "-v", f"{plan.probe_dir}:/fbc:ro", "-w", "/tmp", plan.image_ref,
                     *plan.command()]
