@@ -105,35 +105,16 @@ def _cells_of(items):
 
 
 def grouped_by_batch(items: list, order) -> list:
-    """The items with the cells of each profile's batches together: for each run of batches
-    of one profile in `order(keys in the order their first cell comes)`, the cells of those
-    batches file by file (a file's cells in batch order, a batch's in their order); other
-    items keep their places.
+    """The items with the cells of each batch together, batches in `order(keys in the order
+    their first cell comes)`, the cells of a batch in their order; other items keep their places.
 
     pytest collects file by file: every raw cell (test_conformance.py) before every API cell
     (test_matrix.py). Run in that order, the API cells of a batch waited until every batch had
     run once for the raw cells: on the main job 13 s of API cells after the last batch.
-    Grouped by batch alone, the terminal named the test file twice per batch (2,900 progress
-    lines on the main job at default verbosity instead of 740). By profile, a profile's API
-    cells run once its raw cells have (every batch of it judged by then), while the next
-    profile's batches are in flight, and the file is named twice per profile."""
+    Grouped, a batch's cells run while later batches are in flight."""
     cells = [(i, cell) for i, cell in enumerate(map(_cell_of, items)) if cell is not None]
-    rank: dict[BatchKey, tuple[int, int]] = {}
-    run, profile = -1, None
-    for n, key in enumerate(order(list(dict.fromkeys(cell.batch for _, cell in cells)))):
-        if key.profile != profile:
-            run, profile = run + 1, key.profile
-        rank[key] = (run, n)
-    files: dict = {}
-    for i, _ in cells:
-        files.setdefault(getattr(items[i], "path", None), len(files))
-
-    def place(n: int) -> tuple[int, int, int]:
-        i, cell = cells[n]
-        run_of_profile, batch = rank[cell.batch]
-        return run_of_profile, files[getattr(items[i], "path", None)], batch
-
-    ranked = sorted(range(len(cells)), key=place)  # stable: a batch's cells keep their order
+    rank = {key: n for n, key in enumerate(order(list(dict.fromkeys(cell.batch for _, cell in cells))))}
+    ranked = sorted(range(len(cells)), key=lambda n: rank[cells[n][1].batch])  # stable
     out = list(items)
     for (slot, _), n in zip(cells, ranked):
         out[slot] = items[cells[n][0]]

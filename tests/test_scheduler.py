@@ -228,8 +228,8 @@ def test_run_order_goes_profile_by_profile_patchable_first_runtimes_taking_turns
     assert [k.runtime for k in ordered[4:8]] == ["docker-runc", "runc", "docker-runc", "runc"]
 
 
-def _item(name, cell=None, path=None):
-    return SimpleNamespace(name=name, path=path, callspec=SimpleNamespace(params={"api_cell": cell} if cell else {}))
+def _item(name, cell=None):
+    return SimpleNamespace(name=name, callspec=SimpleNamespace(params={"api_cell": cell} if cell else {}))
 
 
 def test_items_are_grouped_by_batch_and_other_items_keep_their_places():
@@ -244,25 +244,6 @@ def test_items_are_grouped_by_batch_and_other_items_keep_their_places():
         ["raw-a", "api-a", "plain", "raw-b", "api-b"]
     assert [i.name for i in grouped_by_batch(items, lambda keys: keys[::-1])] == \
         ["raw-b", "api-b", "plain", "raw-a", "api-a"]
-
-
-def test_the_cells_of_a_profiles_batches_run_file_by_file():
-    """Two batches of one profile: their raw cells (one file), then their API cells (the
-    other), each in batch order; the next profile's after them."""
-    from fallbackcheck.plugin import grouped_by_batch
-
-    def item(name, probe, runtime, profile):
-        return _item(name, Cell(probe, "debian-12", runtime, profile),
-                     "raw.py" if probe.startswith("raw:") else "api.py")
-
-    items = [item("raw-crun-p1", "raw:clone3", "crun", "p1"), item("raw-runc-p1", "raw:clone3", "runc", "p1"),
-             item("raw-crun-p2", "raw:clone3", "crun", "p2"), item("api-crun-p1", "pthread_create", "crun", "p1"),
-             item("api-runc-p1", "pthread_create", "runc", "p1"), item("api-crun-p2", "pthread_create", "crun", "p2")]
-    assert [i.name for i in grouped_by_batch(items, lambda keys: keys)] == \
-        ["raw-crun-p1", "raw-runc-p1", "api-crun-p1", "api-runc-p1", "raw-crun-p2", "api-crun-p2"]
-    # the batches in another order: so go the files within each profile's run of batches
-    assert [i.name for i in grouped_by_batch(items, lambda keys: keys[::-1])] == \
-        ["raw-crun-p2", "api-crun-p2", "raw-runc-p1", "raw-crun-p1", "api-runc-p1", "api-crun-p1"]
 
 
 def test_paced_terminal_writes_everything_in_order_at_most_every_interval(monkeypatch):
