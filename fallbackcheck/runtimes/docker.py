@@ -181,15 +181,18 @@ class DockerRuntime(Runtime):
         out: list[bytes] = []
         err: list[bytes] = []
         received, note, released = None, "the runner ended before it held: the OCI bundle was not read", False
-        for stdout, stderr in stream:
-            if stdout:
-                out.append(stdout)
-                if not released and b"runner_hold" in b"".join(out):  # the line may come in parts
-                    released = True
-                    received, note = self._received(container_id)
-                    _signal(api, container_id, "SIGUSR1")
-            if stderr:
-                err.append(stderr)
+        try:
+            for stdout, stderr in stream:
+                if stdout:
+                    out.append(stdout)
+                    if not released and b"runner_hold" in b"".join(out):  # the line may come in parts
+                        released = True
+                        received, note = self._received(container_id)
+                        _signal(api, container_id, "SIGUSR1")
+                if stderr:
+                    err.append(stderr)
+        except OSError:
+            pass  # the stream broke (an engine going away): the wait that follows says what happened
         return b"".join(out).decode(errors="replace"), b"".join(err).decode(errors="replace"), received, note
 
     @staticmethod
