@@ -45,6 +45,8 @@ import pytest
 from _pytest.reports import TestReport
 from _pytest.runner import CallInfo, check_interactive_exception, get_reraise_exceptions
 
+from .memo import IdentityMemo
+
 FORCE_PYTEST_PROTOCOL = "FALLBACKCHECK_PYTEST_PROTOCOL"
 RUN_FIXTURE = "fallbackcheck_run"
 # Marks the matrix itself puts on cells; any other mark takes pytest's protocol.
@@ -80,21 +82,18 @@ def arguments(item, cell_fixtures, run) -> dict | None:
     return args
 
 
-# A test function's fixture information (shared by all its parametrised items) -> its
-# argument names when they are only cell fixtures and the run, with no other fixture in
-# their closure (an autouse one included); else None. Worked out once per function.
-_argnames_of: dict = {}
-
-
-def _cell_argnames(info, cell_fixtures) -> tuple | None:
-    known = _argnames_of.get(id(info))  # by identity (it is not hashable), the object kept
-    if known is not None and known[0] is info:
-        return known[1]
+def _plain_argnames(info, cell_fixtures) -> tuple | None:
+    """A test function's argument names when they are only cell fixtures and the run, with
+    no other fixture in their closure (an autouse one included); else None."""
     names = tuple(info.argnames)
     plain = bool(names) and all(n in cell_fixtures or n == RUN_FIXTURE for n in names) and \
         set(info.names_closure) - {"request"} == set(names)
-    _argnames_of[id(info)] = (info, names if plain else None)
     return names if plain else None
+
+
+# Worked out once per test function: its parametrised items share one fixture information
+# (not hashable, hence by identity).
+_cell_argnames = IdentityMemo(_plain_argnames, size=64, key=lambda cell_fixtures: tuple(cell_fixtures))
 
 
 # node -> whether it or a node above it has a mark the matrix did not put there (asked once
@@ -250,11 +249,13 @@ def loop(session, own_plugin, is_cell) -> bool | None:
         from _pytest.warnings import catch_warnings_for_item
     except ImportError:
         return None
-    replaced = [p for p in map(pm.get_plugin, REPLACED_WRAPPERS) if p is not None]
-    lean = pm.subset_hook_caller("pytest_runtest_protocol", remove_plugins=replaced)
     full = config.hook.pytest_runtest_protocol
     scope = AssertionScope.of(config, impls)
-    cell = lean if scope is None else own_plugin.pytest_runtest_protocol
+    if scope is not None:  # the assertion wrapper opened by the loop: the cell protocol called directly
+        cell = own_plugin.pytest_runtest_protocol
+    else:  # through the hook, without the wrappers the loop stands in for
+        replaced = [p for p in map(pm.get_plugin, REPLACED_WRAPPERS) if p is not None]
+        cell = pm.subset_hook_caller("pytest_runtest_protocol", remove_plugins=replaced)
     items = session.items
     with catch_warnings_for_item(config, ihook=config.hook, when="runtest", item=None):
         try:

@@ -28,11 +28,8 @@ class Libc:
     version: str
 
     @classmethod
+    @functools.lru_cache(maxsize=256)  # every API cell of a batch parses its image's libc; frozen: shareable
     def parse(cls, text: str) -> "Libc":
-        return _parsed_libc(cls, text)
-
-    @classmethod
-    def _parse(cls, text: str) -> "Libc":
         family, _, version = text.strip().partition(" ")
         if family not in ("glibc", "musl") or not version:
             raise ValueError(f"not a libc identity: {text!r} (expected 'glibc 2.36' or 'musl 1.2.3')")
@@ -45,13 +42,6 @@ class Libc:
 
     def __str__(self) -> str:
         return f"{self.family} {self.version}"
-
-
-@functools.lru_cache(maxsize=256)
-def _parsed_libc(cls, text: str) -> Libc:
-    """Libc.parse, once per text: every API cell of a batch parses its image's libc (the
-    instances are frozen, so one can be shared)."""
-    return cls._parse(text)
 
 
 _OPS = {">=": operator.ge, "<=": operator.le, "==": operator.eq, "<": operator.lt, ">": operator.gt}

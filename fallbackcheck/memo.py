@@ -15,16 +15,19 @@ from collections import OrderedDict
 
 
 class IdentityMemo:
-    """fn(obj, *rest) remembered per (id(obj), rest), for the most recent `size` objects."""
+    """fn(obj, *rest) remembered per (id(obj), rest), for the most recent `size` objects.
+    `key(*rest)`, if given, stands for `rest` in the key: for arguments that are not
+    hashable, or that are equal by content (e.g. received.content_hash of a dict)."""
 
-    def __init__(self, fn, size: int = 512):
+    def __init__(self, fn, size: int = 512, key=None):
         self.fn = fn
         self.size = size
+        self.key = key
         self._items: OrderedDict = OrderedDict()
         self._lock = threading.Lock()
 
     def __call__(self, obj, *rest):
-        key = (id(obj), rest)
+        key = (id(obj), rest if self.key is None else self.key(*rest))
         # A lookup is one C call, atomic under the GIL: only the writers below take the lock.
         hit = self._items.get(key)
         if hit is not None and hit[0] is obj:

@@ -4,9 +4,10 @@
 
 The cache keeps one entry per content hash, so every edit of a recipe or of probes/ leaves
 the previous image tar, unpacked root file system and probe build behind; kernel hosts leave
-kernels a table no longer names, their preparations and baselines measured with older probes. --engine also
-removes fallbackcheck/* image tags in the Docker engine whose recipe hash is stale (engine
-generations' images included) and the state volumes of generations no recipe refers to.
+kernels the table no longer names, their preparations, and baselines measured with older
+probes. --engine also removes fallbackcheck/* image tags in the Docker engine whose recipe
+hash is stale (engine generations' images included) and the state volumes of generations no
+recipe refers to.
 """
 
 from __future__ import annotations

@@ -9,7 +9,6 @@ own finding (e.g. an engine that drops defaultErrnoRet), measured rather than as
 from __future__ import annotations
 
 import json
-import threading
 
 from .cache import digest
 from .memo import IdentityMemo
@@ -45,30 +44,12 @@ def _rules(oci: dict) -> dict[str, set]:
     return out
 
 
-# (id of the profile asked for, content hash of the one received, limit) -> (the profile
-# asked for, what changed). Every batch of a profile asks with the same dict, and what the
-# runtimes receive comes in a few contents: resolving and comparing both once per pair
-# rather than once per batch (the profile kept, so that its id is not reused meanwhile).
-_compared: dict[tuple, tuple] = {}
-_compared_lock = threading.Lock()
-
-
 def changes(asked: dict | None, received: dict | None, limit: int = 8) -> list[str]:
     """What differs between the profile asked for and the one received, in words; [] when
     they agree or when either is not known (a `default` we cannot read asks nothing)."""
     if asked is None or received is None:
         return []
-    key = (id(asked), content_hash(received), limit)
-    with _compared_lock:
-        hit = _compared.get(key)
-    if hit is not None and hit[0] is asked:
-        return list(hit[1])
-    found = _changes(asked, received, limit)
-    with _compared_lock:
-        if len(_compared) > 1024:
-            _compared.clear()
-        _compared[key] = (asked, found)
-    return list(found)
+    return list(_compared(asked, received, limit))
 
 
 def _changes(asked: dict, received: dict, limit: int) -> list[str]:
@@ -97,3 +78,8 @@ def _changes(asked: dict, received: dict, limit: int) -> list[str]:
             more = f" and {len(names) - limit} more" if len(names) > limit else ""
             out.append(f"{what} {len(names)} syscalls: {', '.join(names[:limit])}{more}")
     return out
+
+
+# Every batch of a profile asks with the same dict, and what the runtimes receive comes in a
+# few contents: compared once per (profile, received content) rather than once per batch.
+_compared = IdentityMemo(_changes, key=lambda received, limit: (content_hash(received), limit))
