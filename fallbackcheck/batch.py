@@ -6,7 +6,7 @@ import json
 import time
 from dataclasses import dataclass, field
 
-from . import images, libcinfo, profiles, received as received_mod
+from . import images, libcinfo, profiles, received as received_mod, stopping
 from .catalogue import ApiEntry, Catalogue, RawEntry, is_errno_name
 from .kernel import KERNEL_ENOSYS, KernelBaseline
 from .observation import FILTER_LIKE, Observation, classify, delivered
@@ -119,6 +119,7 @@ def identify_libc(runtime: Runtime, key: BatchKey, ref: str, arch: str, probe_di
 def _plan(runtime: Runtime, catalogue: Catalogue, result: BatchResult, profile: Profile, probe_ids: list[str],
           session: str, probe_timeout_s: float) -> tuple[BatchPlan, list]:
     key = result.key
+    stopping.checkpoint("images")
     ref, arch = runtime.prepare_image(key.image)
     result.arch = arch
     recipe = images.lookup(key.image)
@@ -203,6 +204,8 @@ def run_many(runtime: Runtime, catalogue: Catalogue, jobs: list[tuple[BatchKey, 
                                         probe_timeout_s)))
         except Exception as exc:  # engine errors too: one plain line, which every cell of the batch reports
             results[key].error = runtime.explain_failure(exc)
+    if planned:
+        stopping.checkpoint("batch")
     try:
         outputs = runtime.run_batches([plan for _, plan, _ in planned]) if planned else []
     except Exception as exc:

@@ -17,7 +17,7 @@ from __future__ import annotations
 import threading
 from concurrent.futures import Future, ThreadPoolExecutor
 
-from . import fixes
+from . import fixes, stopping
 from .batch import BatchKey, run as run_batch
 from .profiles import Profile
 from .runtimes import get as get_runtime
@@ -30,9 +30,11 @@ def _jobs(planned: list) -> list[tuple]:
 
 
 def _rerun_one(run, job, stop: threading.Event | None) -> list[dict]:
-    """The rows of one rerun batch; none when `stop` is set before it starts."""
-    if stop is not None and stop.is_set():
+    """The rows of one rerun batch; none when `stop` is set, or the run was signalled, before
+    it starts."""
+    if (stop is not None and stop.is_set()) or stopping.requested.is_set():
         return []
+    stopping.checkpoint("fixes")
     fix, image, runtime_id, probes = job
     key = BatchKey(image, runtime_id, fix.profile_id)
     profile = Profile(fix.profile_id, "file", fix.patched)
@@ -51,6 +53,7 @@ def _pool(run) -> ThreadPoolExecutor:
 
 def rerun(run, planned: list, stop: threading.Event | None = None) -> list[dict]:
     """The rows of every fix's reruns; with `stop` set, jobs not yet started are skipped."""
+    stopping.phase("the fix reruns")
     with _pool(run) as pool:
         return [row for rows in pool.map(lambda job: _rerun_one(run, job, stop), _jobs(planned)) for row in rows]
 
@@ -97,6 +100,7 @@ class EarlyFixes:
                 planned, _ = fixes.plan(rows, {profile_id: run.selection.profiles[profile_id]},
                                         run.report_dir / "fixes", run.catalogue, fixes.newer_default(), write=False)
                 for fix in planned:  # at most one: the profile's own
+                    stopping.phase("the batches and the fix reruns beside them")
                     futures = [pool.submit(_rerun_one, run, job, self.stopping) for job in _jobs([fix])]
                     pending.append((fix, cell_keys(rows), futures))
             run.phase("batches_judged")

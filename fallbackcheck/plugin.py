@@ -10,7 +10,6 @@ import json
 import os
 import pickle
 import shutil
-import signal
 import sys
 import tempfile
 import threading
@@ -22,14 +21,14 @@ from pathlib import Path
 import pytest
 
 from . import catalogue as catalogue_mod
-from . import cache, cellprotocol, ci_summary, diff, fixes, fixruns, pacedterminal, paths, render_html, render_md, report, runs
+from . import cache, cellprotocol, ci_summary, diff, fixes, fixruns, pacedterminal, paths, render_html, render_md, report, runs, stopping
 from .kernel import KernelBaseline
 from .batch import BatchKey, run as run_batch, run_many
 from .causes import works
 from .cells import Cell, judge, record
 from .errors import UsageError
 from .hosts import loads, registry as hosts_registry
-from .hosts.cleanup import cleanup_hosts
+from .hosts.cleanup import cleanup_hosts, leftovers
 from .hosts.generation import cleanup_generations
 from .hosts.recipes import GENERATIONS
 from .hosts.ssh import parse_engine_hosts
@@ -190,14 +189,50 @@ class MatrixRun:
         # generation that cannot be provisioned, is one ERROR line before anything runs
         # (and a generation started meanwhile goes again, Ctrl-C included).
         hosts_registry.configure(self.session, parse_engine_hosts(opt.engine_hosts))
+        self.cleaned = False  # the run's containers removed (the end of the run, or a stop before it)
         try:
             self._start(config)
-        except BaseException:
+        except BaseException as exc:
             if _is_controller(config):
-                cleanup_hosts(self.session)
-                if getattr(self, "parts", None):
-                    shutil.rmtree(self.parts, ignore_errors=True)
+                with stopping.shielded():
+                    self.remove_everything()
+                    if getattr(self, "parts", None):
+                        shutil.rmtree(self.parts, ignore_errors=True)
+                if isinstance(exc, KeyboardInterrupt):
+                    stopping.note_interrupt(exc)
+                    # pytest shows nothing of an interrupt this early: our line is all there is.
+                    cache.progress(stopping.line("nothing was measured, so no report was written (the previous "
+                                                 f"one, if any, is kept); {_what_is_left(self.session)}").removeprefix(
+                                                     "fallbackcheck: "))
             raise
+
+    def remove_everything(self) -> None:
+        """Every container, engine container and volume of this run, once (called shielded:
+        a signal cannot cut it short). One runtime's or host's failure does not keep the others'."""
+        if self.cleaned:
+            return
+        self._sweep()
+        scheduler = getattr(self, "scheduler", None)
+        if scheduler is not None and stopping.requested.is_set():
+            # Batches still running end once their containers are gone; one that was creating
+            # its container while the sweep looked is removed by its own thread or the sweep after.
+            scheduler.join()
+            if getattr(self, "early_fixes", None) is not None:  # their reruns are batches too, outside the scheduler
+                self.early_fixes.stop()
+                self.early_fixes.wait()
+            self._sweep()
+        self.cleaned = True
+
+    def _sweep(self) -> None:
+        for rid in getattr(getattr(self, "selection", None), "runtimes", ()):
+            try:
+                get_runtime(rid).cleanup(self.session)
+            except Exception:
+                pass
+        try:
+            cleanup_hosts(self.session)
+        except Exception:
+            pass
 
     def _start(self, config) -> None:
         opt = config.option
@@ -258,6 +293,7 @@ class MatrixRun:
         self.clock0 = time.perf_counter()
         self.phases: dict[str, float] = {}
         self.interrupted = False
+        self.stop_line: str | None = None  # the terminal's one line for a run stopped by a signal
         self.written: tuple = ()
         self.write_error = ""
         self.report = None
@@ -325,6 +361,7 @@ class MatrixRun:
         """The scheduler of a process that runs every cell, asked for all its batches at once
         (the first of each image first), and the fixes proven early."""
         self.phase("batches_start")
+        stopping.phase("the batches")
         self.scheduler = BatchScheduler(self._run, concurrency(self.config.option.batches))
         self.scheduler.want(images_first(keys))
         if not self.config.option.no_fixes:
@@ -534,8 +571,13 @@ def pytest_sessionfinish(session, exitstatus):
     run = getattr(session.config, "_fallbackcheck", None)
     if run is None:
         return
+    with stopping.shielded():
+        _finish_process(run, session, exitstatus)
+
+
+def _finish_process(run, session, exitstatus) -> None:
     run.timing.finish()
-    cancel = exitstatus not in (0, 1) or run.interrupted
+    cancel = exitstatus not in (0, 1) or run.interrupted or stopping.requested.is_set()
     if cancel:
         if run.early_fixes is not None:
             run.early_fixes.stop()
@@ -596,8 +638,10 @@ def pytest_configure(config):
         config.addinivalue_line("markers", line)
     if _runs_matrix(config):
         # Before the run starts anything (an engine generation is provisioned while the
-        # selection is resolved): a SIGTERM then must still end in the clean-up.
-        _interrupt_on_termination()
+        # selection is resolved): a signal then must still end in the clean-up.
+        stopping.install()
+        _MATRIX_CONFIG["config"] = config
+        stopping.phase("the set-up (resolving the selection: engine generations, images, probe builds)")
         try:
             config._fallbackcheck = MatrixRun(config)
         except UsageError as exc:
@@ -606,27 +650,30 @@ def pytest_configure(config):
             config.pluginmanager.register(ReportWriter(config._fallbackcheck), "fallbackcheck-report")
 
 
-@pytest.hookimpl(tryfirst=True)
+@pytest.hookimpl(wrapper=True)
 def pytest_keyboard_interrupt(excinfo):
-    """Ctrl-C lands wherever the interpreter is; in Python 3.11 that can be an instruction
-    without a line number (tb_lineno None), and pytest's terminal then fails to show the
-    interruption and exits 1 with its own traceback. Batches now start while pytest collects,
-    so a Ctrl-C during collection is common: such entries are left out of what is shown."""
+    """A stopped matrix run ends with one line of ours (ReportWriter's terminal summary), not
+    pytest's KeyboardInterrupt banner with the place the interrupt landed, which says nothing
+    to a user and, in Python 3.11, can itself fail on an entry without a line number (an
+    instruction with tb_lineno None: the terminal's own rendering of it, which runs before we
+    drop it, would end the run with a traceback of its own), so such entries go first."""
     from _pytest._code.code import Traceback
 
     if any(entry._rawentry.tb_lineno is None for entry in excinfo.traceback):
         excinfo.traceback = Traceback([e for e in excinfo.traceback if e._rawentry.tb_lineno is not None])
+    result = yield
+    config = _MATRIX_CONFIG.get("config")
+    if config is not None:
+        stopping.note_interrupt(excinfo.value)
+        terminal = config.pluginmanager.get_plugin("terminalreporter")
+        if terminal is not None and hasattr(terminal, "_report_keyboardinterrupt"):
+            # pytest prints the banner at the end of the session (or at unconfigure, for a
+            # stop before the session): both go through this method of the reporter.
+            terminal._report_keyboardinterrupt = lambda: None
+    return result
 
 
-def _interrupt_on_termination() -> None:
-    """SIGTERM (what CI systems and `timeout` send) and SIGHUP (a closed terminal) end a run
-    the way Ctrl-C does: batches remove their containers, the controller sweeps the run's
-    session and writes the report marked incomplete."""
-    def interrupt(signum, frame):
-        raise KeyboardInterrupt(f"{signal.Signals(signum).name} received")
-
-    for sig in (signal.SIGTERM, signal.SIGHUP):
-        signal.signal(sig, interrupt)
+_MATRIX_CONFIG: dict = {}  # the config of this process's matrix run, if it runs one
 
 
 def _writable_report_dir(directory: Path) -> Path:
@@ -685,8 +732,17 @@ def pytest_collection_finish(session):
 
 
 def pytest_unconfigure(config):
-    if getattr(config, "_fallbackcheck", None) is None:
+    run = getattr(config, "_fallbackcheck", None)
+    if run is None:
         return
+    if _is_controller(config) and not run.cleaned:
+        # A stop that landed where pytest calls no pytest_sessionfinish (in pytest_sessionstart):
+        # the containers still go, and the line still comes.
+        with stopping.shielded():
+            run.remove_everything()
+        if stopping.stopped_by():
+            cache.progress(stopping.line("nothing was measured, so no report was written; "
+                                         f"{_what_is_left(run.session)}").removeprefix("fallbackcheck: "))
     # pytest's unraisable-exception plugin collects garbage five times when the run ends, each
     # time walking every object made since collection (the rows, the report): collected once
     # here, what survives is frozen, and its five collections only see what is newer.
@@ -852,9 +908,11 @@ class ReportWriter:
         tr.section("fallbackcheck")
         for line in header_lines(self.run.selection, self.run.baselines):
             tr.write_line(line)
-        if self.run.report is not None:
+        if self.run.report is not None and not self.run.stop_line:
             for line in ci_summary.terminal_lines(self.run.report, self.run.written):
                 tr.write_line(line)
+        if self.run.stop_line:
+            tr.write_line(self.run.stop_line, yellow=True)
         if self.run.write_error:
             tr.write_line(self.run.write_error, red=True)
 
@@ -866,13 +924,21 @@ class ReportWriter:
             self.run.scheduler.close(cancel=True)
 
     def pytest_sessionfinish(self, session, exitstatus):
+        # Shielded: a signal now (a second Ctrl-C, a SIGTERM after a Ctrl-C, or the first one
+        # during the fix reruns or the report) stops the fix reruns not yet started and marks
+        # the report incomplete, but cannot cut short the removal of the run's containers.
+        stopping.phase("the end of the run (fix reruns, removing containers, writing the report)")
+        with stopping.shielded():
+            self._finish(session, exitstatus)
+
+    def _finish(self, session, exitstatus):
         run = self.run
         if session.config.option.collectonly:
             shutil.rmtree(run.parts, ignore_errors=True)
             return  # nothing ran: keep the last report
         option = session.config.option
         directory = run.report_dir
-        complete = exitstatus in (0, 1) and not run.interrupted
+        complete = exitstatus in (0, 1) and not run.interrupted and not stopping.requested.is_set()
         if run.timing.first is not None:
             run.phase("first_cell", run.timing.first)
         if run.timing.last is not None:
@@ -894,7 +960,7 @@ class ReportWriter:
                 proven, missing = (run.early_fixes.split(planned, rows) if run.early_fixes is not None
                                    else ([], list(planned)))
                 if missing:
-                    proven += fixruns.rerun(run, missing)
+                    proven += fixruns.rerun(run, missing, stop=stopping.requested)
                     run.phase("fixes_proven")
                 fixes_when = fixruns.when_proven(run.early_fixes is not None, len(planned), len(missing))
                 for fix in planned:
@@ -903,12 +969,9 @@ class ReportWriter:
             run.phase("rows_ready")
             run.read_parts()  # received profiles and load logs of every process, before they go
             shutil.rmtree(run.parts, ignore_errors=True)
-        finally:
-            for rid in run.selection.runtimes:
-                try:
-                    get_runtime(rid).cleanup(run.session)
-                except Exception:  # cleanup must not hide the report
-                    pass
+        except BaseException:
+            run.remove_everything()
+            raise
         sections = {"fixes": [f.as_dict() for f in planned]}
         if notes is not None:  # planned: why the groups without a fix have none
             sections["unfixable"] = notes
@@ -920,15 +983,19 @@ class ReportWriter:
         try:
             environment = run.environment()  # asks the generations their versions: before they go
         finally:
-            cleanup_hosts(run.session)
+            run.remove_everything()
         # The seccomp sections the OCI runtimes received, once per distinct content; each
         # batch names its own by hash (cells' batch.received_profile).
         sections["received_profiles"] = dict(sorted(run._received.items()))
+        stopping.phase("the writing of the report")
+        stopping.checkpoint("report")
+        complete = complete and not stopping.requested.is_set()  # a signal during the fix reruns or now
         run.phase("report_build")  # the last phase the report can carry (its own writing comes after)
         data = report.build(rows, {**environment, "timing": {**CellTiming.combine(timings), "fixes_proven": fixes_when,
                                                              "phases_s": dict(sorted(run.phases.items(),
                                                                                      key=lambda kv: kv[1]))}},
-                            run.selection.as_dict(), complete, profiles=profiles, forms=forms, **sections)
+                            run.selection.as_dict(), complete, profiles=profiles, forms=forms,
+                            **sections, **_stop_section(complete))
         # one container per engine generation (its engines run inside it)
         data["summary"]["generation_containers"] = sum(1 for h in environment["engine_hosts"].values()
                                                        if h.get("container"))
@@ -938,10 +1005,41 @@ class ReportWriter:
                 "matrix.json": report.dumps(data), "matrix.md": render_md.render(run.report),
                 "matrix.html": render_html.render(run.report)})
             write_summaries(run.report, option.summary, run.written[1])
+            if not complete:
+                run.stop_line = _stop_line(data, run.written[0], run.session)
         except OSError as exc:  # a full disk, a directory gone read-only: one line, old report kept
             run.write_error = (f"ERROR: could not write the report to {directory}: {exc.strerror or exc} "
                                "(the previous matrix.json, if any, is intact)")
             session.exitstatus = pytest.ExitCode.INTERNAL_ERROR
+        if stopping.stopped_by() and session.exitstatus != pytest.ExitCode.INTERNAL_ERROR:
+            session.exitstatus = pytest.ExitCode.INTERRUPTED  # a stopped run never exits 0
+
+
+def _stop_section(complete: bool) -> dict:
+    """The report says which signal stopped the run and where (report-format: `stopped`)."""
+    if complete or not stopping.stopped_by():
+        return {}
+    return {"stopped": {"signal": stopping.stopped_by(), "during": stopping.stopped_in()}}
+
+
+def _stop_line(data: dict, path: Path, session: str) -> str | None:
+    """The one line of a run that did not end by itself; None for one that did (an error or
+    -x ends a run early too, and pytest says so itself)."""
+    if not stopping.stopped_by():
+        return None
+    cells = data["summary"]["cells"]
+    return stopping.line(f"{cells} cells measured, report marked incomplete: {path}; {_what_is_left(session)}")
+
+
+def _what_is_left(session: str) -> str:
+    """The end of a stop line: checked on the engines, not assumed."""
+    try:
+        left = leftovers(session)
+    except Exception as exc:  # the line must still come
+        return f"could not check for containers left ({type(exc).__name__})"
+    if not left:
+        return "no container of the run is left"
+    return f"left on this machine: {', '.join(left[:5])} (label fallbackcheck.session={session})"
 
 
 def write_summaries(data, summary_path: str | None, md_path: Path) -> None:

@@ -99,6 +99,12 @@ class BatchScheduler:
             self._closed = True
         self._pool.shutdown(wait=not cancel, cancel_futures=cancel or drop_queued)
 
+    def join(self) -> None:
+        """Wait for the batches that are running (none starts any more)."""
+        with self._lock:
+            self._closed = True
+        self._pool.shutdown(wait=True, cancel_futures=True)
+
 
 def queued_items(session) -> list | None:
     """Under xdist, the items this worker has been given and not run yet, in order (from

@@ -20,7 +20,7 @@ import time
 from functools import cached_property
 from pathlib import Path
 
-from .. import runs
+from .. import runs, stopping
 from ..cache import locked
 from ..runtimes.base import LABEL, SESSION_LABEL
 from .recipes import ENTRYPOINT, GENERATIONS, EngineRecipe
@@ -145,6 +145,7 @@ class Generation(CommandHost):
         return own
 
     def _start(self):
+        stopping.phase(f"the provisioning of engine generation {self.name}")
         client = host_engine().client
         image = self._image()
         started = time.monotonic()
@@ -166,11 +167,17 @@ class Generation(CommandHost):
             argv += ["--network", "host", "-e", f"FBC_SSH_PUBKEY={self.ssh_pubkey}", "-e", f"FBC_SSH_PORT={self.ssh_port}"]
         else:
             argv += ["--network", "none"]  # nothing in a generation needs a network
-        proc = subprocess.run([*argv, image, "/fbc-entrypoint"], capture_output=True, text=True, timeout=120)
+        # Shielded, in a session of its own (a Ctrl-C on the terminal reaches the whole process
+        # group): a `docker run` killed half way leaves dockerd creating the container after
+        # the clean-up has looked for it. Once it has returned, the label finds it.
+        with stopping.shielded(raise_after=True):
+            proc = subprocess.run([*argv, image, "/fbc-entrypoint"], capture_output=True, text=True, timeout=120,
+                                  start_new_session=True)
         if proc.returncode != 0:
             raise RuntimeError(f"starting the {self.name} container failed: {proc.stderr.strip()[-500:]}")
         container = client.containers.get(proc.stdout.strip())
         self._container = container
+        stopping.checkpoint("provisioning")
         deadline = time.monotonic() + START_TIMEOUT_S
         while True:
             container.reload()
@@ -198,6 +205,7 @@ class Generation(CommandHost):
             rm -rf {self.remote_cache}/*.partial-* {self.remote_cache}/*/*.partial-*
             true"""], check=False, timeout=120)
         self.provisioned["start_s"] = round(time.monotonic() - started, 1)
+        stopping.phase("the set-up (loading images and probes into the engines)")
         self.provisioned["volume"] = volume
         return container
 
