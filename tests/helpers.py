@@ -43,3 +43,49 @@ def require_local_runtime() -> None:
         if os.environ.get("FALLBACKCHECK_REQUIRE_ENGINE") == "1":
             pytest.fail(f"FALLBACKCHECK_REQUIRE_ENGINE=1 but the local runtime cannot run: {reason}")
         pytest.skip(reason)
+
+
+def stop_run(*args: str, session: str, report_dir: Path, signal_at: str | None = None,
+             wait_for=None, delay: float = 0.0, signum=None, timeout: float = 600):
+    """A `pytest suites` run that is stopped: by itself at a named checkpoint
+    (`signal_at` = "<checkpoint>:<SIGNAL>", FALLBACKCHECK_SIGNAL_AT), or from outside with
+    `signum` once `wait_for()` is true and `delay` seconds more have passed. Returns
+    (returncode, everything it printed)."""
+    import time
+
+    argv = [sys.executable, "-m", "pytest", "suites", "-q", "-p", "no:randomly", *args, "--report-dir", str(report_dir)]
+    env = {**os.environ, "FALLBACKCHECK_SESSION": session}
+    env.pop("PYTEST_XDIST_WORKER", None)
+    env.pop("PYTEST_CURRENT_TEST", None)
+    if signal_at:
+        env["FALLBACKCHECK_SIGNAL_AT"] = signal_at
+    proc = subprocess.Popen(argv, cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, env=env)
+    try:
+        if signum is not None:
+            deadline = time.monotonic() + timeout
+            while wait_for is not None and not wait_for() and proc.poll() is None:
+                assert time.monotonic() < deadline, "the moment to signal never came"
+                time.sleep(0.05)
+            time.sleep(delay)
+            if proc.poll() is None:
+                proc.send_signal(signum)
+        out, _ = proc.communicate(timeout=timeout)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.communicate()
+    return proc.returncode, out
+
+
+def assert_stopped_cleanly(returncode: int, out: str, session: str, signame: str) -> None:
+    """What a user sees after a stop: exit status 2, one line saying so, no traceback, and
+    nothing of the run left on the engines (Docker containers and volumes, Podman), by label."""
+    from fallbackcheck.hosts.cleanup import leftovers
+
+    tail = out[-3000:]
+    assert returncode == 2, (returncode, tail)
+    assert "Traceback" not in out and "KeyboardInterrupt" not in out, tail
+    stops = [line for line in out.splitlines() if line.startswith("fallbackcheck: stopped by ")]
+    assert len(stops) == 1 and stops[0].startswith(f"fallbackcheck: stopped by {signame} during "), tail
+    assert leftovers(session) == [], tail
+    assert stops[0].endswith("no container of the run is left"), stops[0]

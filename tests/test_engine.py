@@ -13,7 +13,7 @@ import uuid
 
 import pytest
 
-from helpers import ROOT, cells_by, load_report, run_suites
+from helpers import ROOT, assert_stopped_cleanly, cells_by, load_report, run_suites
 
 pytestmark = pytest.mark.engine
 
@@ -149,10 +149,10 @@ def test_interrupted_run_leaves_no_container(tmp_path, workers, sig, group):
     else:
         os.kill(proc.pid, sig)
     out, _ = proc.communicate(timeout=120)
-    assert proc.returncode == 2, out  # pytest's "interrupted"
+    assert_stopped_cleanly(proc.returncode, out, session, sig.name)
     assert _containers(session) == [], out
     report = load_report(tmp_path)
-    assert report["complete"] is False
+    assert report["complete"] is False and report["stopped"]["signal"] == sig.name, report.get("stopped")
 
 
 @pytest.fixture(scope="module")

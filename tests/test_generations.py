@@ -6,14 +6,11 @@ recipe hash and reused by the second run and the ssh test."""
 
 import os
 import signal
-import subprocess
-import sys
-import time
 import uuid
 
 import pytest
 
-from helpers import ROOT, cells_by, load_report, run_suites
+from helpers import assert_stopped_cleanly, cells_by, load_report, run_suites, stop_run
 
 # One worker runs the whole module (-n 2): its runs share one generation's cached volume,
 # which two concurrent runs would not (the second would get a volume of its own).
@@ -110,20 +107,44 @@ def test_no_container_or_volume_of_the_run_is_left(two_runs):
         assert _leftovers(session) == ([], []), session
 
 
+STOP_ARGS = ("--runtimes", "docker-runc@debian-13,podman-crun@debian-13", *ARGS)
+
+
+@pytest.mark.parametrize("point, signame", [
+    ("provisioning", "SIGINT"), ("provisioning", "SIGTERM"),  # the engine container just started
+    ("images", "SIGINT"),  # loading an image into the generation's engines
+    ("batch", "SIGTERM"),  # the first batch inside the generation
+])
+def test_stopping_a_run_at_a_named_moment_removes_its_generation(tmp_path, point, signame, two_runs):
+    session = f"test-gen-stop-{point}-" + uuid.uuid4().hex[:8]
+    rc, out = stop_run(*STOP_ARGS, session=session, report_dir=tmp_path, signal_at=f"{point}:{signame}")
+    assert_stopped_cleanly(rc, out, session, signame)
+    assert _leftovers(session) == ([], []), out[-2000:]
+    if point == "provisioning":  # nothing measured: no report, and the line says so
+        assert not (tmp_path / "matrix.json").exists() and "no report was written" in out, out[-2000:]
+    else:
+        report = load_report(tmp_path)
+        assert report["complete"] is False and report["stopped"]["signal"] == signame, report.get("stopped")
+
+
 @pytest.mark.parametrize("signum", [signal.SIGTERM, signal.SIGINT], ids=["SIGTERM", "SIGINT"])
-def test_stopping_a_run_removes_its_generation(tmp_path, signum, two_runs):
-    session = "test-gen-stop-" + uuid.uuid4().hex[:8]
-    argv = [sys.executable, "-m", "pytest", "suites", "-q", "-p", "no:randomly", "--runtimes",
-            "docker-runc@debian-13", *ARGS, "--report-dir", str(tmp_path)]
-    proc = subprocess.Popen(argv, cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
-                            env={**os.environ, "FALLBACKCHECK_SESSION": session})
-    deadline = time.monotonic() + 300
-    while not _leftovers(session)[0]:
-        assert proc.poll() is None and time.monotonic() < deadline, "the generation never started"
-        time.sleep(0.1)
-    time.sleep(3)  # into provisioning or the first batch
-    proc.send_signal(signum)
-    out, _ = proc.communicate(timeout=180)
+def test_stopping_a_run_at_a_random_moment_removes_its_generation(tmp_path, signum, two_runs):
+    """The signal comes from outside, at a moment drawn from the first seconds after the
+    generation's container appeared (provisioning, image loads, batches, the end); the seed
+    is printed, and FALLBACKCHECK_STOP_SEED replays a failing draw."""
+    import random
+
+    seed = int(os.environ.get("FALLBACKCHECK_STOP_SEED") or random.SystemRandom().randrange(10**6))
+    delay = random.Random(seed).uniform(0.0, 3.0)
+    print(f"stop seed {seed}: {signum.name} {delay:.2f} s after the generation container appeared")
+    session = "test-gen-stop-random-" + uuid.uuid4().hex[:8]
+    rc, out = stop_run(*STOP_ARGS, session=session, report_dir=tmp_path, signum=signum, delay=delay,
+                       wait_for=lambda: bool(_leftovers(session)[0]))
+    if rc == 0:  # the run was over before the moment came: it must have ended as a clean run does
+        assert "fallbackcheck: stopped by" not in out and "Traceback" not in out, out[-2000:]
+        assert _leftovers(session) == ([], []), out[-2000:]
+        return
+    assert_stopped_cleanly(rc, out, session, signum.name)
     assert _leftovers(session) == ([], []), out[-2000:]
 
 
