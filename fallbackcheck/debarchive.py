@@ -18,9 +18,9 @@ import urllib.request
 from dataclasses import dataclass
 from pathlib import Path
 
-from .images import MIRROR_ENV, debian_mirror
+from . import archives
+from .archives import ARCHIVE_ENV, MIRROR_ENV, debian_mirror
 
-KEYRING = Path("/usr/share/keyrings/debian-archive-keyring.gpg")
 SECURITY_ENV = "FALLBACKCHECK_DEBIAN_SECURITY_MIRROR"
 TIMEOUT_S = 60
 
@@ -44,7 +44,10 @@ def security_mirror() -> str:
 
 
 def archive_of(suite: str) -> str:
-    return security_mirror() if suite.endswith("-security") else debian_mirror()
+    """The configured archive if it still has `suite`, else the old-releases archive."""
+    if suite.endswith("-security"):
+        return archives.first_carrying(suite, security_mirror(), archives.old_releases_mirror().rstrip("/") + "-security")
+    return archives.archive_for(suite)
 
 
 def _get(url: str) -> bytes:
@@ -53,7 +56,7 @@ def _get(url: str) -> bytes:
             return response.read()
     except OSError as exc:
         raise RuntimeError(f"cannot fetch {url}: {exc} (the archive comes from the host's apt sources "
-                           f"or ${MIRROR_ENV} / ${SECURITY_ENV})") from None
+                           f"or ${MIRROR_ENV} / ${SECURITY_ENV} / ${ARCHIVE_ENV})") from None
 
 
 def _verified_release(archive: str, suite: str) -> str:
@@ -62,9 +65,11 @@ def _verified_release(archive: str, suite: str) -> str:
     with tempfile.NamedTemporaryFile(suffix=".InRelease") as fh:
         fh.write(data)
         fh.flush()
-        proc = subprocess.run(["gpgv", "--keyring", str(KEYRING), fh.name], capture_output=True, text=True)
+        # An old release's key may have moved to the removed-keys keyring: either one will do.
+        keyrings = [k for k in archives.KEYRINGS if k.exists()]
+        proc = subprocess.run(["gpgv", *[f"--keyring={k}" for k in keyrings], fh.name], capture_output=True, text=True)
     if proc.returncode != 0:
-        raise RuntimeError(f"{archive} {suite}: InRelease signature not accepted by gpgv with {KEYRING}: "
+        raise RuntimeError(f"{archive} {suite}: InRelease signature not accepted by gpgv with {', '.join(map(str, keyrings))}: "
                            f"{proc.stderr.strip()[-300:]}")
     return data.decode("utf-8", "replace")
 

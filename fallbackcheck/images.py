@@ -17,40 +17,12 @@ import tomllib
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
-from . import paths
+from . import archives, paths
 from .cache import cache_dir, digest, locked, progress
 from .errors import UsageError
 
 RECIPE_VERSION = "2"  # bump when the build procedure itself changes
-MIRROR_ENV = "FALLBACKCHECK_DEBIAN_MIRROR"
 MERGED_USR_HOOKS = "/usr/share/mmdebstrap/hooks/merged-usr"
-
-
-def debian_mirror() -> str:
-    """The Debian archive to build from: $FALLBACKCHECK_DEBIAN_MIRROR, else the first
-    non-security Debian archive in the host's own apt sources.
-
-    Only the suite itself is used, never -security or -updates: on these machines the
-    security archive's i386 indices are inconsistent (measured: 404s and "File has
-    unexpected size"), and the glibc version is read from each image anyway.
-    """
-    if os.environ.get(MIRROR_ENV):
-        return os.environ[MIRROR_ENV]
-    candidates = []
-    for path in sorted(Path("/etc/apt").glob("sources.list.d/*.sources")):
-        for line in path.read_text().splitlines():
-            if line.startswith("URIs:"):
-                candidates += line.split()[1:]
-    for path in [Path("/etc/apt/sources.list"), *sorted(Path("/etc/apt").glob("sources.list.d/*.list"))]:
-        if path.exists():
-            for line in path.read_text().splitlines():
-                parts = line.split()
-                if len(parts) >= 3 and parts[0] == "deb":
-                    candidates.append(next(p for p in parts[1:] if not p.startswith("[")))
-    for uri in candidates:
-        if uri.rstrip("/").endswith("/debian"):
-            return uri
-    raise RuntimeError(f"no Debian archive found in the host's apt sources: set {MIRROR_ENV}=<archive URI>")
 
 
 @dataclass(frozen=True)
@@ -103,7 +75,7 @@ class Recipe:
             # every Debian system since bookworm has, or no dynamic program finds its loader.
             argv.append(f"--hook-dir={MERGED_USR_HOOKS}")
         argv += [f"--aptopt={opt}" for opt in self.aptopts]
-        return argv + [self.suite, str(out), f"deb {debian_mirror()} {self.suite} main"]
+        return argv + [self.suite, str(out), archives.sources_line(self.suite)]
 
 
 RECIPES = paths.RECIPES
@@ -150,28 +122,60 @@ def check_id(image_id: str) -> None:
                      "(the local runtime), or an image reference such as registry/name:tag")
 
 
+def tar_path(recipe: Recipe) -> Path:
+    return cache_dir() / "images" / f"{recipe.id}-{recipe.hash}.tar"
+
+
+def check_archives(image_ids) -> None:
+    """Before a run starts: every image it will have to build has an archive that carries
+    its suite (asked only for tars not in the cache), else one line saying which to set."""
+    wanted = [r for r in (lookup(i) for i in image_ids) if r is not None]
+    wanted += list({id(b): b for b in BUILDERS.values()}.values())
+    for suite in dict.fromkeys(r.suite for r in wanted if not tar_path(r).exists()):
+        try:
+            archives.archive_for(suite)
+        except RuntimeError as exc:
+            raise UsageError(str(exc)) from None
+
+
+# A build that failed fails once: every batch of its image gets the same error instead of
+# running mmdebstrap (and printing its progress line) again.
+_FAILED_BUILDS: dict[str, str] = {}
+
+
 def build_tar(recipe: Recipe) -> Path:
     """The recipe's root file system as a tar in the cache, built once per recipe hash."""
-    out = cache_dir() / "images" / f"{recipe.id}-{recipe.hash}.tar"
+    out = tar_path(recipe)
     if out.exists():
         return out
     with locked(f"tar-{recipe.id}-{recipe.hash}"):
         if out.exists():
             return out
-        if shutil.which("mmdebstrap") is None:
-            raise RuntimeError("mmdebstrap is not installed (apt-get install mmdebstrap): it builds the Debian images")
-        out.parent.mkdir(parents=True, exist_ok=True)
-        partial = out.with_suffix(".partial")
-        started = time.monotonic()
-        progress(f"building image {recipe.id} ({recipe.suite}/{recipe.arch}) with mmdebstrap ...")
-        proc = subprocess.run(recipe.mmdebstrap_argv(partial), stdin=subprocess.DEVNULL,
-                              capture_output=True, text=True, env={**_environment(), "LC_ALL": "C"})
-        if proc.returncode != 0:
-            partial.unlink(missing_ok=True)
-            tail = " | ".join(proc.stderr.strip().splitlines()[-3:])
-            raise RuntimeError(f"mmdebstrap failed for {recipe.id} ({recipe.suite}/{recipe.arch}): {tail}")
-        partial.rename(out)
-        progress(f"built image {recipe.id} in {time.monotonic() - started:.1f} s")
+        if recipe.hash in _FAILED_BUILDS:
+            raise RuntimeError(_FAILED_BUILDS[recipe.hash])
+        try:
+            return _build(recipe, out)
+        except RuntimeError as exc:
+            _FAILED_BUILDS[recipe.hash] = str(exc)
+            raise
+
+
+def _build(recipe: Recipe, out: Path) -> Path:
+    if shutil.which("mmdebstrap") is None:
+        raise RuntimeError("mmdebstrap is not installed (apt-get install mmdebstrap): it builds the Debian images")
+    partial = out.with_suffix(".partial")
+    argv = recipe.mmdebstrap_argv(partial)  # finds the archive first (archives.py)
+    out.parent.mkdir(parents=True, exist_ok=True)
+    started = time.monotonic()
+    progress(f"building image {recipe.id} ({recipe.suite}/{recipe.arch}) with mmdebstrap ...")
+    proc = subprocess.run(argv, stdin=subprocess.DEVNULL,
+                          capture_output=True, text=True, env={**_environment(), "LC_ALL": "C"})
+    if proc.returncode != 0:
+        partial.unlink(missing_ok=True)
+        tail = " | ".join(proc.stderr.strip().splitlines()[-3:])
+        raise RuntimeError(f"mmdebstrap failed for {recipe.id} ({recipe.suite}/{recipe.arch}): {tail}")
+    partial.rename(out)
+    progress(f"built image {recipe.id} in {time.monotonic() - started:.1f} s")
     return out
 
 

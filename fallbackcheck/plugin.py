@@ -21,7 +21,7 @@ from pathlib import Path
 import pytest
 
 from . import catalogue as catalogue_mod
-from . import cache, cellprotocol, ci_summary, diff, fixes, fixruns, pacedterminal, paths, render_html, render_md, report, runs, stopping
+from . import cache, cellprotocol, ci_summary, diff, fixes, fixruns, images, pacedterminal, paths, render_html, render_md, report, runs, stopping
 from .kernel import KernelBaseline
 from .batch import BatchKey, run as run_batch, run_many
 from .causes import works
@@ -238,6 +238,7 @@ class MatrixRun:
         opt = config.option
         self.selection = resolve(self.catalogue, opt.images, opt.runtimes, opt.profiles, opt.probes)
         if _is_controller(config):
+            images.check_archives(self.selection.images)  # a suite no archive carries: one line, now
             self.report_dir = _writable_report_dir(Path(config.option.report_dir) if config.option.report_dir
                                                    else paths.default_report_dir())
             self.parts = Path(tempfile.mkdtemp(prefix=f"fallbackcheck-{self.session}-"))

@@ -12,8 +12,9 @@ import tomllib
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
+from .. import archives
 from ..cache import digest
-from ..images import RECIPES, debian_mirror
+from ..images import RECIPES
 
 RECIPE_VERSION = "1"
 ENTRYPOINT = Path(__file__).resolve().parent / "generation-entrypoint.sh"
@@ -43,7 +44,7 @@ class EngineRecipe:
     def mmdebstrap_argv(self, out: Path) -> list[str]:
         return ["mmdebstrap", "--quiet", "--variant=apt", f"--architectures={self.arch}", "--format=tar",
                 "--include=" + ",".join(self.include), *[f"--aptopt={o}" for o in self.aptopts],
-                self.suite, str(out), f"deb {debian_mirror()} {self.suite} main"]
+                self.suite, str(out), archives.sources_line(self.suite)]
 
 
 def load() -> dict[str, EngineRecipe]:
