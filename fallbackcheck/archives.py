@@ -22,6 +22,7 @@ import urllib.request
 from pathlib import Path
 
 from .cache import progress
+from .errors import SetupError
 
 MIRROR_ENV = "FALLBACKCHECK_DEBIAN_MIRROR"
 ARCHIVE_ENV = "FALLBACKCHECK_DEBIAN_ARCHIVE_MIRROR"
@@ -78,17 +79,30 @@ def sources_line(suite: str, components: str = "main") -> str:
     return f"deb [signed-by={keys}] {archive} {suite} {components}" if keys else f"deb {archive} {suite} {components}"
 
 
+class SuiteNotFound(SetupError):
+    """The configured archive lacks the suite, and so does the old-releases archive
+    (`answered`: it said so), or that one cannot be reached (not `answered`)."""
+
+    def __init__(self, answered: bool, message: str):
+        super().__init__(message)
+        self.answered = answered
+
+
 @functools.lru_cache(maxsize=None)
 def first_carrying(suite: str, main: str, old: str) -> str:
     """`main` if it has the suite, else `old` (said on the terminal), else one clear error."""
     found, why_not = carries(main, suite)
-    if found:
+    # Only an archive that answers, and answers that it lacks the suite, is left for the old
+    # releases: one that cannot be reached says nothing about the suite, and the fetch that
+    # follows reports it as it always did.
+    if found or not why_not.startswith("HTTP"):
         return main
     found_old, why_not_old = carries(old, suite)
     if found_old:
         progress(f"Debian {suite} is not on {main} ({why_not}): using the old-releases archive {old}")
         return old
-    raise RuntimeError(f"Debian suite {suite!r} is on neither {main} ({why_not}) nor {old} ({why_not_old}): "
+    raise SuiteNotFound(why_not_old.startswith("HTTP"),
+                        f"Debian suite {suite!r} is on neither {main} ({why_not}) nor {old} ({why_not_old}): "
                        f"set {ARCHIVE_ENV}=<an archive that has dists/{suite}/InRelease>")
 
 

@@ -1,4 +1,4 @@
-"""The one exception type for bad input: its message is the single line the user sees."""
+"""Our exception types whose message is the single line the user sees."""
 
 
 class UsageError(Exception):
@@ -7,3 +7,8 @@ class UsageError(Exception):
     The message says what was wrong and what to do; the plugin turns it into a
     pytest.UsageError so the user gets that line and no traceback.
     """
+
+
+class SetupError(RuntimeError):
+    """Something the run needs could not be had (a suite no archive carries): the message
+    says what and what to set, and is shown as it is, without the type's name."""

@@ -127,15 +127,18 @@ def tar_path(recipe: Recipe) -> Path:
 
 
 def check_archives(image_ids) -> None:
-    """Before a run starts: every image it will have to build has an archive that carries
-    its suite (asked only for tars not in the cache), else one line saying which to set."""
+    """Before a run starts: every image it may have to build has an archive that carries its
+    suite (asked only for tars not in the cache), else one line saying which to set. An
+    archive that cannot be reached is left to the build that needs it (the builders' tars
+    are not needed when the probes are cached, and a kernel host's run may need neither)."""
     wanted = [r for r in (lookup(i) for i in image_ids) if r is not None]
     wanted += list({id(b): b for b in BUILDERS.values()}.values())
     for suite in dict.fromkeys(r.suite for r in wanted if not tar_path(r).exists()):
         try:
             archives.archive_for(suite)
-        except RuntimeError as exc:
-            raise UsageError(str(exc)) from None
+        except archives.SuiteNotFound as exc:
+            if exc.answered:
+                raise UsageError(str(exc)) from None
 
 
 # A build that failed fails once: every batch of its image gets the same error instead of

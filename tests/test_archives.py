@@ -100,12 +100,40 @@ def test_a_suite_on_neither_archive_is_one_error_naming_the_setting(serve, progr
     assert message.endswith("set FALLBACKCHECK_DEBIAN_ARCHIVE_MIRROR=<an archive that has dists/bullseye/InRelease>")
 
 
-def test_an_unreachable_archive_says_why(progress_lines, monkeypatch):
+def test_an_unreachable_archive_is_not_taken_for_one_that_lacks_the_suite(serve, progress_lines, monkeypatch):
+    """Connection refused says nothing about the suite: no fallback, and the fetch that follows
+    reports the unreachable archive itself."""
     monkeypatch.setenv(archives.MIRROR_ENV, "http://127.0.0.1:9/debian")  # discard port: refused
+    monkeypatch.setenv(archives.ARCHIVE_ENV, serve("bullseye"))
+    assert archives.archive_for("bullseye") == "http://127.0.0.1:9/debian"
+    assert progress_lines == []
+
+
+def test_an_unreachable_old_releases_archive_says_why(serve, progress_lines, monkeypatch):
+    main = serve("bookworm")
+    monkeypatch.setenv(archives.MIRROR_ENV, main)
     monkeypatch.setenv(archives.ARCHIVE_ENV, "http://127.0.0.1:9/archive")
-    with pytest.raises(RuntimeError, match=r"on neither http://127.0.0.1:9/debian \(dists/bullseye/InRelease: "
-                                            r".*refused"):
+    with pytest.raises(archives.SuiteNotFound, match=rf"on neither {main} \(HTTP 404 for dists/bullseye/InRelease\) "
+                                                     r"nor http://127.0.0.1:9/archive \(dists/bullseye/InRelease: "
+                                                     r".*refused") as caught:
         archives.archive_for("bullseye")
+    assert not caught.value.answered
+
+
+def test_the_check_before_a_run_leaves_an_unreachable_archive_to_the_build(serve, progress_lines, monkeypatch,
+                                                                            tmp_path):
+    """A 404 from both archives stops the run; an archive that does not answer says nothing
+    about the suite (and the run may not need to build at all): the build reports it, if any."""
+    from fallbackcheck.errors import UsageError
+
+    monkeypatch.setenv("FALLBACKCHECK_CACHE", str(tmp_path / "cache"))
+    monkeypatch.setenv(archives.MIRROR_ENV, serve("bookworm", "trixie"))
+    monkeypatch.setenv(archives.ARCHIVE_ENV, "http://127.0.0.1:9/archive")
+    images.check_archives(["debian-11"])
+    monkeypatch.setenv(archives.MIRROR_ENV, serve("bookworm", "trixie"))
+    monkeypatch.setenv(archives.ARCHIVE_ENV, serve())
+    with pytest.raises(UsageError, match="Debian suite 'bullseye' is on neither"):
+        images.check_archives(["debian-11"])
 
 
 def test_a_run_whose_image_no_archive_carries_ends_in_one_error_line(serve, tmp_path):

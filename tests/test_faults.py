@@ -204,6 +204,9 @@ def test_an_interruption_without_line_numbers_is_still_shown():
     def entry(line):
         return SimpleNamespace(_rawentry=SimpleNamespace(tb_lineno=line))
 
-    excinfo = SimpleNamespace(traceback=[entry(10), entry(None), entry(12)])
-    pytest_keyboard_interrupt(excinfo)
+    excinfo = SimpleNamespace(traceback=[entry(10), entry(None), entry(12)], value=KeyboardInterrupt())
+    hook = pytest_keyboard_interrupt(excinfo)  # a hook wrapper: its part before the other hooks
+    next(hook)
     assert [e._rawentry.tb_lineno for e in excinfo.traceback] == [10, 12]
+    with pytest.raises(StopIteration):
+        hook.send(None)

@@ -7,6 +7,7 @@ import threading
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from ..errors import SetupError
 from ..profiles import Profile
 
 # Every container we start carries the run's labels (runs.py), so that leftovers can be found.
@@ -179,7 +180,7 @@ class Runtime:
 
     def explain_failure(self, exc: Exception) -> str:
         """One plain line for an error that broke a batch (our own errors already are one)."""
-        if type(exc) in (RuntimeError, OSError):
+        if type(exc) in (RuntimeError, OSError) or isinstance(exc, SetupError):
             return str(exc)
         return f"{type(exc).__name__}: {exc}"
 
