@@ -48,6 +48,20 @@ def test_matrix_is_green_and_fully_judged(matrix):
     assert report["complete"] is True
 
 
+def test_the_kernel_baseline_is_measured_for_engine_runtimes(matrix):
+    """The baseline of the machine the containers run on: measured (it once failed on every
+    engine runtime of this machine, unnoticed, because their probe directory is a str), and
+    a syscall it lacks is what every unconfined raw cell of it delivers as kernel-ENOSYS."""
+    _, report, _ = matrix
+    baseline = report["environment"]["kernel_baseline"]["host"]
+    assert baseline["error"] in (None, ""), baseline["error"]
+    assert baseline["kernel"] and set(baseline["arches"]) == {"amd64"}
+    assert len(baseline["arches"]["amd64"]) > 60  # every raw probe answered
+    kernel_enosys = {s for c in report["cells"] if c["kind"] == "raw" and c["profile"] == "unconfined"
+                     for s, d in c["delivered"].items() if d == "kernel-ENOSYS"}
+    assert kernel_enosys <= set(baseline["lacks"]["amd64"]), (kernel_enosys, baseline["lacks"])
+
+
 def test_one_container_per_batch(matrix):
     _, report, _ = matrix
     assert report["summary"]["batches"] == 4 * 9

@@ -165,7 +165,8 @@ class Runtime:
         if self.host.machine != "host":
             return self.host.kernel_baseline(catalogue, arches, self.probe_dir(probe_set))
         # A generation shares this machine's kernel; its probe directory is its own copy.
-        probe_dir = local_probe_dir(probe_set) if self.host.name else self.probe_dir(probe_set)
+        # (probe_dir() is a path on the runtime's host, a str: this machine's is the same path)
+        probe_dir = local_probe_dir(probe_set) if self.host.name else Path(self.probe_dir(probe_set))
         return measure(catalogue, probe_dir, arches)
 
     def libseccomp_knows(self, name: str, arch: str) -> bool | None:
