@@ -111,6 +111,14 @@ def judge_raw(entry: RawEntry, obs: Observation, delivered: str, asked: str | No
             return Judgement("n/a", f"ENOSYS from the kernel itself: this kernel lacks {entry.syscall} (kernel "
                                     f"baseline), so whether the filter lets it through cannot be seen here",
                              asked or "unknown", "kernel baseline", na_reason="kernel-lacks")
+        # A denial the runtime is documented to drop (a name its libseccomp does not know)
+        # lets the call through to the kernel, whose own ENOSYS is then all there is to see.
+        dropped = explain(asked, "allowed") if explain else None
+        if dropped:
+            return Judgement("n/a", f"ENOSYS from the kernel itself: this kernel lacks {entry.syscall} (kernel "
+                                    f"baseline), and the profile's {asked} does not apply ({dropped}), so the "
+                                    "call reaches the kernel; nothing of the filter can be seen here",
+                             asked, dropped, dropped, na_reason="kernel-lacks")
         delivered = "ENOSYS"
     if delivered == "unknown":
         return Judgement("unexpected", f"raw probe failed: {describe(obs.outcome, obs.errno)} ({obs.detail})")

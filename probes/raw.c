@@ -88,6 +88,8 @@
 #define X_open_tree_attr              467
 #define X_file_getattr                468
 #define X_file_setattr                469
+#define X_listns                      470
+#define X_rseq_slice_yield            471
 
 #if defined(__x86_64__)
 /* a) per-arch exceptions */
@@ -268,6 +270,8 @@ static long p_removexattrat(long n)     { return sc(n, -1, 0, ALLBITS, 0, 0, 0);
 static long p_open_tree_attr(long n)    { return sc(n, -1, 0, AT_RECURSIVE_, 0, 1, 0); }
 static long p_file_getattr(long n)      { return sc(n, -1, 0, 0, 0, ALLBITS, 0); }
 static long p_file_setattr(long n)      { return sc(n, -1, 0, 0, 0, ALLBITS, 0); }
+static long p_listns(long n)            { return sc(n, 0, 0, 0, ALLBITS, 0, 0); }
+static long p_rseq_slice_yield(long n)  { return sc(n, 0, 0, 0, 0, 0, 0); }
 
 static long p_statx(long n)
 { return sc(n, AT_FDCWD_, P("/"), AT_STATX_SYNC_TYPE_, STATX__RESERVED_, P(buf), 0); }
@@ -369,6 +373,8 @@ static const struct probe probes[] = {
 	ROW(open_tree_attr),         /* uattr NULL with usize 1, and AT_RECURSIVE without CLONE -> EINVAL */
 	ROW(file_getattr),           /* undefined at_flags (and usize 0) -> EINVAL */
 	ROW(file_setattr),           /* undefined at_flags (and usize 0) -> EINVAL, nothing changed */
+	ROW(listns),                 /* flags != 0: the first check -> EINVAL, nothing listed */
+	ROW(rseq_slice_yield),       /* no slice extension granted: returns 0, no effect (ENOSYS from the kernel without CONFIG_RSEQ_SLICE_EXTENSION) */
 	/* b) older syscalls behind glibc fallbacks */
 	ROW(statx),                  /* "/", FORCE_SYNC|DONT_SYNC and a reserved mask bit -> EINVAL (read-only anyway) */
 	ROW(getrandom),              /* undefined flags -> EINVAL before any wait for entropy */
