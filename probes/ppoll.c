@@ -13,6 +13,11 @@
  *
  * __ppoll64 (GLIBC_2.34, the _TIME_BITS=64 entry) is looked up: before 2.34
  * there is none ("absent").
+ *
+ * "y2038 stale-enosys": errno is ENOSYS when __ppoll64 is called, as it is
+ * after an earlier call that fell back. glibc 2.34+ tests `ret == 0 || errno
+ * != ENOSYS` after ppoll_time64, so a call that returns 1 (the ready pipe)
+ * with that stale errno would be turned into -1/EOVERFLOW.
  */
 #include <poll.h>
 #include <signal.h>
@@ -27,8 +32,10 @@ typedef int (*ppoll64_fn)(struct pollfd *, nfds_t, const struct ts64 *, const si
 int main(int argc, char **argv)
 {
 	int y2038 = argc > 1 && strcmp(argv[1], "y2038") == 0;
+	int stale = argc > 2 && strcmp(argv[2], "stale-enosys") == 0;
 	ppoll64_fn ppoll64 = (ppoll64_fn)FBC_SYM(__ppoll64);
-	const char *what = y2038 ? "__ppoll64(timeout 2^31 s)" : "ppoll(timeout 1 s)";
+	const char *what = !y2038 ? "ppoll(timeout 1 s)" : stale ? "__ppoll64(timeout 2^31 s, errno ENOSYS before)"
+						   : "__ppoll64(timeout 2^31 s)";
 	struct pollfd pfd;
 	int p[2], n;
 
@@ -43,6 +50,7 @@ int main(int argc, char **argv)
 	if (y2038) {
 		struct ts64 t = { INT64_C(1) << 31, 0, 0 };
 
+		errno = stale ? ENOSYS : 0;
 		n = ppoll64(&pfd, 1, &t, NULL);
 	} else {
 		struct timespec t = { 1, 0 };

@@ -25,8 +25,12 @@ typedef int (*sigtimedwait64_fn)(const sigset_t *, siginfo_t *, const struct ts6
 int main(int argc, char **argv)
 {
 	int y2038 = argc > 1 && strcmp(argv[1], "y2038") == 0;
+	/* "y2038 stale-enosys": errno is ENOSYS at the call, as after an earlier fallback;
+	 * glibc 2.34+ tests `result == 0 || errno != ENOSYS` after the time64 call. */
+	int stale = argc > 2 && strcmp(argv[2], "stale-enosys") == 0;
 	sigtimedwait64_fn stw64 = (sigtimedwait64_fn)FBC_SYM(__sigtimedwait64);
-	const char *what = y2038 ? "__sigtimedwait64(timeout 2^31 s)" : "sigtimedwait(timeout 1 s)";
+	const char *what = !y2038 ? "sigtimedwait(timeout 1 s)"
+			   : stale ? "__sigtimedwait64(timeout 2^31 s, errno ENOSYS before)" : "__sigtimedwait64(timeout 2^31 s)";
 	siginfo_t info;
 	sigset_t set;
 	int n;
@@ -40,7 +44,7 @@ int main(int argc, char **argv)
 	if (raise(SIGUSR1) != 0)
 		fbc_broken("raise(SIGUSR1): %s", strerror(errno));
 
-	errno = 0;
+	errno = stale ? ENOSYS : 0;
 	if (y2038) {
 		struct ts64 t = { INT64_C(1) << 31, 0, 0 };
 
