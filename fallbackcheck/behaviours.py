@@ -32,6 +32,17 @@ def oci_family(runtime_id: str) -> str:
     return runtime_id.split("@")[0].rsplit("-", 1)[-1]
 
 
+def runtime_family(runtime) -> str:
+    """The OCI runtime a runtime object drives, by what its binary says (`--version`) where it
+    is a user's binary given by path (oci:/path), else by its id."""
+    rid = getattr(runtime, "id", "") or ""
+    if rid.startswith("oci:"):
+        from .runtimes.oci import family_said
+
+        return family_said(runtime.cached_versions().get("oci_runtime_version"))
+    return oci_family(rid)
+
+
 # libseccomp's names for our arches (seccomp_arch_resolve_name, scmp_sys_resolver -a).
 SCMP_ARCH = {"amd64": "x86_64", "i386": "x86"}
 
@@ -139,7 +150,7 @@ def without_rules_for(plain: dict, syscall: str) -> dict:
 def _runc_stub(runtime, plain: dict, syscall: str, nr: int | None, arch: str) -> str | None:
     """runc's ENOSYS stub covers `syscall` here: runc >= 1.0.0-rc93, a non-permissive
     default action that is not ENOSYS already, and a number above the largest one named."""
-    if oci_family(getattr(runtime, "id", "")) != "runc" or plain.get("defaultAction") in _PERMISSIVE:
+    if runtime_family(runtime) != "runc" or plain.get("defaultAction") in _PERMISSIVE:
         return None
     version = runc_version(runtime)
     if version is None or version < RUNC_STUB_SINCE:

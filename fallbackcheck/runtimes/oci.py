@@ -59,15 +59,35 @@ def bundle_config(plan: BatchPlan, rootfs: Path, argv: list[str]) -> dict:
     }
 
 
+def family_said(version_line: str | None) -> str:
+    """What a runtime binary says it is, from the first line of its --version: runc, crun,
+    or unknown (documented behaviours then apply to none of them)."""
+    m = re.match(r"\s*(runc|crun) version ", version_line or "")
+    return m.group(1) if m else "unknown"
+
+
+def _sha256(path: str) -> str:
+    import hashlib
+
+    h = hashlib.sha256()
+    with open(path, "rb") as fh:
+        for block in iter(lambda: fh.read(1 << 20), b""):
+            h.update(block)
+    return h.hexdigest()
+
+
 def _owner_gone(name: str) -> bool:
     m = re.match(r"^fbc-.+-o(\d+)-[0-9a-f]{8}$", name)
     return bool(m) and runs.owner_is_gone({runs.OWNER_LABEL: f"{socket.gethostname()}/{m.group(1)}"})
 
 
 class OciRuntime(Runtime):
-    def __init__(self, binary: str, host=None):
+    """Debian's runc or crun (kind = the binary's name), or any binary with runc's command
+    line given by path (kind oci:/path): the same bundle and the same create/run/delete."""
+
+    def __init__(self, binary: str, host=None, kind: str | None = None):
         self.binary = binary
-        self.kind = binary
+        self.kind = kind or binary
         super().__init__(host)
 
     def _run(self, *args: str, timeout: float = 60):
@@ -85,7 +105,11 @@ class OciRuntime(Runtime):
         return None
 
     def versions(self) -> dict:
-        return {"engine": None, "oci_runtime": self.binary, **oci_runtime_version(self.binary, self.host)}
+        out = {"engine": None, "oci_runtime": self.binary, **oci_runtime_version(self.binary, self.host)}
+        if self.binary.startswith("/"):  # a user's binary: say exactly which one was measured
+            out["oci_runtime_sha256"] = _sha256(self.binary)
+            out["oci_runtime_says"] = family_said(out.get("oci_runtime_version"))
+        return out
 
     def default_seccomp(self) -> dict | None:
         return {}  # an OCI runtime applies no filter when the config names none

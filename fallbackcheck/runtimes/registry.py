@@ -14,12 +14,29 @@ KINDS = ("docker-runc", "docker-crun", "podman-runc", "podman-crun", "containerd
 _CACHE: dict[str, Runtime] = {}
 
 
+OCI_PREFIX = "oci:"  # oci:/path/to/runtime: any binary with runc's command line
+
+
 def split_id(runtime_id: str) -> tuple[str, str]:
+    if runtime_id.startswith(OCI_PREFIX):
+        check_oci_binary(runtime_id[len(OCI_PREFIX):])
+        return runtime_id, ""
     kind, _, host = runtime_id.partition("@")
     if kind not in KINDS:
         raise UsageError(f"unknown runtime {runtime_id!r}: use one of {', '.join(KINDS)}, "
-                         "optionally @<generation> or @* (every generation), or local@<kernel host> (local@linux-6.1)")
+                         "optionally @<generation> or @* (every generation), local@<kernel host> (local@linux-6.1), "
+                         "or oci:/path/to/runtime (a runtime binary with runc's command line)")
     return kind, host
+
+
+def check_oci_binary(path: str) -> None:
+    """oci:<path>: an absolute path to an executable file on this machine."""
+    import os
+
+    if not path.startswith("/"):
+        raise UsageError(f"runtime oci:{path}: give the runtime binary's absolute path (oci:/usr/local/bin/runc)")
+    if not os.path.isfile(path) or not os.access(path, os.X_OK):
+        raise UsageError(f"runtime oci:{path}: no executable file there")
 
 
 def expand(runtime_id: str) -> list[str]:
@@ -61,6 +78,10 @@ def get(runtime_id: str) -> Runtime:
             from .oci import OciRuntime
 
             runtime = OciRuntime(kind, host)
+        elif kind.startswith(OCI_PREFIX):
+            from .oci import OciRuntime
+
+            runtime = OciRuntime(kind[len(OCI_PREFIX):], host, kind=kind)
         else:
             from .local import LocalRuntime
 
