@@ -42,6 +42,7 @@ class BatchResult:
     received: dict | None = None  # the seccomp section the OCI runtime was handed ({} = none)
     received_note: str = ""  # why `received` is None
     profile_changes: list[str] = field(default_factory=list)  # asked vs received, in words
+    start_refused: bool = False  # the runtime did not start the container under this filter
 
     def summary(self) -> dict:
         """What a report row says about its batch (enough to diagnose a broken one)."""
@@ -57,6 +58,8 @@ class BatchResult:
             out["received_profile_unread"] = self.received_note
         if self.profile_changes:
             out["profile_changes"] = self.profile_changes
+        if self.start_refused:
+            out["start_refused"] = True
         return out
 
 
@@ -191,6 +194,22 @@ def _note_received(result: BatchResult, runtime: Runtime, profile: Profile, outp
         result.profile_changes = [f"could not compare asked and received profiles: {exc}"]
 
 
+def _note_start_refused(result: BatchResult, runtime: Runtime, profile: Profile, output: BatchOutput) -> None:
+    """A batch under a filter whose container printed nothing while the runtime said why: the
+    runtime could not start the container under this profile (its own set-up after the filter
+    is loaded needs a call the profile denies, e.g. execve). That is the runtime's answer to
+    the profile, named with the runtime's version, not a measurement of ours that failed."""
+    said = " | ".join(output.stderr.strip().splitlines()[-3:])
+    if (result.complete or output.timed_out or not said or profile.kind == "unconfined"
+            or result.observations and any(o.outcome != "broken" for o in result.observations.values())):
+        return
+    versions = runtime.cached_versions()
+    which = versions.get("oci_runtime_version") or runtime.id
+    result.start_refused = True
+    result.error = (f"the container did not start under this profile: {runtime.id} ({which}) said "
+                    f"(exit {output.exit_code}): {said[-400:]}")
+
+
 def run_many(runtime: Runtime, catalogue: Catalogue, jobs: list[tuple[BatchKey, Profile, list[str]]],
              session: str, probe_timeout_s: float, baseline: KernelBaseline | None = None) -> dict[BatchKey, BatchResult]:
     """Several batches of one runtime, handed to it together (a kernel host runs the batches
@@ -215,6 +234,7 @@ def run_many(runtime: Runtime, catalogue: Catalogue, jobs: list[tuple[BatchKey, 
     profiles_of = {key: profile for key, profile, _ in jobs}
     for (key, _, entries), output in zip(planned, outputs):
         _finish(results[key], entries, output, catalogue, probe_timeout_s, baseline)
+        _note_start_refused(results[key], runtime, profiles_of[key], output)
         _note_received(results[key], runtime, profiles_of[key], output)
     for result in results.values():
         result.duration_s = time.monotonic() - started

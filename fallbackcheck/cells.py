@@ -41,6 +41,9 @@ def judge(cell: Cell, catalogue: Catalogue, result: BatchResult, profile: Profil
 
 def _judge(cell: Cell, catalogue: Catalogue, result: BatchResult, profile: Profile, runtime) -> Judgement:
     entry = catalogue.get(cell.probe)
+    if result.start_refused:
+        # The runtime's own answer to the profile: seen, but not what the profile asks for.
+        return Judgement("unexpected", result.error)
     if result.error:
         return Judgement("error", f"the batch could not be measured: {result.error}")
     obs = result.observations.get(cell.probe)

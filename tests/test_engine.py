@@ -62,6 +62,24 @@ def test_the_kernel_baseline_is_measured_for_engine_runtimes(matrix):
     assert kernel_enosys <= set(baseline["lacks"]["amd64"]), (kernel_enosys, baseline["lacks"])
 
 
+@pytest.mark.parametrize("runtime, says", [("runc", "runc version"), ("crun", "crun version")])
+def test_a_container_the_runtime_cannot_start_is_the_runtimes_answer(tmp_path, runtime, says):
+    """deny:execve:EPERM: the runtime's own execve of the runner is denied, so the container never
+    starts. Its cells say so with the runtime and its version (unexpected: the runtime's answer
+    to the profile), not "the batch could not be measured"; unconfined still passes."""
+    proc = run_suites("--runtimes", runtime, "--images", "debian-13", "--profiles", "unconfined,deny:execve:EPERM",
+                      "--probes", "pthread_create,raw:clone3", "--no-fixes", report_dir=tmp_path,
+                      env={"FALLBACKCHECK_SESSION": "test-nostart-" + uuid.uuid4().hex[:8]})
+    assert proc.returncode == 1, proc.stdout[-3000:]
+    report = load_report(tmp_path)
+    refused = cells_by(report, profile="deny:execve:EPERM")
+    assert len(refused) == 2 and all(c["verdict"] == "unexpected" for c in refused), refused
+    for cell in refused:
+        assert cell["detail"].startswith(f"the container did not start under this profile: {runtime} ({says} "), cell
+        assert "operation not permitted" in cell["detail"].lower() and cell["batch"]["start_refused"] is True
+    assert all(c["verdict"] == "pass" for c in cells_by(report, profile="unconfined"))
+
+
 def test_one_container_per_batch(matrix):
     _, report, _ = matrix
     assert report["summary"]["batches"] == 4 * 9
