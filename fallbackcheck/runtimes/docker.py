@@ -56,6 +56,11 @@ def _engine_gone(exc: BaseException) -> bool:
                                   "No such file or directory", "Max retries exceeded", "RemoteDisconnected"))
 
 
+def _api_message(exc) -> str:
+    """What dockerd said in an API error (its `explanation`), without the request URL."""
+    return str(getattr(exc, "explanation", None) or exc)
+
+
 def _server_error(exc: BaseException) -> bool:
     """A 5xx from the engine: a daemon that is shutting down answers some calls that way."""
     import docker
@@ -138,6 +143,8 @@ class DockerRuntime(Runtime):
         return None, f"the OCI bundle {path} could not be read while the container ran"
 
     def run_batch(self, plan: BatchPlan) -> BatchOutput:
+        import docker
+
         self.engine.wait_until_reachable()
         # The SDK's low-level API: its container objects inspect the container after creating
         # it and before each logs call, and waiting for the runner to hold meant polling the
@@ -162,7 +169,16 @@ class DockerRuntime(Runtime):
             watchdog = threading.Timer(plan.overall_timeout_s, self._expire, (api, container_id, expired))
             watchdog.daemon = True
             try:
-                api.start(container_id)
+                try:
+                    api.start(container_id)
+                except docker.errors.APIError as exc:
+                    # The OCI runtime refused to start the container (dockerd relays its
+                    # message as a 500; where the runtime's init died during set-up, dockerd
+                    # only says "cannot start a stopped process"): the runtime's answer,
+                    # kept as what it said.
+                    if not any(m in str(exc) for m in ("OCI runtime", "cannot start a stopped process")):
+                        raise
+                    return BatchOutput("", _api_message(exc), None, container_id[:12])
                 watchdog.start()
                 stdout, stderr, received, note = self._follow(api, container_id, stream)
             finally:
