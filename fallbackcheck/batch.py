@@ -200,8 +200,8 @@ def _note_start_refused(result: BatchResult, runtime: Runtime, profile: Profile,
     is loaded needs a call the profile denies, e.g. execve). That is the runtime's answer to
     the profile, named with the runtime's version, not a measurement of ours that failed."""
     said = " | ".join(output.stderr.strip().splitlines()[-3:])
-    if (result.complete or output.timed_out or not said or profile.kind == "unconfined"
-            or result.observations and any(o.outcome != "broken" for o in result.observations.values())):
+    ran_something = any(o.outcome != "broken" for o in result.observations.values())
+    if result.complete or ran_something or output.timed_out or not said or profile.kind == "unconfined":
         return
     versions = runtime.cached_versions()
     which = versions.get("oci_runtime_version") or runtime.id

@@ -32,17 +32,22 @@ def cells_by(report: dict, **match) -> list[dict]:
     return [c for c in report["cells"] if all(c.get(k) == v for k, v in match.items())]
 
 
-def require_local_runtime() -> None:
-    """Skip (or, with FALLBACKCHECK_REQUIRE_ENGINE=1, fail) where the local runtime cannot run."""
+def skip_or_fail(reason: str) -> None:
+    """Skip for `reason`, or fail where CI demands everything runs (FALLBACKCHECK_REQUIRE_ENGINE=1)."""
     import pytest
 
+    if os.environ.get("FALLBACKCHECK_REQUIRE_ENGINE") == "1":
+        pytest.fail(f"FALLBACKCHECK_REQUIRE_ENGINE=1 but {reason}")
+    pytest.skip(reason)
+
+
+def require_local_runtime() -> None:
+    """Skip (or, with FALLBACKCHECK_REQUIRE_ENGINE=1, fail) where the local runtime cannot run."""
     from fallbackcheck.runtimes import get
 
     reason = get("local").unavailable_reason()
     if reason:
-        if os.environ.get("FALLBACKCHECK_REQUIRE_ENGINE") == "1":
-            pytest.fail(f"FALLBACKCHECK_REQUIRE_ENGINE=1 but the local runtime cannot run: {reason}")
-        pytest.skip(reason)
+        skip_or_fail(f"the local runtime cannot run: {reason}")
 
 
 def stop_run(*args: str, session: str, report_dir: Path, signal_at: str | None = None,
