@@ -15,6 +15,7 @@ A cause is what defeats the API in a cell, read from the cell row alone:
 
 from __future__ import annotations
 
+import re
 from collections import defaultdict
 from dataclasses import dataclass, field
 
@@ -69,6 +70,25 @@ class Cause:
     def syscalls(self) -> list[str]:
         return [s for s, _ in self.culprits]
 
+    @property
+    def culprit(self) -> str:
+        """What a reader looks for: the syscalls (or the loader's, or nothing of the filter's),
+        whatever errno came and by which mechanism. One Culprit groups its causes."""
+        if self.kind == "other":
+            return "other"
+        names = ",".join(sorted({s for s, _ in self.culprits}))
+        return f"loader:{names}" if self.kind == "loader" else names
+
+    @property
+    def mechanism(self) -> str:
+        """How the culprits failed, in a few words: a Culprit's sub-row."""
+        delivered = ", ".join(dict.fromkeys(d for _, d in self.culprits))
+        if self.kind == "runtime":
+            return f"→ {delivered} where the profile asks {self.asked}: {self.behaviour}"
+        if self.kind == "other":
+            return self.outcome
+        return f"→ {delivered}"
+
 
 def asked_index(rows) -> dict[tuple, tuple[str, str]]:
     """(image, runtime, profile, syscall) -> (what the profile asks, the documented behaviour
@@ -98,8 +118,27 @@ def cause_of(row: dict, asked: dict | None = None) -> Cause:
             want, behaviour = (asked or {}).get((row["image"], row["runtime"], row["profile"], s), ("", ""))
             if want and want != d and behaviour:
                 return Cause("runtime", tuple(culprits), asked=want, behaviour=behaviour.split(":")[0])
+        dropped = _engine_dropped_default(row, {d for _, d in culprits})
+        if dropped:
+            return Cause("runtime", tuple(culprits), asked=dropped,
+                         behaviour="the engine dropped defaultErrnoRet")
         return Cause("syscall", tuple(culprits))
     return Cause("other", (), outcome)
+
+
+_DROPPED = re.compile(r"defaultErrnoRet: asked (\w+), received none \((\w+)\)")
+
+
+def _engine_dropped_default(row: dict, delivered: set[str]) -> str:
+    """The errno the user's profile asked by default, where the engine dropped
+    defaultErrnoRet (the batch's measured profile_changes) and the culprits got the
+    runtime's fallback instead (Docker 20.10: EPERM); "" otherwise. The raw cells are judged
+    against what the runtime received, so this is where the asked errno is still known."""
+    for change in (row.get("batch") or {}).get("profile_changes") or ():
+        match = _DROPPED.match(change)
+        if match and match.group(1) != match.group(2) and delivered == {match.group(2)}:
+            return match.group(1)
+    return ""
 
 
 @dataclass
@@ -139,17 +178,83 @@ def breaking(rows) -> list[dict]:
     return [r for r in rows if works(r) is False]
 
 
-def groups(rows) -> list[Group]:
-    """Every cell that does not work, grouped by cause, the largest group first (groups that
-    are not the filter's doing after all others)."""
-    rows = list(rows)
-    asked = asked_index(rows)
+def _grouped(rows, asked, keep) -> list[Group]:
     out: dict[Cause, Group] = {}
     for row in breaking(rows):
-        cause = cause_of(row, asked)
-        out.setdefault(cause, Group(cause)).cells.append(row)
+        if keep(row):
+            cause = cause_of(row, asked)
+            out.setdefault(cause, Group(cause)).cells.append(row)
     # What a profile can fix first; "not the filter" last, however large.
     return sorted(out.values(), key=lambda g: (g.cause.kind == "other", -len(g.cells), g.cause.id))
+
+
+def groups(rows) -> list[Group]:
+    """Every cell that does not work, grouped by cause, the largest group first (groups that
+    are not the filter's doing after all others); cells that fail exactly as on a kernel
+    without the syscall (`fails_like_old_kernel`) are not here: like_old_kernel()."""
+    rows = list(rows)
+    return _grouped(rows, asked_index(rows), lambda r: not r.get("fails_like_old_kernel"))
+
+
+def like_old_kernel(rows) -> list[Group]:
+    """The cells that do not work but fail exactly as on a kernel without their syscall: a
+    thin wrapper with no fallback answering ENOSYS. A program must cope with that on an old
+    kernel anyway; it is not the filter breaking a fallback, and no fix is planned for it."""
+    rows = list(rows)
+    return _grouped(rows, asked_index(rows), lambda r: bool(r.get("fails_like_old_kernel")))
+
+
+@dataclass
+class Culprit:
+    """Every cause group of one culprit (cause.culprit): what a reader takes in as one problem,
+    with one sub-row per delivered errno and mechanism."""
+    id: str
+    groups: list[Group]
+
+    @property
+    def title(self) -> str:
+        if self.id == "other":
+            return "not the filter: the API fails on its own"
+        if self.id.startswith("loader:"):
+            return f"the loader: {self.id[7:].replace(',', ', ')} (the program cannot start)"
+        return self.id.replace(",", ", ")
+
+    @property
+    def cells(self) -> list[dict]:
+        return [c for g in self.groups for c in g.cells]
+
+    def _values(self, key: str) -> list[str]:
+        return sorted({c[key] for c in self.cells})
+
+    @property
+    def images(self) -> list[str]:
+        return self._values("image")
+
+    @property
+    def runtimes(self) -> list[str]:
+        return self._values("runtime")
+
+    @property
+    def profiles(self) -> list[str]:
+        return self._values("profile")
+
+    @property
+    def probes(self) -> list[str]:
+        return self._values("probe")
+
+    def reasons(self) -> list[tuple[str, str, str]]:
+        seen: dict[tuple[str, str], set[str]] = defaultdict(set)
+        for c in self.cells:
+            seen[(c["probe"], c.get("source") or c.get("detail") or "")].add(c.get("libc") or "?")
+        return [(probe, ", ".join(sorted(libcs)), why) for (probe, why), libcs in sorted(seen.items())]
+
+
+def by_culprit(found: list[Group]) -> list[Culprit]:
+    """Cause groups gathered per culprit, the largest first, "not the filter" last."""
+    out: dict[str, Culprit] = {}
+    for group in found:
+        out.setdefault(group.cause.culprit, Culprit(group.cause.culprit, [])).groups.append(group)
+    return sorted(out.values(), key=lambda c: (c.id == "other", -len(c.cells), c.id))
 
 
 def outcomes_by_place(rows) -> dict[tuple, list[tuple[str, bool]]]:

@@ -6,7 +6,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from .report import as_report
-from .views import change_lines, counts_line, list_text, proof_text, what_breaks
+from .views import change_lines, counts_line, fix_lines, list_text, mechanism_text, proofs_text, what_breaks
 
 MAX_LINES = 60
 
@@ -20,13 +20,13 @@ def terminal_lines(report, written: tuple[Path, ...] = (), top: int = 3) -> list
                    f"{len(changes['vanished'])} vanished")
     answers = what_breaks(report)
     for answer in answers[:top]:
-        group = answer.group
-        worked, rerun = sum(w for _, w, _ in answer.fixes), sum(n for _, _, n in answer.fixes)
-        fixes = (f"fix for {len(answer.fixes)} profile(s) {proof_text(worked, rerun)}" if answer.fixes else "")
-        out.append(f"breaks: {group.cause.title}: {len(group.cells)} cells ({list_text(group.probes, 3)})"
-                   + (f"; {fixes}" if fixes else ""))
+        culprit = answer.culprit
+        fixes = "; ".join(f"fix {'proven' if line.proven else 'NOT proven'} on {len(line.proofs)} profile(s)"
+                          for line in fix_lines(answer))
+        out.append(f"breaks: {culprit.title} ({mechanism_text(answer)}): {len(culprit.cells)} cells "
+                   f"({list_text(culprit.probes, 3)})" + (f"; {fixes}" if fixes else ""))
     if len(answers) > top:
-        out.append(f"... {len(answers) - top} more cause groups in the report")
+        out.append(f"... {len(answers) - top} more culprits in the report")
     if written:
         out.append(f"report: {written[0]} (views: {', '.join(p.name for p in written[1:])})")
     return out
@@ -48,17 +48,17 @@ def markdown(report, report_path: str = "") -> str:
     budget = MAX_LINES - len(out) - 3
     shown = 0
     for answer in answers:
-        group = answer.group
-        lines = [f"- **{group.cause.title}**: {len(group.cells)} cells; {list_text(group.probes, 4)}; "
-                 f"profiles {list_text(group.profiles, 3)}"]
-        lines += [f"  - fix for `{f['profile']}`: {f['change']} — {proof_text(w, n)}" for f, w, n in answer.fixes]
+        culprit = answer.culprit
+        lines = [f"- **{culprit.title}** ({mechanism_text(answer)}): {len(culprit.cells)} cells; "
+                 f"{list_text(culprit.probes, 4)}; profiles {list_text(culprit.profiles, 3)}"]
+        lines += [f"  - fix: {line.change} — {proofs_text(line, 4)}" for line in fix_lines(answer)]
         if len(lines) > budget:
             break
         out += lines
         budget -= len(lines)
         shown += 1
     if shown < len(answers):
-        out.append(f"- ... {len(answers) - shown} more cause groups in matrix.md")
+        out.append(f"- ... {len(answers) - shown} more culprits in matrix.md")
     if report_path:
         out += ["", f"Full report: `{report_path}`"]
     return "\n".join(out[:MAX_LINES]) + "\n"

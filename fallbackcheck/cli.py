@@ -3,10 +3,12 @@
 Runs the shipped suites (fallbackcheck/paths.py) with pytest and the fallbackcheck plugin,
 from any directory; every argument is passed on to pytest (--images, --profiles, -n 2, -v,
 -k ...). The report goes to ./reports unless --report-dir says otherwise.
+`fallbackcheck merge|diff|render_md|render_html|render_table ...` runs that report tool instead.
 """
 
 from __future__ import annotations
 
+import importlib
 import importlib.util
 import os
 import sys
@@ -33,8 +35,16 @@ def pytest_args(argv: list[str]) -> list[str]:
     return args + argv
 
 
+# `fallbackcheck <tool> ...`: the report tools, by name (each also runs as python3 -m fallbackcheck.<tool>).
+TOOLS = ("merge", "diff", "render_md", "render_html", "render_table")
+
+
 def main(argv: list[str] | None = None) -> int:
-    return int(pytest.main(pytest_args(list(sys.argv[1:] if argv is None else argv))))
+    argv = list(sys.argv[1:] if argv is None else argv)
+    if argv and argv[0] in TOOLS:
+        module = importlib.import_module(f"fallbackcheck.{argv[0]}")
+        return int(module.main(argv[1:]))
+    return int(pytest.main(pytest_args(argv)))
 
 
 if __name__ == "__main__":

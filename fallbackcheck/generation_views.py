@@ -1,27 +1,18 @@
 """Views across engine generations, computed from matrix.json only: which generation's
 default profile first lets every API work, what changed from one generation to the next,
 what engines changed in the profiles on their way to the runtime, and every component's
-version. Each view is a titled table, rendered by render_md and render_html alike."""
+version. Each view is a titled table (tables.Table), rendered by render_md and render_html alike."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
-
 from .memo import IdentityMemo
+from .survival import survives
+from .tables import Table
 
 # Engine families: the answer a deployment needs is per family, whichever OCI runtime.
 FAMILIES = {"docker-runc": "Docker + runc", "docker-crun": "Docker + crun", "podman-runc": "Podman",
             "podman-crun": "Podman", "containerd-runc": "containerd (Kubernetes RuntimeDefault)",
             "containerd-crun": "containerd (Kubernetes RuntimeDefault)", "runc": "runc", "crun": "crun"}
-
-
-@dataclass
-class Table:
-    title: str
-    intro: str  # may be empty; `code` in backquotes, as in Markdown
-    header: list[str]
-    rows: list[list[str]] = field(default_factory=list)
-    level: int = 2  # the heading's level
 
 
 def split(runtime_id: str) -> tuple[str, str]:
@@ -49,8 +40,6 @@ def _engine_of(report: dict, runtime_id: str) -> str:
 
 
 def _survives(cells: list[dict]) -> bool:
-    from .render_md import survives
-
     return survives(cells)[0]
 
 
@@ -181,41 +170,3 @@ def _tables(report) -> list[Table]:
 
 
 _tables_once = IdentityMemo(_tables, size=4)  # a Report does not change once built or read
-
-
-def markdown(report: dict) -> list[str]:
-    return markdown_of(tables(report))
-
-
-def html(report: dict) -> list[str]:
-    return html_of(tables(report))
-
-
-def markdown_of(found: list[Table]) -> list[str]:
-    """Titled tables as Markdown (render_md)."""
-    out: list[str] = []
-    for table in found:
-        out += ["#" * table.level + f" {table.title}", ""] + ([table.intro, ""] if table.intro else [])
-        out += ["| " + " | ".join(table.header) + " |", "|" + "---|" * len(table.header)]
-        out += ["| " + " | ".join(cell.replace("|", "\\|") for cell in row) + " |" for row in table.rows]
-        out.append("")
-    return out
-
-
-def html_of(found: list[Table]) -> list[str]:
-    """Titled tables as HTML (render_html); `code` in backquotes becomes <code>."""
-    out: list[str] = []
-    for table in found:
-        out += [f"<h{table.level}>{_inline(table.title)}</h{table.level}>"]
-        out += [f"<p>{_inline(table.intro)}</p>"] if table.intro else []
-        out += ['<table class="plain">', "<tr>" + "".join(f"<th>{_inline(x)}</th>" for x in table.header) + "</tr>"]
-        out += ["<tr>" + "".join(f"<td>{_inline(x)}</td>" for x in row) + "</tr>" for row in table.rows]
-        out.append("</table>")
-    return out
-
-
-def _inline(text: str) -> str:
-    import html as h
-    import re
-
-    return re.sub(r"`([^`]+)`", r"<code>\1</code>", h.escape(text))

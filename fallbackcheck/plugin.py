@@ -21,7 +21,8 @@ from pathlib import Path
 import pytest
 
 from . import catalogue as catalogue_mod
-from . import cache, cellprotocol, ci_summary, diff, fixes, fixruns, images, pacedterminal, paths, render_html, render_md, report, runs, stopping
+from . import (cache, cellprotocol, ci_summary, diff, fixes, fixruns, images, pacedterminal, paths, render_html,
+               render_md, render_table, report, runs, stopping)
 from .kernel import KernelBaseline
 from .batch import BatchKey, run as run_batch, run_many
 from .causes import works
@@ -70,6 +71,9 @@ def pytest_addoption(parser):
                                        "verdict changed fail, and the report lists them")
     group.addoption("--no-fixes", action="store_true",
                     help="do not write patched profiles to <report-dir>/fixes/ nor rerun cells under them")
+    group.addoption("--shard", metavar="K/N",
+                    help="run only the K-th of N parts of the selection, split by batch (never a batch across "
+                         "shards) and balanced by expected cost; merge the N reports with fallbackcheck.merge")
     group.addoption("--summary", help="write a short Markdown summary here (also appended to $GITHUB_STEP_SUMMARY "
                                       "when that is set)")
 
@@ -236,7 +240,8 @@ class MatrixRun:
 
     def _start(self, config) -> None:
         opt = config.option
-        self.selection = resolve(self.catalogue, opt.images, opt.runtimes, opt.profiles, opt.probes)
+        self.selection = resolve(self.catalogue, opt.images, opt.runtimes, opt.profiles, opt.probes,
+                                 opt.shard)
         if _is_controller(config):
             images.check_archives(self.selection.images)  # a suite no archive carries: one line, now
             self.report_dir = _writable_report_dir(Path(config.option.report_dir) if config.option.report_dir
@@ -319,7 +324,7 @@ class MatrixRun:
         """One kernel baseline per machine that runs batches, for the arches selected."""
         arches = sorted({self.selection.image_arch(i) for i in self.selection.images})
         out: dict[str, KernelBaseline] = {}
-        for rid in self.selection.runtimes:
+        for rid in self.selection.runtimes_with_cells(self.catalogue):  # a shard boots no kernel it does not use
             runtime = get_runtime(rid)
             if runtime.machine in out:
                 continue
@@ -783,6 +788,10 @@ def pytest_report_header(config):
 def header_lines(sel, baselines: dict | None = None) -> list[str]:
     lines = [f"fallbackcheck: runtimes {', '.join(sel.runtimes)}; images {', '.join(sel.images)}; "
              f"{len(sel.profiles)} profiles; {len(sel.probes)} probes"]
+    if sel.shard_info:
+        info = sel.shard_info
+        lines.append(f"fallbackcheck: shard {info['index']}/{info['of']} of selection {info['of_selection']}: "
+                     f"{info['cells']} of {info['selection_cells']} cells, {info['batches']} batches")
     lines += [f"fallbackcheck: NOTE {note}" for note in sel.notes]
     lines += [f"fallbackcheck: skipped runtime {rid}: {why}" for rid, why in sel.skipped_runtimes.items()]
     # A kernel host that cannot be fetched or booted says so here, before its cells error.
@@ -1004,7 +1013,7 @@ class ReportWriter:
         try:
             run.written = report.atomic_write_all(directory, {
                 "matrix.json": report.dumps(data), "matrix.md": render_md.render(run.report),
-                "matrix.html": render_html.render(run.report)})
+                "matrix.html": render_html.render(run.report), **render_table.texts(run.report)})
             write_summaries(run.report, option.summary, run.written[1])
             if not complete:
                 run.stop_line = _stop_line(data, run.written[0], run.session)

@@ -14,10 +14,11 @@ import json
 import sys
 from pathlib import Path
 
-from . import causes, generation_views, render_kernels
+from . import causes, generation_views, kernel_views, matrix_views, merge_views
+from .tables import Table
 from .report import as_report
-from .views import (by_image, cell_label, change_lines, counts_line, fix_status, image_heading, list_text,
-                    proof_text, unfixable_lines, view_main, what_breaks, write_view)
+from .views import (by_image, cell_label, change_lines, counts_line, fix_lines, fix_status, image_heading, list_text,
+                    mechanism_text, old_kernel_like, proofs_text, unfixable_lines, view_main, what_breaks, write_view)
 
 STYLE = """
 body { font-family: sans-serif; margin: 1.5em; }
@@ -175,36 +176,73 @@ def _changes(report) -> list[str]:
 
 def _what_breaks(report) -> list[str]:
     answers = what_breaks(report)
+    old = old_kernel_like(report)
     out = ['<h2 id="what-breaks">What breaks</h2>']
-    if not answers:
+    if not answers and not old:
         return out + ["<p>Every API cell that could be measured works.</p>"]
-    total = sum(len(a.group.cells) for a in answers)
-    out.append(f"<p>{total} API cells do not work (<code>works</code> = false), in {len(answers)} cause groups.</p>")
-    out.append('<table class="causes"><tr><th>#</th><th>cause</th><th>cells</th><th>APIs</th><th>fix</th></tr>')
-    out += [f'<tr><td><a href="#cause-{n}">{n}</a></td><td class="probe">{_e(a.group.cause.title)}</td>'
-            f"<td>{len(a.group.cells)}</td><td>{_e(list_text(a.group.probes, 3))}</td><td>{_e(fix_status(a))}</td></tr>"
+    total = sum(len(a.culprit.cells) for a in answers)
+    out.append(f"<p>{total} API cells do not work (<code>works</code> = false) because of {len(answers)} culprits"
+               + (f'; {sum(len(c.cells) for c in old)} more fail exactly as on a kernel without the syscall '
+                  '(<a href="#old-kernel">listed apart</a>)' if old else "") + ".</p>")
+    out.append('<table class="causes"><tr><th>#</th><th>culprit</th><th>cells</th><th>how</th><th>APIs</th>'
+               "<th>fix</th></tr>")
+    out += [f'<tr><td><a href="#cause-{n}">{n}</a></td><td class="probe">{_e(a.culprit.title)}</td>'
+            f"<td>{len(a.culprit.cells)}</td><td>{_e(mechanism_text(a))}</td>"
+            f"<td>{_e(list_text(a.culprit.probes, 3))}</td><td>{_e(fix_status(a))}</td></tr>"
             for n, a in enumerate(answers, 1)]
     out.append("</table>")
     for n, answer in enumerate(answers, 1):
-        group = answer.group
-        out += [f'<div class="group" id="cause-{n}"><h3>{n}. {_e(group.cause.title)}: {len(group.cells)} cells</h3><ul>',
-                f"<li>where: images {_e(list_text(group.images))}; runtimes {_e(list_text(group.runtimes))}; "
-                f"profiles {_e(list_text(group.profiles))}</li>",
-                f"<li>APIs: {_e(', '.join(group.probes))}</li>"]
-        for fix, worked, rerun in answer.fixes:
-            css = "proven" if rerun and worked == rerun else "unproven"
-            out.append(f"<li>fix for <code>{_e(fix['profile'])}</code>: {_e(fix['change'])} — "
-                       f'<span class="{css}">{_e(proof_text(worked, rerun))}</span> '
-                       f"(<code>{_e(fix['patched_profile'][5:])}</code>)"
-                       + (f"<br>diff: <code>{_e(fix['diff'])}</code>" if fix.get("diff") else "") + "</li>")
+        culprit = answer.culprit
+        out += [f'<div class="group" id="cause-{n}"><h3>{n}. {_e(culprit.title)}: {len(culprit.cells)} cells</h3><ul>',
+                f"<li>where: images {_e(list_text(culprit.images))}; runtimes {_e(list_text(culprit.runtimes))}; "
+                f"profiles {_e(list_text(culprit.profiles))}</li>",
+                f"<li>APIs: {_e(', '.join(culprit.probes))}</li>"]
+        for sub in answer.subs:
+            group = sub.group
+            out.append(f"<li>{_e(group.cause.mechanism)}: {len(group.cells)} cells; runtimes "
+                       f"{_e(list_text(group.runtimes))}; profiles {_e(list_text(group.profiles, 4))}</li>")
+        for line in fix_lines(answer):
+            css = "proven" if line.proven else "unproven"
+            out.append(f"<li>fix: {_e(line.change)} — "
+                       f'<span class="{css}">{_inline(proofs_text(line))}</span> '
+                       f"(patched: {_inline(list_text([f'`{p}`' for p in line.patched], 2))})"
+                       + (f"<br>diff: <code>{_e(line.diff)}</code>" if line.diff else "") + "</li>")
         for profiles, text in unfixable_lines(report, answer):
             out.append(f"<li>{_e(list_text(profiles, 4))}: {_e(text)}</li>")
-        reasons = group.reasons()
+        reasons = culprit.reasons()
         count = f"{len(reasons)} reason{'' if len(reasons) == 1 else 's'}"
         out.append(f"<li><details><summary>why ({count}, with sources)</summary><ul>")
         out += [f"<li><code>{_e(probe)}</code> ({_e(libc)}): {_e(why)}</li>" for probe, libc, why in reasons]
         out.append("</ul></details></li></ul></div>")
+    if old:
+        out += ['<h3 id="old-kernel">Fails exactly as on a kernel without the syscall</h3>',
+                "<p>The API is a thin wrapper with no fallback and got ENOSYS, which is what a kernel without the "
+                "syscall answers: a program using it has to cope with that on such a kernel anyway. Not a fallback "
+                "the filter defeated, so no fix is offered.</p>",
+                '<table class="causes"><tr><th>syscall</th><th>cells</th><th>how</th><th>APIs</th><th>profiles</th></tr>']
+        out += [f'<tr><td class="probe">{_e(c.title)}</td><td>{len(c.cells)}</td>'
+                f"<td>{_e(' · '.join(f'{g.cause.mechanism} {len(g.cells)}' for g in c.groups))}</td>"
+                f"<td>{_e(list_text(c.probes, 3))}</td><td>{_e(list_text(c.profiles, 4))}</td></tr>" for c in old]
+        out.append("</table>")
     return out
+
+
+def tables_html(found: list[Table]) -> list[str]:
+    """Titled tables as HTML; `code` in backquotes becomes <code>."""
+    out: list[str] = []
+    for table in found:
+        out += [f"<h{table.level}>{_inline(table.title)}</h{table.level}>"]
+        out += [f"<p>{_inline(table.intro)}</p>"] if table.intro else []
+        out += ['<table class="plain">', "<tr>" + "".join(f"<th>{_inline(x)}</th>" for x in table.header) + "</tr>"]
+        out += ["<tr>" + "".join(f"<td>{_inline(x)}</td>" for x in row) + "</tr>" for row in table.rows]
+        out.append("</table>")
+    return out
+
+
+def _inline(text: str) -> str:
+    import re
+
+    return re.sub(r"`([^`]+)`", r"<code>\1</code>", html.escape(text))
 
 
 def render(report) -> str:
@@ -216,6 +254,7 @@ def render(report) -> str:
            "<p>Generated from matrix.json; do not edit. "
            f"{_e(report['generated'])}, kernel {_e(env.get('kernel'))}"
            + ("" if report.get("complete", True) else " <b>(partial run)</b>") + ".</p>"]
+    out += tables_html(merge_views.tables(report))  # a merged report's conflicts come before anything else
     out += _changes(report)
     out += _what_breaks(report)
     out += ["<h2>Counts</h2>", f"<p>{_e(counts_line(report))}</p>", "<ul>"]
@@ -224,8 +263,8 @@ def render(report) -> str:
     for rt, reason in sorted((env.get("skipped_runtimes") or {}).items()):
         out.append(f"<li><code>{_e(rt)}</code> skipped: {_e(reason)}</li>")
     out.append("</ul>")
-    out += render_kernels.html(report)
-    out += generation_views.html(report)
+    out += tables_html(matrix_views.oldest_vintage(report.cells) + kernel_views.tables(report)
+                       + generation_views.tables(report))
     out += ["<h2>The full grid</h2>",
             '<div id="filters">'
             + "".join(f'<label>{name} <select id="f-{name}"></select></label>'

@@ -3,14 +3,15 @@
 from __future__ import annotations
 
 import sys
-from collections import defaultdict
 from pathlib import Path
 
-from . import generation_views
-from . import render_kernels
+from . import generation_views, kernel_views, matrix_views, merge_views
 from .report import as_report
-from .views import (by_image, cell_label, change_lines, counts_line, fix_status, grid, image_heading, list_text,
-                    proof_text, unfixable_lines, view_main, what_breaks, write_view)
+from .survival import survives  # noqa: F401  (re-exported: render_md.survives was its home)
+from .tables import Table
+from .views import (by_image, cell_label, change_lines, counts_line, fix_lines, fix_status, grid, image_heading,
+                    list_text, mechanism_text, old_kernel_like, proofs_text, unfixable_lines, view_main, what_breaks,
+                    write_view)
 
 LEGEND = """\
 How to read a cell: what the API did, then the verdict.
@@ -38,88 +39,13 @@ def _table(cells: list[dict]) -> list[str]:
     return lines
 
 
-def _runtime_sections(cells: list[dict]) -> list[str]:
-    """Per runtime: what it delivered that the profile did not literally ask for."""
-    groups: dict[str, dict[tuple, list[str]]] = defaultdict(lambda: defaultdict(list))
-    for c in cells:
-        if c["kind"] != "raw" or not c.get("expected") or c["verdict"] == "n/a":
-            continue
-        delivered = next(iter(c["delivered"].values()), "?")
-        if delivered == c["expected"] or delivered.startswith("allowed|"):
-            continue
-        why = (c.get("behaviour") or "").split(":")[0] or "UNEXPECTED (no documented behaviour)"
-        key = (c["profile"], c["expected"], delivered, why)
-        name = next(iter(c["delivered"]))
-        if name not in groups[c["runtime"]][key]:
-            groups[c["runtime"]][key].append(name)
-    out = []
-    for runtime in sorted(groups):
-        out += [f"## {runtime}: delivered what the profile did not ask for", "",
-                "| profile | asked | delivered | syscalls | why |", "|---|---|---|---|---|"]
-        for (profile, asked, delivered, why), names in sorted(groups[runtime].items()):
-            out.append(f"| `{profile}` | {asked} | {delivered} | {', '.join(sorted(names))} | {why} |")
-        out.append("")
-    return out
-
-
-def survives(cells: list[dict], works_unfiltered: set | None = None) -> tuple[bool, int]:
-    """(every API that was called works, how many failures were excused): a failure is
-    excused only where the API fails exactly as on a kernel without its syscall (a syscall
-    it needs answered ENOSYS and the catalogue documents no fallback), which is what that
-    kernel itself would give. `works` decides, never the verdict; null means "never called"
-    (absent from this libc, no libc, not measured) and counts neither way. With
-    `works_unfiltered` (the probes that work with no filter on the same image and runtime),
-    an API that does not work even then is not the profile's doing and does not count."""
-    failed = [c for c in cells if c.get("works") is False
-              and (works_unfiltered is None or c["probe"] in works_unfiltered)]
-    excused = [c for c in failed if c.get("fails_like_old_kernel")]
-    return len(failed) == len(excused), len(excused)
-
-
-def _vintage_view(cells: list[dict]) -> list[str]:
-    """Per image: the oldest vintage profile from which on every API works (survives()),
-    per errno and runtime, from the vintage profiles that ran."""
-    groups: dict[tuple, dict[str, list[dict]]] = defaultdict(lambda: defaultdict(list))
-    unfiltered: dict[tuple, set] = defaultdict(set)
-    for c in cells:
-        if c["kind"] == "api" and c["profile"] == "unconfined" and c.get("works"):
-            unfiltered[(c["image"], c["runtime"])].add(c["probe"])
-    for c in cells:
-        if c["kind"] != "api" or not c["profile"].startswith("vintage:"):
-            continue
-        _, kernel, err = c["profile"].split(":")
-        groups[(c["image"], c["runtime"], err)][kernel].append(c)
-    if not groups:
-        return []
-    from .libc import parse_version
-
-    out = ["## Oldest vintage profile from which on every API works", "",
-           "Per image, runtime and default errno: the oldest vintage that ran under which every API probe "
-           "that was called works (`works`), and every newer one too. An API that does not work even with no "
-           "filter (unconfined, same image and runtime) is not the profile's doing and does not count; nor does "
-           "one that fails exactly as on a kernel without its syscall (ENOSYS, no fallback documented), whose "
-           "cells are counted in parentheses. `none` means no vintage that ran (in brackets) survives.", ""]
-    for image in sorted({k[0] for k in groups}):
-        errs = sorted({k[2] for k in groups if k[0] == image})
-        out += [f"### {image}", "", "| runtime | " + " | ".join(errs) + " |", "|---|" + "---|" * len(errs)]
-        for runtime in sorted({k[1] for k in groups if k[0] == image}):
-            row = []
-            for err in errs:
-                by_kernel = groups.get((image, runtime, err), {})
-                kernels = sorted(by_kernel, key=parse_version)
-                baseline = unfiltered.get((image, runtime))  # None: no unconfined cells ran
-                verdicts = {k: survives(by_kernel[k], baseline) for k in kernels}
-                oldest = None
-                for k in reversed(kernels):  # newest first: stop at the first that breaks
-                    if not verdicts[k][0]:
-                        break
-                    oldest = k
-                if oldest is None:
-                    row.append(f"none [{', '.join(kernels)}]" if kernels else "")
-                else:
-                    excused = verdicts[oldest][1]
-                    row.append(oldest + (f" ({excused})" if excused else ""))
-            out.append(f"| {runtime} | " + " | ".join(row) + " |")
+def tables_md(found: list[Table]) -> list[str]:
+    """Titled tables as Markdown."""
+    out: list[str] = []
+    for table in found:
+        out += ["#" * table.level + f" {table.title}", ""] + ([table.intro, ""] if table.intro else [])
+        out += ["| " + " | ".join(table.header) + " |", "|" + "---|" * len(table.header)]
+        out += ["| " + " | ".join(cell.replace("|", "\\|") for cell in row) + " |" for row in table.rows]
         out.append("")
     return out
 
@@ -153,33 +79,49 @@ def _what_changed(report) -> list[str]:
 
 def what_breaks_lines(report, heading: str = "##", reasons_per_group: int = 8) -> list[str]:
     answers = what_breaks(report)
+    old = old_kernel_like(report)
     out = [f"{heading} What breaks", ""]
-    if not answers:
+    if not answers and not old:
         return out + ["Every API cell that could be measured works.", ""]
-    total = sum(len(a.group.cells) for a in answers)
-    out += [f"{total} API cells do not work (`works` = false), in {len(answers)} cause groups.", "",
-            "| # | cause | cells | APIs | fix |", "|---|---|---|---|---|"]
-    out += [f"| {n} | {a.group.cause.title} | {len(a.group.cells)} | {list_text(a.group.probes, 3)} | {fix_status(a)} |"
-            for n, a in enumerate(answers, 1)]
+    total = sum(len(a.culprit.cells) for a in answers)
+    out += [f"{total} API cells do not work (`works` = false) because of {len(answers)} culprits"
+            + (f"; {sum(len(c.cells) for c in old)} more fail exactly as on a kernel without the syscall "
+               "(listed apart, below)" if old else "") + ".", "",
+            "| # | culprit | cells | how | APIs | fix |", "|---|---|---|---|---|---|"]
+    out += [f"| {n} | {a.culprit.title} | {len(a.culprit.cells)} | {mechanism_text(a)} | "
+            f"{list_text(a.culprit.probes, 3)} | {fix_status(a)} |" for n, a in enumerate(answers, 1)]
     out.append("")
     for n, answer in enumerate(answers, 1):
-        group = answer.group
-        out += [f"{heading}# {n}. {group.cause.title}: {len(group.cells)} cells", "",
-                f"- where: images {list_text(group.images)}; runtimes {list_text(group.runtimes)}; "
-                f"profiles {list_text([f'`{p}`' for p in group.profiles])}",
-                f"- APIs: {list_text([f'`{p}`' for p in group.probes], 12)}"]
-        reasons = group.reasons()
+        culprit = answer.culprit
+        out += [f"{heading}# {n}. {culprit.title}: {len(culprit.cells)} cells", "",
+                f"- where: images {list_text(culprit.images)}; runtimes {list_text(culprit.runtimes)}; "
+                f"profiles {list_text([f'`{p}`' for p in culprit.profiles])}",
+                f"- APIs: {list_text([f'`{p}`' for p in culprit.probes], 12)}"]
+        for sub in answer.subs:
+            group = sub.group
+            out.append(f"- {group.cause.mechanism}: {len(group.cells)} cells; runtimes {list_text(group.runtimes)}; "
+                       f"profiles {list_text([f'`{p}`' for p in group.profiles], 4)}")
+        reasons = culprit.reasons()
         for probe, libc, why in reasons[:reasons_per_group]:
             out.append(f"- why, `{probe}` ({libc}): {why}")
         if len(reasons) > reasons_per_group:
             out.append(f"- ... {len(reasons) - reasons_per_group} more reasons in matrix.html")
-        for fix, worked, rerun in answer.fixes:
-            out.append(f"- fix for `{fix['profile']}`: {fix['change']} — {proof_text(worked, rerun)} "
-                       f"(`{fix['patched_profile'][5:]}`)")
-            if fix.get("diff"):
-                out.append(f"  - diff: `{fix['diff']}`")
+        for line in fix_lines(answer):
+            out.append(f"- fix: {line.change} — {proofs_text(line)} (patched: "
+                       f"{list_text([f'`{p}`' for p in line.patched], 2)})")
+            if line.diff:
+                out.append(f"  - diff: `{line.diff}`")
         for profiles, text in unfixable_lines(report, answer):
             out.append(f"- {list_text([f'`{p}`' for p in profiles], 4)}: {text}")
+        out.append("")
+    if old:
+        out += [f"{heading}# Fails exactly as on a kernel without the syscall", "",
+                "The API is a thin wrapper with no fallback and got ENOSYS, which is what a kernel without the "
+                "syscall answers: a program using it has to cope with that on such a kernel anyway. Not a fallback "
+                "the filter defeated, so no fix is offered.", "",
+                "| syscall | cells | how | APIs | profiles |", "|---|---|---|---|---|"]
+        out += [f"| {c.title} | {len(c.cells)} | {' · '.join(f'{g.cause.mechanism} {len(g.cells)}' for g in c.groups)} "
+                f"| {list_text(c.probes, 3)} | {list_text([f'`{p}`' for p in c.profiles], 4)} |" for c in old]
         out.append("")
     return out
 
@@ -189,6 +131,7 @@ def render(report) -> str:
     env = report["environment"]
     out = ["# fallbackcheck compatibility matrix", "",
            "_Generated from matrix.json; do not edit._", ""]
+    out += tables_md(merge_views.tables(report))  # a merged report's conflicts come before anything else
     out += _what_changed(report)
     out += what_breaks_lines(report)
     out += ["## Counts", "", f"- {counts_line(report)}",
@@ -206,10 +149,8 @@ def render(report) -> str:
             subset = [c for c in cells if c["kind"] == kind]
             if subset:
                 out += [f"#### {title}", ""] + _table(subset) + [""]
-    out += _runtime_sections(report.cells)
-    out += _vintage_view(report.cells)
-    out += render_kernels.markdown(report)
-    out += generation_views.markdown(report)
+    out += tables_md(matrix_views.delivered_differently(report.cells) + matrix_views.oldest_vintage(report.cells)
+                     + kernel_views.tables(report) + generation_views.tables(report))
     bad = [c for c in report.cells if c["verdict"] in ("unexpected", "error")]
     if bad:
         out += ["## Unexpected and errored cells", ""]

@@ -5,7 +5,7 @@ from __future__ import annotations
 import fnmatch
 from dataclasses import dataclass, field
 
-from . import images, profiles
+from . import images, profiles, shard as shard_mod
 from .catalogue import Catalogue
 from .cells import Cell
 from .errors import UsageError
@@ -74,6 +74,8 @@ class Selection:
     probes: list[str]
     skipped_runtimes: dict[str, str] = field(default_factory=dict)
     notes: list[str] = field(default_factory=list)
+    shard: shard_mod.Shard | None = None
+    shard_info: dict | None = None  # the report's selection.shard (resolve() fills it in)
 
     def image_arch(self, image_id: str) -> str:
         recipe = images.lookup(image_id)
@@ -86,6 +88,16 @@ class Selection:
         return "musl" if recipe and recipe.libc == "musl" else "glibc"
 
     def cells(self, catalogue: Catalogue) -> list[Cell]:
+        """The cells this run measures: the selection's, or this shard's part of them."""
+        every = self.all_cells(catalogue)
+        return every if self.shard is None else shard_mod.pick(every, self.shard)
+
+    def runtimes_with_cells(self, catalogue: Catalogue) -> list[str]:
+        """The runtimes this run starts anything on (a shard may have none of some)."""
+        used = {c.runtime for c in self.cells(catalogue)}
+        return [r for r in self.runtimes if r in used]
+
+    def all_cells(self, catalogue: Catalogue) -> list[Cell]:
         out = []
         for runtime in self.runtimes:
             for image in self.images:
@@ -105,8 +117,9 @@ class Selection:
         return out
 
     def as_dict(self) -> dict:
-        return {"images": self.images, "runtimes": self.runtimes, "profiles": list(self.profiles),
-                "probes": self.probes}
+        ids = {"images": self.images, "runtimes": self.runtimes, "profiles": list(self.profiles),
+               "probes": self.probes}
+        return {**ids, "shard": self.shard_info} if self.shard_info else ids
 
 
 def _select_probes(catalogue: Catalogue, wanted: list[str]) -> list[str]:
@@ -150,7 +163,8 @@ def _select_runtimes(requested: list[str]) -> tuple[list[str], dict[str, str]]:
 
 
 def resolve(catalogue: Catalogue, images_opt: str | None, runtimes_opt: str | None,
-            profiles_opt: str | None, probes_opt: str | None) -> Selection:
+            profiles_opt: str | None, probes_opt: str | None, shard_opt: str | None = None) -> Selection:
+    shard = shard_mod.parse(shard_opt)
     image_ids = split(images_opt)
     for image_id in image_ids:
         images.check_id(image_id)
@@ -176,7 +190,16 @@ def resolve(catalogue: Catalogue, images_opt: str | None, runtimes_opt: str | No
         notes.append("profile `default` is not applicable on kernel hosts (local@linux-*): there is no runtime "
                      "whose default could apply; their cells are left out")
     selection = Selection(image_ids, runtimes, parsed, probes, skipped, notes)
-    if not selection.cells(catalogue):
+    every = selection.all_cells(catalogue)
+    if not every:
         raise UsageError("the selection has no cells: the local runtime pairs only with --images host, "
                          "container runtimes only with container images")
+    if shard is not None:
+        selection.shard = shard
+        mine = selection.cells(catalogue)
+        if not mine:
+            units = len({shard_mod.unit_of(c.image, c.runtime, c.profile) for c in every})
+            raise UsageError(f"--shard {shard}: this shard has no batches: the selection has {units} "
+                             f"(batches, or images on a kernel host); use N <= {units}")
+        selection.shard_info = shard_mod.describe(shard, selection.as_dict(), mine, every)
     return selection

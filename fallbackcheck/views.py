@@ -66,17 +66,30 @@ class Answer:
     unfixable: list[str]  # profiles of the group no patch was made for
 
 
-def what_breaks(report: Report) -> list[Answer]:
-    """The cause groups of the run's non-working cells, each with its fixes and their proof
-    (computed once per report: the four views of a run each ask)."""
+@dataclass
+class CulpritAnswer:
+    """One culprit (causes.Culprit): its cause groups as sub-rows (delivered errno and
+    mechanism), each with its fixes."""
+    culprit: causes.Culprit
+    subs: list[Answer]
+
+    @property
+    def fixes(self) -> list[tuple[dict, int, int]]:
+        return [f for sub in self.subs for f in sub.fixes]
+
+
+def what_breaks(report: Report) -> list[CulpritAnswer]:
+    """The culprits of the run's non-working cells, each with its cause groups, their fixes
+    and their proof (computed once per report: the four views of a run each ask).
+    Cells failing exactly as on an old kernel are not here (old_kernel_like)."""
     return _what_breaks_once(report)
 
 
-def _what_breaks(report: Report) -> list[Answer]:
+def _answers(report: Report, found: list[causes.Group]) -> list[Answer]:
     fixes = report.get("fixes") or []
     by_place = causes.outcomes_by_place(report.cells)
     out = []
-    for group in causes.groups(report.cells):
+    for group in found:
         gid = group.cause.id
         proven = [({"profile": f["profile"], "patched_profile": f["patched_profile"], "diff": f.get("diff", ""),
                     **f["groups"][gid]}, *proof(f, gid, report.fix_cells))
@@ -87,7 +100,56 @@ def _what_breaks(report: Report) -> list[Answer]:
     return out
 
 
+def _what_breaks(report: Report) -> list[CulpritAnswer]:
+    answers = {id(a.group): a for a in _answers(report, causes.groups(report.cells))}
+    return [CulpritAnswer(c, [answers[id(g)] for g in c.groups]) for c in causes.by_culprit(list(
+        a.group for a in answers.values()))]
+
+
 _what_breaks_once = IdentityMemo(_what_breaks, size=4)  # a Report does not change once built or read
+
+
+def old_kernel_like(report: Report) -> list[causes.Culprit]:
+    """Per culprit: the cells that fail exactly as on a kernel without the syscall."""
+    return causes.by_culprit(causes.like_old_kernel(report.cells))
+
+
+@dataclass
+class FixLine:
+    """One fix of a culprit: the change (the same rule), and every profile it was made for,
+    with its proof."""
+    change: str
+    proofs: list[tuple[str, int, int]]  # (profile, cells that now work, cells rerun)
+    patched: list[str]  # the patched profiles' paths
+    diff: str = ""
+
+    @property
+    def proven(self) -> bool:
+        return all(rerun and worked == rerun for _, worked, rerun in self.proofs)
+
+
+def fix_lines(answer: CulpritAnswer) -> list[FixLine]:
+    """One line per distinct change, naming every profile it was proven for (the same rule
+    fixes the culprit under every profile that filtered it)."""
+    out: dict[str, FixLine] = {}
+    for fix, worked, rerun in answer.fixes:
+        line = out.setdefault(fix["change"], FixLine(fix["change"], [], [], fix.get("diff", "")))
+        for i, (profile, w, n) in enumerate(line.proofs):
+            if profile == fix["profile"]:  # two mechanisms of one profile: one proof
+                line.proofs[i] = (profile, w + worked, n + rerun)
+                break
+        else:
+            line.proofs.append((fix["profile"], worked, rerun))
+        if fix["patched_profile"][5:] not in line.patched:
+            line.patched.append(fix["patched_profile"][5:])
+    return list(out.values())
+
+
+def proofs_text(line: FixLine, limit: int = 8) -> str:
+    """`proven on vintage:5.4:EPERM (72/72), vintage:5.4:ENOSYS (24/24)`"""
+    head = "proven on" if line.proven else "NOT proven everywhere:"
+    return f"{head} " + list_text([f"`{p}` ({w}/{n})" + ("" if n and w == n else " NOT proven")
+                                   for p, w, n in line.proofs], limit)
 
 
 def list_text(values: list[str], limit: int = 6) -> str:
@@ -118,24 +180,33 @@ def unfixable_text(report: Report, answer: Answer, profile: str) -> str:
     return base
 
 
-def unfixable_lines(report: Report, answer: Answer) -> list[tuple[list[str], str]]:
-    """The group's profiles without a patch, those that share a reason together."""
+def unfixable_lines(report: Report, answer: CulpritAnswer) -> list[tuple[list[str], str]]:
+    """The culprit's profiles without a patch, those that share a reason together."""
     by_text: dict[str, list[str]] = {}
-    for profile in answer.unfixable:
-        by_text.setdefault(unfixable_text(report, answer, profile), []).append(profile)
+    for sub in answer.subs:
+        for profile in sub.unfixable:
+            profiles = by_text.setdefault(unfixable_text(report, sub, profile), [])
+            if profile not in profiles:
+                profiles.append(profile)
     return [(profiles, text) for text, profiles in by_text.items()]
 
 
-def fix_status(answer: Answer) -> str:
-    """The group's fixes in a few words, for the overview table."""
+def mechanism_text(answer: CulpritAnswer) -> str:
+    """The sub-rows in a few words: `→ EPERM 72 · → ENOSYS where the profile asks EPERM: runc's stub 24`."""
+    return " · ".join(f"{sub.group.cause.mechanism} {len(sub.group.cells)}" for sub in answer.subs)
+
+
+def fix_status(answer: CulpritAnswer) -> str:
+    """The culprit's fixes in a few words, for the overview table."""
     parts = []
-    for fix, worked, rerun in answer.fixes:
-        parts.append(f"{fix['profile']}: {proof_text(worked, rerun).replace(' cells now work', '')}")
-    survivors = sorted({r for p in answer.unfixable for r in answer.survivors.get(p, [])})
+    for line in fix_lines(answer):
+        parts.append(f"{'proven' if line.proven else 'NOT proven'} on {len(line.proofs)} profile(s)")
+    unfixable = {p for sub in answer.subs for p in sub.unfixable}
+    survivors = sorted({r for sub in answer.subs for p in sub.unfixable for r in sub.survivors.get(p, [])})
     if survivors:
         parts.append(f"works on {', '.join(survivors)}")
-    if answer.unfixable and not survivors:
-        parts.append(f"no patch for {len(answer.unfixable)} profile(s)")
+    if unfixable and not survivors:
+        parts.append(f"no patch for {len(unfixable)} profile(s)")
     return "; ".join(parts)
 
 

@@ -272,8 +272,8 @@ def test_both_views_render_from_schema_2_with_the_runs_cells(tmp_path):
     assert render_md.main([str(path)]) == 0 and render_html.main([str(path)]) == 0
     md = (tmp_path / "matrix.md").read_text()
     first = md.split("## The full grid")[0]
-    assert "## What breaks" in first and "### 1. clone3 → EPERM: 8 cells" in first
-    assert "proven: 8/8 cells now work" in first
+    assert "## What breaks" in first and "### 1. clone3: 8 cells" in first and "- → EPERM: 8 cells" in first
+    assert "proven on `deny:clone3:EPERM` (8/8)" in first
     assert first.index("## What breaks") < first.index("## Counts")
     assert f"- {len(rows)} cells in 8 batches" in md
     # a sample of cells, as the grid shows them

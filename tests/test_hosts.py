@@ -68,7 +68,7 @@ def _cell(runtime, probe="lchmod", works=True, outcome="ok", errno=None, deliver
 
 
 def test_generation_views_from_the_report_alone():
-    from fallbackcheck import generation_views
+    from fallbackcheck import generation_views, render_md
 
     report = {"environment": {"generation_order": ["debian-13", "debian-sid"], "engine_hosts": {},
                               "runtimes": {"docker-crun": {"engine": "docker 20.10.24"}}},
@@ -82,5 +82,5 @@ def test_generation_views_from_the_report_alone():
     changed = generation_views.changes_between(report).rows
     assert len(changed) == 1 and changed[0][0] == "docker-crun" and changed[0][2] == "lchmod"
     assert changed[0][5:] == ["EPERM (fchmodat2 EPERM)", "ok (fchmodat2 allowed)"]
-    text = "\n".join(generation_views.markdown(report))
+    text = "\n".join(render_md.tables_md(generation_views.tables(report)))
     assert "## Oldest generation whose default profile lets every API probe work" in text

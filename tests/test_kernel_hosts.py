@@ -18,7 +18,7 @@ from fallbackcheck.catalogue import load
 from fallbackcheck.errors import UsageError
 from fallbackcheck.kernel import KERNEL_ENOSYS, KernelBaseline
 from fallbackcheck.observation import Observation
-from fallbackcheck import render_kernels
+from fallbackcheck import kernel_views, render_html, render_md
 from fallbackcheck.runtimes import get
 from fallbackcheck.selection import resolve
 
@@ -188,9 +188,9 @@ def test_vintage_check_pairs_a_real_kernel_with_the_profile_that_plays_it():
     found = vintagecheck.compare(report)
     assert [(c.played["runtime"], c.agrees) for c in found] == [("crun", False), ("runc", True)]
     assert vintagecheck.cell_id(found[0].played) == "lchmod-debian-13-crun-vintage:6.1:ENOSYS"
-    text = "\n".join(render_kernels.markdown(report))
+    text = "\n".join(render_md.tables_md(kernel_views.tables(report)))
     assert "`lchmod-debian-13-local@linux-6.1-unconfined` | ok | ✗ EPERM | `lchmod-debian-13-crun-vintage:6.1:ENOSYS`" in text
-    page = "\n".join(render_kernels.html(report))  # matrix.html has the same tables
+    page = "\n".join(render_html.tables_html(kernel_views.tables(report)))  # matrix.html has the same tables
     assert "<h2>Vintage check: real kernel K against <code>vintage:K:ENOSYS</code></h2>" in page
     assert "<td><code>lchmod-debian-13-local@linux-6.1-unconfined</code></td><td>ok</td><td>✗ EPERM</td>" in page
     # the syscall table dates memfd_secret 5.14 (vintage:6.1 allows it); Debian's 6.1 answers ENOSYS

@@ -2,7 +2,7 @@
 
 import json
 
-from fallbackcheck import render_md, report
+from fallbackcheck import render_md, report, survival
 
 
 def cell(**kw):
@@ -93,12 +93,12 @@ def test_oldest_vintage_view_uses_works_not_verdict():
 
 
 def test_survives_counts_works_only():
-    assert render_md.survives([cell(works=True), cell(works=None)]) == (True, 0)
-    assert render_md.survives([cell(works=False, verdict="pass")]) == (False, 0)
-    assert render_md.survives([cell(works=False, fails_like_old_kernel=True)]) == (True, 1)
+    assert survival.survives([cell(works=True), cell(works=None)]) == (True, 0)
+    assert survival.survives([cell(works=False, verdict="pass")]) == (False, 0)
+    assert survival.survives([cell(works=False, fails_like_old_kernel=True)]) == (True, 1)
     # an API that does not work even with no filter is not the profile's doing
-    assert render_md.survives([cell(probe="lchmod", works=False)], works_unfiltered={"pthread_create"}) == (True, 0)
-    assert render_md.survives([cell(works=False)], works_unfiltered={"pthread_create"}) == (False, 0)
+    assert survival.survives([cell(probe="lchmod", works=False)], works_unfiltered={"pthread_create"}) == (True, 0)
+    assert survival.survives([cell(works=False)], works_unfiltered={"pthread_create"}) == (False, 0)
 
 
 def test_vintage_view_leaves_out_apis_broken_without_a_filter():

@@ -1,26 +1,18 @@
 """The views about kernel hosts, rendered from matrix.json only: which kernels ran (package,
 uname -r, what each lacks), their boots, and the vintage check (vintagecheck.py). Titled
-tables (generation_views.Table), in matrix.md and matrix.html alike."""
+tables (tables.Table), in matrix.md and matrix.html alike."""
 
 from __future__ import annotations
 
 from collections import defaultdict
 
-from .generation_views import Table, html_of, markdown_of
+from .tables import Table
 from .views import cell_label
 from .vintagecheck import cell_id, compare, kernel_series, table_vs_kernel
 
 
 def tables(report: dict) -> list[Table]:
     return _kernel_hosts(report) + _vintage_check(report)
-
-
-def markdown(report: dict) -> list[str]:
-    return markdown_of(tables(report))
-
-
-def html(report: dict) -> list[str]:
-    return html_of(tables(report))
 
 
 def _kernel_hosts(report: dict) -> list[Table]:
