@@ -217,6 +217,19 @@ def local_probe_dir(probe_set: str) -> Path:
 _probe_dirs: dict[tuple, Path] = {}
 
 
+def placed_probe_dir(host, probe_set: str) -> str:
+    """The probe build on `host` (its path there): each architecture's part is placed on its
+    own. The build directory is shared by every architecture (one read-only mount holds the
+    amd64 runner and the i386 probes), and its parts are compiled as runs need them: a
+    directory placed whole while it held amd64 only stayed that way on a generation's cached
+    volume, and the i386 batches there found no probes (execve ENOENT; found 2026-12-06)."""
+    local = local_probe_dir(probe_set)
+    there = ""
+    for part in dict.fromkeys(("amd64", probe_set)):
+        there = host.place(local / part)
+    return str(Path(there).parent)
+
+
 
 def stream_text(value) -> str:
     """What a timed-out subprocess had printed (bytes, str or None) as text."""

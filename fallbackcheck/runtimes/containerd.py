@@ -17,7 +17,7 @@ from .. import images, runs
 from ..cache import locked
 from ..hosts import loads
 from ..errors import UsageError
-from .base import (LABEL, SESSION_LABEL, BatchOutput, BatchPlan, Runtime, local_probe_dir, oci_runtime_version,
+from .base import (LABEL, SESSION_LABEL, BatchOutput, BatchPlan, Runtime, placed_probe_dir, oci_runtime_version,
                    run_cli_batch)
 
 MEMORY_LIMIT_BYTES = 512 * 1024 * 1024
@@ -78,7 +78,7 @@ class ContainerdRuntime(Runtime):
         return ref in self.ctr("images", "ls", "-q", check=False).stdout.split()
 
     def probe_dir(self, arch: str = "amd64"):
-        return self.host.place(local_probe_dir(arch))
+        return placed_probe_dir(self.host, arch)
 
     def image_content_key(self, image_id: str, image_ref: str) -> str | None:
         # the same root file system as on this host: one libc reading serves every host

@@ -9,7 +9,8 @@ import time
 import requests
 
 from .. import images
-from .base import MEMORY_LIMIT, PIDS_LIMIT, BatchOutput, BatchPlan, Runtime, local_probe_dir, oci_runtime_version
+from .base import (MEMORY_LIMIT, PIDS_LIMIT, BatchOutput, BatchPlan, Runtime, oci_runtime_version,
+                   placed_probe_dir)
 
 # Where dockerd's containerd keeps a running container's OCI bundle (exec-root
 # /run/docker, namespace moby); the bundle goes when the container exits, hence runner -w.
@@ -114,7 +115,7 @@ class DockerRuntime(Runtime):
         return self.engine.reference(image_id)
 
     def probe_dir(self, arch: str = "amd64"):
-        return self.host.place(local_probe_dir(arch))
+        return placed_probe_dir(self.host, arch)
 
     def image_content_key(self, image_id: str, image_ref: str) -> str | None:
         if self.host.name and images.lookup(image_id):

@@ -18,7 +18,7 @@ from .. import images, runs
 from ..cache import locked
 from ..hosts import loads
 from ..errors import UsageError
-from .base import (LABEL, MEMORY_LIMIT, PIDS_LIMIT, SESSION_LABEL, BatchOutput, BatchPlan, Runtime, local_probe_dir,
+from .base import (LABEL, MEMORY_LIMIT, PIDS_LIMIT, SESSION_LABEL, BatchOutput, BatchPlan, Runtime, placed_probe_dir,
                    oci_runtime_version, run_cli_batch)
 from .docker_engine import engine
 
@@ -150,7 +150,7 @@ class PodmanRuntime(Runtime):
         return ref, recipe.arch
 
     def probe_dir(self, arch: str = "amd64"):
-        return self.host.place(local_probe_dir(arch))
+        return placed_probe_dir(self.host, arch)
 
     def image_content_key(self, image_id: str, image_ref: str) -> str | None:
         if self.host.name and images.lookup(image_id):
