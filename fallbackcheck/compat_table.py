@@ -137,7 +137,9 @@ def table(report) -> dict:
     return {"format": FORMAT, "version": FORMAT_VERSION, "generated_from": {
                 "generated": report.get("generated"), "complete": report.get("complete", True),
                 "kernel": env.get("kernel"), "machine": env.get("machine"),
-                "sources": [s["label"] for s in (report.get("merge") or {}).get("sources", [])]},
+                "sources": [s["label"] for s in (report.get("merge") or {}).get("sources", [])],
+                "conflicts": len((report.get("merge") or {}).get("conflicts", [])),
+                "missing_shards": (report.get("merge") or {}).get("missing_shards", [])},
             "columns": columns,
             "groups": [{"syscalls": list(s), "apis": [groups[s][p] for p in sorted(groups[s])]}
                        for s in sorted(groups, key=lambda s: (not s, s))]}

@@ -55,8 +55,8 @@ def since_text(cell: dict | None) -> str:
         if key == "kernel":
             parts.append("no kernel" if value == "none" else
                          f"all kernels ≥{value}" if value == measured.get(key) else f"kernel ≥{value}")
-        elif key == "generation":
-            parts.append(f"default since {value}")
+        elif key == "generation" and value != "this host":  # the oldest measured: nothing to say
+            parts.append(f"default since {value}" if value != "none" else "default: no generation")
     return " · ".join(parts)
 
 
@@ -89,6 +89,7 @@ def markdown(data: dict) -> str:
     out = ["# fallbackcheck compatibility table", "",
            f"_Generated from matrix.json ({data['generated_from']['generated']}); format "
            f"`{data['format']}` {data['version']} (matrix-table.json)._", "",
+           *[line for w in _warnings(data) for line in (f"**{w}**", "")],
            "A cell: what the API does under the runtime's `default` profile (kernel hosts: no filter, newest kernel): "
            "✓ works, ✗ breaks with that errno, n/a; then since when it works: `≥6.6 EPERM` = under every vintage "
            "profile from `vintage:6.6:EPERM` on; `kernel ≥5.10`; `default since <generation>`.", "",
@@ -133,13 +134,14 @@ def csv_text(data: dict) -> str:
 
 STYLE = """
 body { font-family: sans-serif; margin: 1em; font-size: 13px; }
-table { border-collapse: collapse; } th, td { border: 1px solid #ccc; padding: 1px 5px; white-space: nowrap; }
+table { border-collapse: collapse; } th, td { border: 1px solid #ccc; padding: 1px 5px; }
+td { max-width: 10em; } td.api { white-space: nowrap; }
 th { background: #f4f4f4; font-weight: normal; font-size: 11px; position: sticky; top: 0; }
 td.works { background: #dff0d8; } td.breaks { background: #f2dede; } td.na, td.none { color: #888; }
 td small { color: #444; } tr.group td { background: #eef; font-weight: bold; }
 td.api { font-family: monospace; } #find { margin: 0.5em 0; }
 td.images { white-space: normal; max-width: 16em; font-size: 11px; } th { white-space: normal; max-width: 12em; }
-td.older { background: #fcf3cf; }
+td.older { background: #fcf3cf; } p.warn { color: #a94442; font-weight: bold; }
 """
 
 SCRIPT = r"""
@@ -164,6 +166,20 @@ if (location.hash.indexOf('#find=') === 0) {
 """
 
 
+def _warnings(data: dict) -> list[str]:
+    """A merged matrix that should not be published as it is says so at the top."""
+    source = data["generated_from"]
+    out = []
+    if source.get("conflicts"):
+        out.append(f"{source['conflicts']} cells were measured differently by two sources (matrix.md lists "
+                   "them): this table shows the first source's.")
+    if source.get("missing_shards"):
+        out.append(f"Incomplete: {', '.join(source['missing_shards'])} missing.")
+    elif not source.get("complete", True):
+        out.append("Made from an incomplete run: some cells were not measured.")
+    return out
+
+
 def html_text(data: dict) -> str:
     e = html.escape
     cols = data["columns"]
@@ -176,6 +192,7 @@ def html_text(data: dict) -> str:
            "it works: <code>≥6.6 EPERM</code> under every vintage profile from <code>vintage:6.6:EPERM</code> on "
            "(a runtime whose allow-list knows the syscalls of Linux 6.6); <code>kernel ≥5.10</code>; "
            "<code>default since</code> an engine generation.</p>",
+           *[f'<p class="warn">{e(w)}</p>' for w in _warnings(data)],
            '<input id="find" size="40" placeholder="find APIs: lchmod pthread_create">',
            "<table><tr><th>API</th><th>images</th>" + "".join(f"<th>{e(_column_title(c))}</th>" for c in cols) + "</tr>"]
     last = None

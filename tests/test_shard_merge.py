@@ -171,3 +171,14 @@ def test_the_installed_command_merges_too(tmp_path):
                            "merge", str(tmp_path / "m"), str(a)], cwd=ROOT, capture_output=True, text=True)
     assert done.returncode == 0, done.stderr
     assert json.loads((tmp_path / "m" / "matrix-table.json").read_text())["format"] == "fallbackcheck-compat"
+
+
+def test_the_example_workflow_is_what_run_workflow_locally_runs():
+    import runpy
+    script = runpy.run_path(str(ROOT / "scripts" / "run-workflow-locally"))
+    text = (ROOT / "docs" / "examples" / "fallbackcheck-matrix.yml").read_text()
+    names = [p["name"] for p in script["parts"](text)]
+    assert names[:3] == ["shard-1", "shard-2", "shard-3"] and len(names) == 5
+    measure = script["runs"](text, "measure")
+    assert any("--report-dir reports/${{ matrix.part.name }} ${{ matrix.part.args }}" in r for r in measure)
+    assert script["runs"](text, "publish") == ["python3 -m fallbackcheck.merge site parts/report-*"]
