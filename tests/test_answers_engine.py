@@ -51,13 +51,13 @@ def test_fix_is_written_and_proven_by_a_rerun(run):
     assert rep["summary"]["cells"] == len(rep.cells)  # reruns are not counted as the matrix's cells
     md = (out / "reports" / "matrix.md").read_text()
     assert "add {names:[clone3], action: SCMP_ACT_ERRNO, errnoRet: 38}" in md
-    assert "proven: 2/2 cells now work" in md
+    assert "proven on `deny:clone3:EPERM` (2/2)" in md
 
 
 def test_terminal_summary_is_short(run):
     proc, _, _ = run
     tail = proc.stdout.split("= fallbackcheck =")[1]
-    assert "clone3 → EPERM: 2 cells" in tail and "fix for 1 profile(s) proven: 2/2" in tail
+    assert "breaks: clone3 (→ EPERM 2): 2 cells" in tail and "fix proven on 1 profile(s)" in tail
     assert len(tail.strip().splitlines()) <= 8, tail
     assert "XFAIL" not in proc.stdout and "SKIPPED" not in proc.stdout  # no per-cell lines without -r/-v
 
@@ -77,7 +77,7 @@ def test_ci_summary_written_and_appended(run):
     _, _, out = run
     text = (out / "summary.md").read_text()
     assert len(text.splitlines()) <= ci_summary.MAX_LINES
-    assert "clone3 → EPERM" in text and "proven: 2/2 cells now work" in text
+    assert "**clone3** (→ EPERM 2)" in text and "proven on `deny:clone3:EPERM` (2/2)" in text
     assert (out / "step-summary.md").read_text() == "earlier step\n" + text
 
 
