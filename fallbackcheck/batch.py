@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-import json
 import time
+from typing import TYPE_CHECKING
 from dataclasses import dataclass, field
 
 from . import images, libcinfo, profiles, received as received_mod, stopping
@@ -11,7 +11,10 @@ from .catalogue import ApiEntry, Catalogue, RawEntry, is_errno_name
 from .kernel import KERNEL_ENOSYS, KernelBaseline
 from .observation import FILTER_LIKE, Observation, classify, delivered
 from .profiles import Profile
-from .runtimes.base import BatchOutput, BatchPlan, Runtime
+from .launch import BatchOutput, BatchPlan, parse_output  # noqa: F401  (parse_output: batch.parse_output stays)
+
+if TYPE_CHECKING:
+    from .runtimes.base import Runtime
 
 
 @dataclass(frozen=True)
@@ -83,22 +86,6 @@ def needed_entries(catalogue: Catalogue, probe_ids: list[str]) -> list:
         wanted.setdefault(entry.id, entry)
     # Raw probes first: they describe the filter, and are the cheapest to run.
     return sorted(wanted.values(), key=lambda e: e.kind != "raw")
-
-
-def parse_output(stdout: str) -> tuple[dict[str, dict], bool]:
-    records, done = {}, False
-    for line in stdout.splitlines():
-        try:
-            item = json.loads(line)
-        except ValueError:
-            continue
-        if not isinstance(item, dict):
-            continue
-        if item.get("runner_done"):
-            done = True
-        elif "id" in item:
-            records[item["id"]] = item
-    return records, done
 
 
 def identify_libc(runtime: Runtime, key: BatchKey, ref: str, arch: str, probe_dir, session: str,

@@ -26,6 +26,13 @@ RUNC_STUB_SINCE = (1, 0, 0, -7)
 _PERMISSIVE = {"SCMP_ACT_ALLOW", "SCMP_ACT_LOG", "SCMP_ACT_TRACE"}
 
 
+def family_said(version_line: str | None) -> str:
+    """What a runtime binary says it is, from the first line of its --version: runc, crun,
+    or unknown (documented behaviours then apply to none of them)."""
+    m = re.match(r"\s*(runc|crun) version ", version_line or "")
+    return m.group(1) if m else "unknown"
+
+
 def oci_family(runtime_id: str) -> str:
     """docker-runc, podman-runc and runc share runc's seccomp code; likewise crun (on any
     host: docker-runc@debian-13 is runc too)."""
@@ -37,8 +44,6 @@ def runtime_family(runtime) -> str:
     is a user's binary given by path (oci:/path), else by its id."""
     rid = getattr(runtime, "id", "") or ""
     if rid.startswith("oci:"):
-        from .runtimes.oci import family_said
-
         return family_said(runtime.cached_versions().get("oci_runtime_version"))
     return oci_family(rid)
 

@@ -64,7 +64,7 @@ def play_wrapper(tmp: Path) -> list[str]:
     if profile is None:
         return []
     from . import probebuild
-    from .runtimes.local import render_policy
+    from .seccomp_policy import render_policy
 
     policy = tmp / "kernel-play.policy"
     policy.write_text(render_policy(profile))
@@ -74,7 +74,7 @@ def play_wrapper(tmp: Path) -> list[str]:
 def measure(catalogue, probe_dir: Path, arches: list[str], timeout_s: float = 5.0) -> KernelBaseline:
     """Run every raw probe of `arches` from `probe_dir` (<dir>/amd64/runner, <dir>/<arch>/raw)
     on this machine, unfiltered (or under the play filter), and classify the answers."""
-    from .batch import parse_output
+    from .launch import parse_output
 
     baseline = KernelBaseline(kernel=platform.release())
     play = os.environ.get(PLAY_ENV)

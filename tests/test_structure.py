@@ -66,12 +66,10 @@ def cycles(graph: dict[str, set[str]]) -> list[list[str]]:
     return out
 
 
-def test_the_views_import_no_cycle():
-    views = {"fallbackcheck." + m for m in ("views", "render_md", "render_html", "render_table", "generation_views",
-                                            "kernel_views", "matrix_views", "merge_views", "compat_table", "tables",
-                                            "causes", "merge", "ci_summary")}
-    found = [c for c in cycles(import_graph()) if views & set(c)]
-    assert found == []
+def test_the_package_imports_no_cycle():
+    """Views compute, renderers render; batch makes launch descriptions (launch.py) that
+    runtimes translate; hosts say where; nothing imports its importer back."""
+    assert cycles(import_graph()) == []
 
 
 def test_the_detector_finds_a_cycle():

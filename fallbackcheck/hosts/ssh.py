@@ -112,7 +112,7 @@ class SshHost(CommandHost):
     def kernel_baseline(self, catalogue, arches: list[str], probe_dir: str):
         """What that machine's kernel answers to every raw probe, unfiltered (as kernel.measure
         does here), run there from its copy of the probes."""
-        from ..batch import parse_output
+        from ..launch import parse_output
         from ..kernel import KernelBaseline
         from ..observation import classify, delivered
 

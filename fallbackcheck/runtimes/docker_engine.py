@@ -10,7 +10,7 @@ from functools import cached_property
 from .. import images
 from ..errors import UsageError
 from .. import runs
-from .base import LABEL, SESSION_LABEL
+from ..runs import LABEL, SESSION_LABEL
 
 
 
@@ -116,7 +116,7 @@ class DockerEngine:
 
         with locked(f"import-docker-{recipe.id}-{recipe.hash}"):
             if not self.has(recipe.tag):
-                from ..hosts import loads
+                from ..hosts.loads import record as record_load
 
                 started = time.monotonic()
                 tar = images.build_tar(recipe)
@@ -124,7 +124,7 @@ class DockerEngine:
                 self.client.api.import_image_from_file(
                     str(tar), repository=repo, tag=tag,
                     changes=[f"LABEL {LABEL}.recipe={recipe.hash}", f"LABEL {LABEL}.image={recipe.id}"])
-                loads.record(self.where, f"docker import {recipe.tag}", started)
+                record_load(self.where, f"docker import {recipe.tag}", started)
         return recipe.tag
 
     def reference(self, image_id: str) -> tuple[str, str]:

@@ -108,7 +108,7 @@ class KernelRuntime(Runtime):
         return str(images.rootfs(recipe)), recipe.arch
 
     def probe_dir(self, arch: str = "amd64") -> Path:
-        from .podman import probe_builder
+        from ..probe_builders import probe_builder
 
         return probebuild.build_all(probe_builder(), arch)
 
@@ -138,7 +138,7 @@ class KernelRuntime(Runtime):
         path = self._baseline_file(prepared, arches)
         if path.exists():
             return KernelBaseline.from_dict(self.machine, json.loads(path.read_text()))
-        from ..batch import parse_output
+        from ..launch import parse_output
         from ..observation import classify, delivered
 
         probe_dir = self.probe_dir("i386" if "i386" in arches else "amd64")

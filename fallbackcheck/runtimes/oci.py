@@ -15,6 +15,7 @@ import uuid
 from pathlib import Path
 
 from .. import images, runs
+from ..behaviours import family_said
 from ..errors import UsageError
 from ..seccomp_json import DEFAULT_CAPS, resolve
 from .base import PIDS_LIMIT, BatchOutput, stream_text, BatchPlan, Runtime, local_probe_dir, oci_runtime_version
@@ -57,13 +58,6 @@ def bundle_config(plan: BatchPlan, rootfs: Path, argv: list[str]) -> dict:
         ],
         "linux": linux,
     }
-
-
-def family_said(version_line: str | None) -> str:
-    """What a runtime binary says it is, from the first line of its --version: runc, crun,
-    or unknown (documented behaviours then apply to none of them)."""
-    m = re.match(r"\s*(runc|crun) version ", version_line or "")
-    return m.group(1) if m else "unknown"
 
 
 def _sha256(path: str) -> str:

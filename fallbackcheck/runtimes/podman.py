@@ -8,7 +8,6 @@ hard limits, so every run passes explicit --ulimit values (docs/design.md, "Host
 from __future__ import annotations
 
 import json
-import shutil
 import subprocess
 import threading
 import time
@@ -21,60 +20,13 @@ from ..errors import UsageError
 from .base import (LABEL, MEMORY_LIMIT, PIDS_LIMIT, SESSION_LABEL, BatchOutput, BatchPlan, Runtime, placed_probe_dir,
                    oci_runtime_version, run_cli_batch)
 from .docker_engine import engine
+from ..probe_builders import ULIMITS, PodmanTools, _label_args, podman
 
 DEFAULT_PROFILE = "/usr/share/containers/seccomp.json"
 # Ended batch containers are removed this many at a time: each podman command is a process
 # of about 50 ms of CPU, and one `rm` per batch was a tenth of the main job's podman CPU. The
 # last ones go with the run's cleanup (by session label), Ctrl-C included.
 REMOVE_AT_ONCE = 16
-ULIMITS = ["--ulimit", "nofile=1024:1024", "--ulimit", "nproc=1024:1024"]
-
-
-def _label_args(labels: dict) -> list[str]:
-    return [arg for k, v in labels.items() for arg in ("--label", f"{k}={v}")]
-
-
-def podman(*args: str, timeout: float = 120, check: bool = True) -> subprocess.CompletedProcess:
-    proc = subprocess.run(["podman", *args], capture_output=True, text=True, errors="replace", timeout=timeout)
-    if check and proc.returncode != 0:
-        raise RuntimeError(f"podman {args[0]} failed: {proc.stderr.strip()[-800:]}")
-    return proc
-
-
-class PodmanTools:
-    """What probebuild needs from an engine (ensure an image, run a tool container),
-    through podman, for machines that have podman but no Docker engine."""
-
-    def ensure(self, recipe: images.Recipe) -> str:
-        ref = "localhost/" + recipe.tag
-        if podman("image", "exists", ref, check=False).returncode != 0:
-            with locked(f"import-podman-{recipe.id}-{recipe.hash}"):
-                if podman("image", "exists", ref, check=False).returncode != 0:
-                    started = time.monotonic()
-                    podman("import", "-q", str(images.build_tar(recipe)), ref, timeout=600)
-                    loads.record("", f"podman import {ref}", started)
-        return ref
-
-    def run_tool(self, ref: str, command: list[str], volumes: dict) -> str:
-        mounts = []
-        for host, spec in volumes.items():
-            mounts += ["-v", f"{host}:{spec['bind']}:{spec['mode']}"]
-        proc = podman("run", "--rm", "--network", "none", *ULIMITS, *_label_args(runs.labels("tool")), *mounts,
-                      ref, *command, check=False, timeout=600)
-        if proc.returncode != 0:
-            raise RuntimeError(f"{' '.join(command)} failed in {ref}: {(proc.stdout + proc.stderr)[-2000:]}")
-        return proc.stdout + proc.stderr
-
-
-def probe_builder():
-    """The engine that compiles the probes: Docker when reachable, else podman."""
-    if engine().unavailable_reason() is None:
-        return engine()
-    if shutil.which("podman"):
-        return PodmanTools()
-    raise RuntimeError(f"no engine to compile the probes in: {engine().unavailable_reason()}; and no podman")
-
-
 class PodmanRuntime(Runtime):
     def __init__(self, oci_runtime: str, host=None):
         self.oci_runtime = oci_runtime
