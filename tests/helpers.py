@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import subprocess
+import tempfile
 import sys
 from pathlib import Path
 
@@ -64,7 +65,10 @@ def stop_run(*args: str, session: str, report_dir: Path, signal_at: str | None =
     env.pop("PYTEST_CURRENT_TEST", None)
     if signal_at:
         env["FALLBACKCHECK_SIGNAL_AT"] = signal_at
-    proc = subprocess.Popen(argv, cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, env=env)
+    # Output to a file, not a pipe nobody reads while we wait to signal (a cold cache's image
+    # builds print more than a pipe holds, and the run would block before the moment came).
+    log = tempfile.TemporaryFile("w+")
+    proc = subprocess.Popen(argv, cwd=ROOT, stdout=log, stderr=subprocess.STDOUT, text=True, env=env)
     try:
         if signum is not None:
             deadline = time.monotonic() + timeout
@@ -74,11 +78,14 @@ def stop_run(*args: str, session: str, report_dir: Path, signal_at: str | None =
             time.sleep(delay)
             if proc.poll() is None:
                 proc.send_signal(signum)
-        out, _ = proc.communicate(timeout=timeout)
+        proc.wait(timeout=timeout)
     finally:
         if proc.poll() is None:
             proc.kill()
-            proc.communicate()
+            proc.wait()
+        log.seek(0)
+        out = log.read()
+        log.close()
     return proc.returncode, out
 
 

@@ -170,7 +170,10 @@ def test_interrupted_run_leaves_no_container(tmp_path, workers, sig, group):
     argv = [sys.executable, "-m", "pytest", "suites", "-q", "--images", "debian-12", "--runtimes", "docker-runc",
             "--profiles", PROFILES, "--report-dir", str(tmp_path), "-p", "no:randomly", *workers]
     session = "test-interrupt-" + uuid.uuid4().hex[:8]
-    proc = subprocess.Popen(argv, cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+    # Its output goes to a file, not a pipe: on a cold cache the image builds print more than a
+    # pipe holds before the first batch starts, and a run blocked on writing never starts one.
+    log = (tmp_path / "run.log").open("w+")
+    proc = subprocess.Popen(argv, cwd=ROOT, stdout=log, stderr=subprocess.STDOUT, text=True,
                             start_new_session=True, env={**os.environ, "FALLBACKCHECK_SESSION": session})
     deadline = time.monotonic() + 300
     while not _containers(session, "batch"):
@@ -180,7 +183,10 @@ def test_interrupted_run_leaves_no_container(tmp_path, workers, sig, group):
         os.killpg(proc.pid, sig)
     else:
         os.kill(proc.pid, sig)
-    out, _ = proc.communicate(timeout=120)
+    proc.wait(timeout=120)
+    log.seek(0)
+    out = log.read()
+    log.close()
     assert_stopped_cleanly(proc.returncode, out, session, sig.name)
     assert _containers(session) == [], out
     report = load_report(tmp_path)
