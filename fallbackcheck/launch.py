@@ -46,7 +46,7 @@ class BatchPlan:
 
     @property
     def labels(self) -> dict[str, str]:
-        from .. import runs
+        from . import runs
 
         return runs.labels("batch", self.session)
 

@@ -72,5 +72,17 @@ def test_the_package_imports_no_cycle():
     assert cycles(import_graph()) == []
 
 
+def test_no_relative_import_reaches_above_the_package():
+    """`from .. import x` in a top-level module fails only when that line runs (an import
+    inside a function, moved from a subpackage): found here, not in a batch."""
+    bad = []
+    for path in PACKAGE.rglob("*.py"):
+        depth = len(path.relative_to(PACKAGE).parts)  # fallbackcheck/x.py: 1; fallbackcheck/runtimes/x.py: 2
+        for node in ast.walk(ast.parse(path.read_text())):
+            if isinstance(node, ast.ImportFrom) and node.level > depth:
+                bad.append(f"{path.relative_to(PACKAGE.parent)}:{node.lineno}")
+    assert bad == []
+
+
 def test_the_detector_finds_a_cycle():
     assert cycles({"a": {"b"}, "b": {"c"}, "c": {"a"}, "d": {"a"}}) == [["a", "b", "c"]]
