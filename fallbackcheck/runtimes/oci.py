@@ -18,7 +18,8 @@ from .. import images, runs
 from ..behaviours import family_said
 from ..errors import UsageError
 from ..seccomp_json import DEFAULT_CAPS, resolve
-from .base import PIDS_LIMIT, BatchOutput, stream_text, BatchPlan, Runtime, local_probe_dir, oci_runtime_version
+from .base import (PIDS_LIMIT, BatchOutput, BatchPlan, Runtime, oci_runtime_version, placed_probe_dir,
+                   stream_text)
 from .docker_engine import engine
 
 MEMORY_LIMIT_BYTES = 512 * 1024 * 1024
@@ -115,7 +116,7 @@ class OciRuntime(Runtime):
         return self.host.place(images.rootfs(recipe)), recipe.arch
 
     def probe_dir(self, arch: str = "amd64"):
-        return self.host.place(local_probe_dir(arch))
+        return placed_probe_dir(self.host, arch)
 
     def image_content_key(self, image_id: str, image_ref: str) -> str | None:
         return "rootfs-" + images.tar_digest(images.lookup(image_id))[:32]
