@@ -141,10 +141,8 @@ def _engine_dropped_default(row: dict, delivered: set[str]) -> str:
     return ""
 
 
-@dataclass
-class Group:
-    cause: Cause
-    cells: list[dict] = field(default_factory=list)
+class _CellFacts:
+    """What a set of cells (`self.cells`) covers, for the views: shared by Group and Culprit."""
 
     def _values(self, key: str) -> list[str]:
         return sorted({c[key] for c in self.cells})
@@ -172,6 +170,12 @@ class Group:
         for c in self.cells:
             seen[(c["probe"], c.get("source") or c.get("detail") or "")].add(c.get("libc") or "?")
         return [(probe, ", ".join(sorted(libcs)), why) for (probe, why), libcs in sorted(seen.items())]
+
+
+@dataclass
+class Group(_CellFacts):
+    cause: Cause
+    cells: list[dict] = field(default_factory=list)
 
 
 def breaking(rows) -> list[dict]:
@@ -205,7 +209,7 @@ def like_old_kernel(rows) -> list[Group]:
 
 
 @dataclass
-class Culprit:
+class Culprit(_CellFacts):
     """Every cause group of one culprit (cause.culprit): what a reader takes in as one problem,
     with one sub-row per delivered errno and mechanism."""
     id: str
@@ -222,31 +226,6 @@ class Culprit:
     @property
     def cells(self) -> list[dict]:
         return [c for g in self.groups for c in g.cells]
-
-    def _values(self, key: str) -> list[str]:
-        return sorted({c[key] for c in self.cells})
-
-    @property
-    def images(self) -> list[str]:
-        return self._values("image")
-
-    @property
-    def runtimes(self) -> list[str]:
-        return self._values("runtime")
-
-    @property
-    def profiles(self) -> list[str]:
-        return self._values("profile")
-
-    @property
-    def probes(self) -> list[str]:
-        return self._values("probe")
-
-    def reasons(self) -> list[tuple[str, str, str]]:
-        seen: dict[tuple[str, str], set[str]] = defaultdict(set)
-        for c in self.cells:
-            seen[(c["probe"], c.get("source") or c.get("detail") or "")].add(c.get("libc") or "?")
-        return [(probe, ", ".join(sorted(libcs)), why) for (probe, why), libcs in sorted(seen.items())]
 
 
 def by_culprit(found: list[Group]) -> list[Culprit]:

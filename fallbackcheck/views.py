@@ -157,12 +157,6 @@ def list_text(values: list[str], limit: int = 6) -> str:
     return shown + (f" and {len(values) - limit} more" if len(values) > limit else "")
 
 
-def proof_text(worked: int, total: int) -> str:
-    if total == 0:
-        return "not rerun"
-    return f"proven: {worked}/{total} cells now work" if worked == total else f"NOT proven: {worked}/{total} cells work"
-
-
 def unfixable_text(report: Report, answer: Answer, profile: str) -> str:
     """Why a profile of the group has no patch, and who does not break under it."""
     runtimes = answer.survivors.get(profile)
