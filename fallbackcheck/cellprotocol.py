@@ -41,9 +41,10 @@ import functools
 import os
 import time
 
+import bdb
+
 import pytest
-from _pytest.reports import TestReport
-from _pytest.runner import CallInfo, check_interactive_exception, get_reraise_exceptions
+from pytest import CallInfo, TestReport
 
 from .memo import IdentityMemo
 
@@ -129,6 +130,23 @@ def location(item) -> tuple:
 _LOCATION_CACHED = isinstance(getattr(pytest.Item, "location", None), functools.cached_property)
 
 
+def reraised(config) -> tuple:
+    """The exceptions a cell's call lets through instead of reporting them: pytest.exit's,
+    and Ctrl-C unless --pdb asks to stop there (pytest's own rule for every test, written
+    here because pytest keeps it private: pytest 9 names it get_reraise_exceptions, pytest 8
+    spells it inline)."""
+    return (pytest.exit.Exception,) + (() if config.getoption("usepdb", False) else (KeyboardInterrupt,))
+
+
+def interactive(call, report) -> bool:
+    """Whether the call's exception is one to hand to pytest_exception_interact (--pdb and
+    plugins that look at a failure as it happens): an unexpected one, not an expected failure,
+    a skip or a debugger's quit."""
+    excinfo = call.excinfo
+    return excinfo is not None and not hasattr(report, "wasxfail") and \
+        not isinstance(excinfo.value, (pytest.skip.Exception, bdb.BdbQuit))
+
+
 def _passed(item, place: tuple, when: str) -> TestReport:
     now = time.time()
     return TestReport(item.nodeid, place, dict.fromkeys(item.keywords, 1), "passed", None, when, (), 0.0, now, now,
@@ -148,10 +166,10 @@ def run(item, nextitem, args: dict, properties, ihook=None, passed_phases: bool 
     if passed_phases:
         ihook.pytest_runtest_logreport(report=_passed(item, place, "setup"))
     item.funcargs = args  # what pytest's own call would hold (--showlocals, plugins)
-    call = CallInfo.from_call(lambda: item.obj(**args), when="call", reraise=get_reraise_exceptions(item.config))
+    call = CallInfo.from_call(lambda: item.obj(**args), when="call", reraise=reraised(item.config))
     report = ihook.pytest_runtest_makereport(item=item, call=call)
     ihook.pytest_runtest_logreport(report=report)
-    if check_interactive_exception(call, report):
+    if interactive(call, report):
         ihook.pytest_exception_interact(node=item, call=call, report=report)
     item.user_properties.extend(properties())
     teardown = _teardown(item, nextitem, place, passed_phases)
@@ -222,7 +240,7 @@ def _teardown(item, nextitem, place: tuple, passed_phases: bool) -> TestReport |
     if item.session.shouldfail or item.session.shouldstop:
         nextitem = None
     call = CallInfo.from_call(lambda: state.teardown_exact(nextitem), when="teardown",
-                              reraise=get_reraise_exceptions(item.config))
+                              reraise=reraised(item.config))
     return item.ihook.pytest_runtest_makereport(item=item, call=call)
 
 

@@ -12,8 +12,10 @@ ROOT = Path(__file__).resolve().parent.parent
 
 
 def run_suites(*args: str, report_dir: Path | None = None, env: dict | None = None,
-               timeout: float = 900) -> subprocess.CompletedProcess:
-    argv = [sys.executable, "-m", "pytest", "suites", "-q", "-p", "no:randomly", *args]
+               timeout: float = 900, python: str = sys.executable) -> subprocess.CompletedProcess:
+    """`python -m pytest suites -q ARGS` from the checkout (`python`: another interpreter, a
+    virtual environment's, runs the checkout's package with that environment's pytest)."""
+    argv = [python, "-m", "pytest", "suites", "-q", "-p", "no:randomly", *args]
     if report_dir is not None:
         argv += ["--report-dir", str(report_dir)]
     full_env = {**os.environ, **(env or {})}
