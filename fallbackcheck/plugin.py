@@ -21,7 +21,7 @@ from pathlib import Path
 import pytest
 
 from . import catalogue as catalogue_mod
-from . import (cache, cellprotocol, ci_summary, diff, fixes, fixruns, images, pacedterminal, paths, render_html,
+from . import (cache, cellprotocol, ci_summary, diff, fixes, fixruns, images, paths, progressline, render_html,
                render_md, render_table, report, runs, stopping)
 from .kernel import KernelBaseline
 from .batch import BatchKey, run as run_batch, run_many
@@ -37,7 +37,7 @@ from .profiles import Profile
 from .received import content_hash as received_content_hash
 from .runtimes.registry import split_id
 from .runtimes import get as get_runtime
-from .scheduler import DEFAULT_CONCURRENCY, BatchScheduler, CellTiming, concurrency, images_first, queued_items, run_order
+from .scheduler import DEFAULT_CONCURRENCY, BatchScheduler, CellTiming, concurrency, images_first, run_order
 from .selection import resolve
 
 SUITES = paths.SUITES
@@ -48,6 +48,11 @@ REQUIRE_ENGINE = "FALLBACKCHECK_REQUIRE_ENGINE"
 # concurrently): measured on 2-core machines, see docs/benchmark.md.
 AUTO_SINGLE_PROCESS_CORES = 4
 SESSION_ENV = "FALLBACKCHECK_SESSION"
+
+
+def run_of(config) -> "MatrixRun | None":
+    """This process's matrix run, or None where pytest runs no matrix (kept in config.stash)."""
+    return config.stash.get(RUN, None)
 
 
 def pytest_addoption(parser):
@@ -276,8 +281,9 @@ class MatrixRun:
         self.properties: list | None = None  # the JUnit properties of the cell that just ran
         self.cell_protocol = cellprotocol.usable(config)  # cells skip pytest's per-test hooks
         self.passed_phases = True  # whether a cell's passed setup/teardown are reported (set once collected)
-        self._last_arguments: tuple | None = None  # (item, cell_arguments(item)): the loop asks, then the protocol
-        self.before_waiting = None  # called before a cell waits for its batch (the paced terminal's flush)
+        self.next_cell: Cell | None = None  # an xdist worker's next item's cell (pytest_runtest_protocol)
+        self.lean = False  # every collected item is a plain cell: the cell protocol runs them (set once collected)
+        self.before_waiting = None  # called before a cell waits for its batch (the progress line's refresh)
         # The report's first step for rows already judged, done while a cell waits for its batch.
         self.report_forms = report.FormsWhileWaiting()
         self._ihooks: dict = {}  # a test file's path -> its hook proxy (fixed once collected)
@@ -450,8 +456,11 @@ class MatrixRun:
                 while not self.scheduler.done(key) and self.report_forms.step():
                     pass
             if not _is_controller(self.config):
-                queued = queued_items(session)
-                self.scheduler.want([key] + (_batch_order(queued) if queued else []))
+                # An xdist worker knows, through pytest's protocol, the item after this one:
+                # its batch starts now if it is another, so one batch runs while this one's
+                # cells are reported (xdist keeps the rest of the worker's queue to itself).
+                upcoming = self.next_cell.batch if self.next_cell is not None else key
+                self.scheduler.want([key] + ([upcoming] if upcoming != key else []))
         with self.timing.waiting():
             rows = self.scheduler.result(key)
         self._last_rows = rows
@@ -481,16 +490,6 @@ class MatrixRun:
                 by_kind.setdefault(self.catalogue.get(cell.probe).kind, []).append(cell)
             self._cells_by_kind = by_kind
         return list(self._cells_by_kind.get(kind, ()))
-
-    def cell_arguments(self, item) -> dict | None:
-        """The cell test's arguments when `item` is a plain cell (cellprotocol.arguments);
-        the last item's answer is kept: the cell loop asks, then the cell's protocol."""
-        last = self._last_arguments
-        if last is not None and last[0] is item:
-            return last[1]
-        args = cellprotocol.arguments(item, CELL_FIXTURES, self)
-        self._last_arguments = (item, args)
-        return args
 
     def ihook_of(self, item):
         """item.ihook, asked once per test file: pytest works it out per item from the
@@ -570,11 +569,14 @@ class MatrixRun:
                 "swept_leftovers": self.swept}
 
 
+RUN = pytest.StashKey["MatrixRun | None"]()
+
+
 @pytest.hookimpl(tryfirst=True)
 def pytest_sessionfinish(session, exitstatus):
     """Every process: stop the batch scheduler (cancelling what has not started when
     interrupted) and flush this process's rows before the controller merges them."""
-    run = getattr(session.config, "_fallbackcheck", None)
+    run = run_of(session.config)
     if run is None:
         return
     with stopping.shielded():
@@ -622,23 +624,19 @@ def _asked_for_details(config) -> bool:
     return False
 
 
-def _terminal_past_capture(config):
-    """The stream pytest's fd capture saved as the real standard error (its own copy of the
-    descriptor), or None where nothing captures file descriptor 2 (-s, --capture=sys)."""
-    capman = config.pluginmanager.getplugin("capturemanager")
-    err = getattr(getattr(capman, "_global_capturing", None), "err", None)
-    saved = getattr(err, "targetfd_save", None)
-    if not isinstance(saved, int):
-        return None
+def _terminal_past_capture():
+    """A stream on the real standard error that pytest's output capture will not take over:
+    a duplicate of file descriptor 2 made in pytest_configure, where pytest has suspended its
+    global capture (it captures while loading conftests and around each test, and restores
+    the real descriptors in between)."""
     try:
-        return os.fdopen(os.dup(saved), "w", buffering=1, errors="replace")
+        return os.fdopen(os.dup(2), "w", buffering=1, errors="replace")
     except OSError:
         return None
 
 
 def pytest_configure(config):
-    config._fallbackcheck = None
-    cache.set_progress_stream(_terminal_past_capture(config))
+    cache.set_progress_stream(_terminal_past_capture())
     for line in ("engine: needs a container engine; skipped without one unless FALLBACKCHECK_REQUIRE_ENGINE=1",
                  "cell: one (probe, image, runtime, profile) cell of the compatibility matrix"):
         config.addinivalue_line("markers", line)
@@ -649,11 +647,12 @@ def pytest_configure(config):
         _MATRIX_CONFIG["config"] = config
         stopping.phase("the set-up (resolving the selection: engine generations, images, probe builds)")
         try:
-            config._fallbackcheck = MatrixRun(config)
+            config.stash[RUN] = MatrixRun(config)
         except UsageError as exc:
             raise pytest.UsageError(str(exc)) from None
+        run = config.stash[RUN]
         if _is_controller(config):
-            config.pluginmanager.register(ReportWriter(config._fallbackcheck), "fallbackcheck-report")
+            config.pluginmanager.register(ReportWriter(run), "fallbackcheck-report")
 
 
 @pytest.hookimpl(wrapper=True)
@@ -663,10 +662,8 @@ def pytest_keyboard_interrupt(excinfo):
     to a user and, in Python 3.11, can itself fail on an entry without a line number (an
     instruction with tb_lineno None: the terminal's own rendering of it, which runs before we
     drop it, would end the run with a traceback of its own), so such entries go first."""
-    from _pytest._code.code import Traceback
-
-    if any(entry._rawentry.tb_lineno is None for entry in excinfo.traceback):
-        excinfo.traceback = Traceback([e for e in excinfo.traceback if e._rawentry.tb_lineno is not None])
+    if not all(map(_has_line, excinfo.traceback)):
+        excinfo.traceback = excinfo.traceback.filter(_has_line)
     result = yield
     config = _MATRIX_CONFIG.get("config")
     if config is not None:
@@ -677,6 +674,13 @@ def pytest_keyboard_interrupt(excinfo):
             # stop before the session): both go through this method of the reporter.
             terminal._report_keyboardinterrupt = lambda: None
     return result
+
+
+def _has_line(entry) -> bool:
+    try:
+        return entry.lineno is not None
+    except TypeError:  # pytest computes it from a tb_lineno that Python 3.11 may leave None
+        return False
 
 
 _MATRIX_CONFIG: dict = {}  # the config of this process's matrix run, if it runs one
@@ -709,24 +713,25 @@ def pytest_xdist_auto_num_workers(config):
 @pytest.hookimpl(trylast=True)
 def pytest_collection_modifyitems(session, config, items):
     """Cells grouped by batch (grouped_by_batch), after any plugin has reordered or deselected."""
-    run = config._fallbackcheck
+    run = run_of(config)
     if run is not None:
         items[:] = grouped_by_batch(items, run.run_order)
 
 
 @pytest.hookimpl(tryfirst=True)
 def pytest_collection(session):
-    run = session.config._fallbackcheck
+    run = run_of(session.config)
     if run is not None and _items_will_be_the_selection(session.config):
         run.start_batches_early()
 
 
 def pytest_collection_finish(session):
-    run = session.config._fallbackcheck
+    run = run_of(session.config)
     if run is None:
         return
     run.pytest_session = session
     run.passed_phases = cellprotocol.passed_phases_read(session.config)
+    run.lean = run.cell_protocol and cellprotocol.plain_cells(session.items, CELL_FIXTURES, run)
     run.phase("collected")
     if run.scheduler is not None:  # started before collection
         run.check_early_index(session)
@@ -738,7 +743,7 @@ def pytest_collection_finish(session):
 
 
 def pytest_unconfigure(config):
-    run = getattr(config, "_fallbackcheck", None)
+    run = run_of(config)
     if run is None:
         return
     if _is_controller(config) and not run.cleaned:
@@ -758,7 +763,15 @@ def pytest_unconfigure(config):
 
 def pytest_sessionstart(session):
     config = session.config
-    if config._fallbackcheck is None or not _is_controller(config) or _asked_for_details(config):
+    run = run_of(config)
+    if run is None or not _is_controller(config):
+        return
+    # The terminal reporter exists from here on. Batches finished / asked: known where this
+    # process runs them (not under xdist).
+    progress = progressline.install(config, lambda: run.scheduler.progress() if run.scheduler else (0, 0))
+    if progress is not None:
+        run.before_waiting = progress.refresh
+    if _asked_for_details(config):
         return
     # A matrix run has thousands of skipped and xfailed cells: the summary keeps only the
     # failed and errored ones (and warnings) unless -r/-v was given explicitly.
@@ -770,7 +783,7 @@ def pytest_sessionstart(session):
 
 @pytest.hookimpl(optionalhook=True)
 def pytest_configure_node(node):
-    run = node.config._fallbackcheck
+    run = run_of(node.config)
     if run is not None:
         node.workerinput["fallbackcheck_session"] = run.session
         node.workerinput["fallbackcheck_owner"] = os.getpid()
@@ -779,7 +792,7 @@ def pytest_configure_node(node):
 
 
 def pytest_report_header(config):
-    run = config._fallbackcheck
+    run = run_of(config)
     if run is None:
         return None
     return header_lines(run.selection, getattr(run, "baselines", {}))
@@ -812,7 +825,7 @@ def pytest_generate_tests(metafunc):
     for name, kind in CELL_FIXTURES.items():
         if name not in metafunc.fixturenames:
             continue
-        run = metafunc.config._fallbackcheck
+        run = run_of(metafunc.config)
         if run is None:
             raise pytest.UsageError("the matrix suites need their plugin state; run them as `pytest suites`")
         cells = run.cells_of_kind(kind)
@@ -830,7 +843,7 @@ def pytest_generate_tests(metafunc):
 @pytest.fixture(scope="session")
 def fallbackcheck_run(request) -> MatrixRun:
     """Session scope: the matrix run of this process (selection, batch cache)."""
-    return request.config._fallbackcheck
+    return run_of(request.config)
 
 
 # The facts of a cell that --junitxml carries as <property> elements (CI reads them without
@@ -850,44 +863,23 @@ def junit_properties(row: dict) -> list[tuple[str, str]]:
 
 @pytest.hookimpl(tryfirst=True)
 def pytest_runtest_protocol(item, nextitem):
-    """A cell runs under the cell protocol (fallbackcheck/cellprotocol.py: pytest's reports
-    without pytest's per-test hooks); every other item, and a cell someone marked or gave
-    a fixture, under pytest's own."""
-    run = item.config._fallbackcheck
-    if run is None or not run.cell_protocol:
+    """Where every collected item is a plain cell, each runs under the cell protocol
+    (fallbackcheck/cellprotocol.py: pytest's reports without pytest's per-test hooks);
+    otherwise every item runs under pytest's own."""
+    run = run_of(item.config)
+    if run is None:
         return None
-    args = run.cell_arguments(item)
-    if args is None:
+    if run.rows is None:  # an xdist worker: the batch after this one's may start early
+        run.next_cell = _cell_of(nextitem) if nextitem is not None else None
+    if not run.lean:
         return None
-    return cellprotocol.run(item, nextitem, args, run.take_properties, run.ihook_of(item), run.passed_phases)
-
-
-@pytest.hookimpl(tryfirst=True)
-def pytest_runtestloop(session):
-    """In a process that runs every cell itself: the cell loop (cellprotocol.loop), with the
-    terminal's output paced (pacedterminal). Elsewhere pytest's (or xdist's) loop."""
-    config = session.config
-    run = config._fallbackcheck
-    if run is None or not run.cell_protocol or not _is_controller(config) or \
-            config.pluginmanager.getplugin("dsession") is not None:
-        return None
-
-    terminal = config.pluginmanager.get_plugin("terminalreporter")
-    paced = pacedterminal.PacedTerminal(terminal) if terminal is not None else None
-    if paced is not None and paced.install():
-        run.before_waiting = paced.flush
-    try:
-        return cellprotocol.loop(session, sys.modules[__name__], lambda item: run.cell_arguments(item) is not None)
-    finally:
-        run.before_waiting = run._last_arguments = None
-        if paced is not None:
-            paced.uninstall()
+    return cellprotocol.run(item, nextitem, run.take_properties, run.ihook_of(item), run.passed_phases)
 
 
 @pytest.hookimpl(tryfirst=True)
 def pytest_runtest_teardown(item):
     """The cell that just ran hands its facts to its teardown report (JUnit reads them there)."""
-    run = item.config._fallbackcheck
+    run = run_of(item.config)
     if run is not None:
         item.user_properties.extend(run.take_properties())
 

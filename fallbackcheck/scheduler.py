@@ -83,6 +83,12 @@ class BatchScheduler:
         future = self._futures.get(key)
         return future is not None and future.done()
 
+    def progress(self) -> tuple[int, int]:
+        """(batches finished, batches asked for): for the progress line."""
+        with self._lock:
+            futures = list(self._futures.values())
+        return sum(f.done() for f in futures), len(futures)
+
     def result(self, key):
         future = self._futures.get(key)  # asked already (every cell after its batch's first)
         if future is None:
@@ -104,24 +110,6 @@ class BatchScheduler:
         with self._lock:
             self._closed = True
         self._pool.shutdown(wait=True, cancel_futures=True)
-
-
-def queued_items(session) -> list | None:
-    """Under xdist, the items this worker has been given and not run yet, in order (from
-    xdist's worker loop, best effort: None where that cannot be read)."""
-    interactor = next((p for p in session.config.pluginmanager.get_plugins()
-                       if type(p).__name__ == "WorkerInteractor"), None)
-    torun = getattr(interactor, "torun", None)
-    if torun is None or not hasattr(torun, "lock"):
-        return None
-    try:
-        with torun.lock() as queue:
-            indices = [i for i in queue if isinstance(i, int)]
-        if isinstance(getattr(interactor, "nextitem_index", None), int):
-            indices.insert(0, interactor.nextitem_index)
-        return [session.items[i] for i in indices]
-    except (TypeError, IndexError):
-        return None
 
 
 class CellTiming:

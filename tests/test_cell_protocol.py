@@ -187,14 +187,15 @@ def test_a_marked_cell_keeps_pytests_meaning(tmp_path):
 
 
 # A cell whose verdict is not "pass" fails on the suite's assert; a conftest's
-# pytest_assertrepr_compare explains such a comparison. Under the cell loop pytest's
-# assertion wrapper spans a run of cells of one file (cellprotocol.AssertionScope): the
-# explanation must be there for each failing cell, as under pytest's protocol.
+# pytest_assertrepr_compare explains such a comparison: the explanation must be there for
+# each failing cell under the cell protocol, as under pytest's.
 EXPLAINING_PLUGIN = '''
 FAILING = ("faccessat", "posix_spawn")
 
 def pytest_collection_finish(session):
-    run = session.config._fallbackcheck
+    from fallbackcheck.plugin import run_of
+
+    run = run_of(session.config)
     measured = run.row
 
     def row(cell):
@@ -252,35 +253,10 @@ def test_a_cell_with_another_fixture_gets_it(tmp_path):
     assert ran and int(ran.group(1)) >= int(ran.group(2)) > 0, proc.stdout[-2000:]
 
 
-LOCATION_PLUGIN = '''
-def pytest_collection_finish(session):
-    from fallbackcheck import cellprotocol
-
-    differ = []
-    for item in session.items:
-        ours = cellprotocol.location(item)
-        item.__dict__.pop("location", None)  # forget it: pytest computes its own
-        if item.location != ours:
-            differ.append((ours, item.location))
-        flat = cellprotocol.flat_keywords(item)
-        if list(flat.items()) != [(name, item.keywords[name]) for name in item.keywords]:
-            differ.append(("keywords", item.nodeid))
-    print("LOCATIONS", len(session.items), "differ", len(differ), differ[:2])
-'''
-
-
-def test_cell_locations_and_keywords_are_pytests(tmp_path):
-    (tmp_path / "locations.py").write_text(LOCATION_PLUGIN)
-    env = {"PYTHONPATH": os.pathsep.join(filter(None, [str(tmp_path), os.environ.get("PYTHONPATH")]))}
-    proc = run_suites(*SELECTION, "--co", "-p", "locations", env=env, timeout=300)
-    line = next((line for line in proc.stdout.splitlines() if line.startswith("LOCATIONS")), proc.stdout[-2000:])
-    assert re.fullmatch(r"LOCATIONS (\d+) differ 0 \[\]", line) and int(line.split()[1]) > 0, line
-
-
-
-# A plugin that warns while a cell is reported: the warning must reach the summary under the
-# cell loop (one catch_warnings around the loop). With OWN_PROTOCOL it also wraps each test's
-# protocol, which the cell loop does not know: pytest's loop must run and show it every cell.
+# A plugin that warns while a cell is reported: the warning must reach the summary, named
+# after its cell (pytest's run loop and its warnings wrapper stay around every cell). With
+# OWN_PROTOCOL it also wraps each test's protocol: it sees every cell, which still runs
+# under the cell protocol.
 WARNING_PLUGIN = '''
 import warnings
 
@@ -303,8 +279,8 @@ def pytest_terminal_summary(terminalreporter):
 '''
 
 
-@pytest.mark.parametrize("own_protocol", [False, True], ids=["cell loop", "a plugin's own protocol"])
-def test_the_cell_loop_keeps_warnings_and_gives_way_to_unknown_protocol_plugins(tmp_path, own_protocol):
+@pytest.mark.parametrize("own_protocol", [False, True], ids=["pytest's wrappers", "a plugin's own protocol"])
+def test_warnings_and_protocol_wrappers_see_every_cell(tmp_path, own_protocol):
     (tmp_path / "warner.py").write_text(WARNING_PLUGIN + (OWN_PROTOCOL if own_protocol else ""))
     (tmp_path / "setupcounter.py").write_text(SETUP_COUNTER)
     env = {"PYTHONPATH": os.pathsep.join(filter(None, [str(tmp_path), os.environ.get("PYTHONPATH")]))}
@@ -314,12 +290,7 @@ def test_the_cell_loop_keeps_warnings_and_gives_way_to_unknown_protocol_plugins(
     cells = len(load_report(tmp_path / "out").cells)
     summary = proc.stdout[proc.stdout.index("warnings summary"):]
     assert "a cell warned test_api[pthread_create-host-local-" in summary, proc.stdout[-3000:]
-    assert _setups(proc.stdout) == 0  # either loop runs the cells under the cell protocol
-    # pytest's warnings wrapper names the test a warning came from; the cell loop's one
-    # catch_warnings around all cells cannot
-    named = re.search(r"^suites/test_matrix.py::test_api\[pthread_create-", summary, re.M)
-    if own_protocol:  # pytest's loop: the plugin's wrapper saw every cell
+    assert re.search(r"^suites/test_matrix.py::test_api\[pthread_create-", summary, re.M), summary
+    assert _setups(proc.stdout) == 0  # the cells ran under the cell protocol
+    if own_protocol:
         assert f"OWN PROTOCOL SAW {cells}" in proc.stdout
-        assert named, summary
-    else:
-        assert not named, summary

@@ -246,28 +246,69 @@ def test_items_are_grouped_by_batch_and_other_items_keep_their_places():
         ["raw-b", "api-b", "plain", "raw-a", "api-a"]
 
 
-def test_paced_terminal_writes_everything_in_order_at_most_every_interval(monkeypatch):
-    import io
+class _Terminal:
+    """What the progress line uses of pytest's terminal reporter, recorded."""
 
-    from fallbackcheck import pacedterminal
+    def __init__(self, tty: bool):
+        self.isatty = tty
+        self.out: list[tuple[str, str]] = []
+
+    def rewrite(self, line, erase=False):
+        self.out.append(("rewrite", line))
+
+    def write_line(self, line):
+        self.out.append(("line", line))
+
+    def flush(self):
+        pass
+
+
+def _progress(tty: bool, batches=None):
+    from fallbackcheck.progressline import ProgressLine
 
     clock = [100.0]
-    monkeypatch.setattr(pacedterminal.time, "monotonic", lambda: clock[0])
-    out = io.StringIO()
-    writer = SimpleNamespace(_file=out)
-    paced = pacedterminal.PacedTerminal(SimpleNamespace(_tw=writer))
-    assert paced.install() and writer._file is not out
-    writer._file.write("."); writer._file.flush()
-    assert out.getvalue() == ""  # flushed less than INTERVAL ago (at install)
-    clock[0] += pacedterminal.INTERVAL
-    writer._file.write("s"); writer._file.flush()
-    assert out.getvalue() == ".s"
-    writer._file.write("x")
-    paced.flush()  # before the run waits for a batch
-    assert out.getvalue() == ".sx"
-    writer._file.write("F\n")
-    paced.uninstall()
-    assert out.getvalue() == ".sxF\n" and writer._file is out
+    progress = ProgressLine(_Terminal(tty), batches, clock=lambda: clock[0])
+    progress.total = 4
+    return progress, clock
+
+
+@pytest.mark.parametrize("tty", [True, False], ids=["terminal", "log"])
+def test_the_progress_line_is_written_at_most_every_interval(tty):
+    from fallbackcheck.progressline import LOG_INTERVAL, TTY_INTERVAL
+
+    progress, clock = _progress(tty, batches=lambda: (1, 2))
+    interval = TTY_INTERVAL if tty else LOG_INTERVAL
+    progress.pytest_runtest_logfinish("a")
+    assert progress.terminal.out == []  # less than an interval since the start
+    clock[0] += interval
+    progress.pytest_runtest_logreport(SimpleNamespace(failed=True))
+    progress.pytest_runtest_logfinish("b")
+    kind = "rewrite" if tty else "line"
+    assert progress.terminal.out == [(kind, f"fallbackcheck: 2/4 cells, 1/2 batches, 1 failed, 0:{int(interval):02d}")]
+    clock[0] += 0.2
+    progress.refresh()  # before a wait: a terminal's line is brought up to date, a log gets no line
+    assert len(progress.terminal.out) == (2 if tty else 1)
+
+
+@pytest.mark.parametrize("running", [True, False], ids=["while cells run", "in the summary"])
+def test_the_progress_line_blanks_a_reports_letter_only_while_cells_run(running):
+    progress, _ = _progress(False)
+    progress.running = running
+    wrapper = progress.pytest_report_teststatus(SimpleNamespace())
+    next(wrapper)
+    with pytest.raises(StopIteration) as done:
+        wrapper.send(("xfailed", "x", "XFAIL"))
+    assert done.value.value == (("xfailed", "", "") if running else ("xfailed", "x", "XFAIL"))
+
+
+def test_the_last_progress_line_ends_on_a_new_line_on_a_terminal():
+    progress, clock = _progress(True)
+    progress.pytest_runtest_logfinish("a")
+    loop = progress.pytest_runtestloop(None)
+    next(loop)
+    with pytest.raises(StopIteration):
+        loop.send(True)
+    assert progress.terminal.out == [("rewrite", "fallbackcheck: 1/4 cells, 0:00"), ("line", "")]
 
 
 def test_an_early_fix_proof_counts_only_for_the_same_fix_planned_from_the_same_cells():
