@@ -73,3 +73,14 @@ def tree_digest(root: Path, exclude: tuple[str, ...] = ()) -> str:
             continue
         h.update(rel.encode() + b"\0" + path.read_bytes() + b"\0")
     return h.hexdigest()
+
+
+def real_stderr():
+    """A stream on the real standard error that pytest's output capture will not take over:
+    a duplicate of file descriptor 2 made in pytest_configure, where pytest has suspended its
+    global capture (it captures while loading conftests and around each test, and restores
+    the real descriptors in between)."""
+    try:
+        return os.fdopen(os.dup(2), "w", buffering=1, errors="replace")
+    except OSError:
+        return None

@@ -1,33 +1,19 @@
 """The run protocol of a matrix cell: pytest's reports, without pytest's per-test hooks.
 
-pytest runs about twenty hooks per test: setup, call and teardown, each wrapped by output
-capture, log capture, fixture set-up and tear-down, and a report made through every plugin.
-On these machines that is 0.6 ms per test (scripts/benchmark prints it as
-pytest_alone_per_test_ms), more than judging the cell costs. A cell's test needs none of it:
-its arguments are its cell and the session's run, it has no fixture to set up or tear down,
-it prints nothing.
+pytest's protocol (setup, call and teardown, each wrapped by capture, fixtures and a report
+through every plugin) costs more per test than judging a cell, which has no fixture, prints
+nothing and whose arguments are its cell and the run. So a cell's test is called directly
+and the reports pytest would make are logged through the same hooks: the call's by pytest's
+makereport hook (pytest.skip/xfail, --runxfail as ever), the passed setup and teardown only
+where something reads them (passed_phases_read). Terminal, -x/--maxfail, --junitxml and xdist
+see what they always see; pytest's run loop and its wrappers stay around every cell.
 
-So for a cell item this protocol calls the test function itself and logs the three reports
-pytest would (setup passed, the call's report, teardown passed), through the same hooks:
-the terminal, -x/--maxfail, --junitxml (with the cell's properties on the teardown report)
-and xdist see what they always see; the call's report is made by pytest's makereport hook,
-so pytest.skip / pytest.xfail in the test (and --runxfail) behave as ever. The passed setup
-and teardown reports are made only where something may read them (passed_phases_read:
-JUnit, xdist, --durations, any plugin not known to ignore them); pytest's own terminal,
-session and cache do nothing visible with them.
-
-Only pytest's public API is used (pytest.CallInfo, pytest.TestReport, item.ihook,
-item.stash, the hooks), so it runs on every pytest the package declares. That shapes one
-decision: the protocol is used for a whole session or not at all. pytest keeps the state of
-set-up fixtures private, so a cell cannot tear down what a non-cell item before it set up;
-where every collected item is a plain cell (plain_cells()), nothing is ever set up. Otherwise
-(an item that is not a cell, a cell with a mark (skip, xfail, usefixtures ... added by a
-conftest) or a fixture beyond its own two (an autouse one included)) every item keeps
-pytest's protocol, as do --pdb/--trace, --setup-show, --setup-only/--setup-plan, and
-FALLBACKCHECK_PYTEST_PROTOCOL=1 (to compare the two). What a cell gives up: per-cell output
-and log capture (a cell writes nothing) and the PYTEST_CURRENT_TEST variable. pytest's own
-run loop still runs each cell's protocol hook, so its wrappers (warnings, assertion
-rewriting's explanations, faulthandler) and any plugin's stay around every cell.
+Public API only (pytest.CallInfo, pytest.TestReport, item.stash, hooks). pytest keeps the
+state of set-up fixtures private, so the protocol runs for a whole session or not at all:
+only where every collected item is a plain cell (plain_cells(): no mark but ours, no fixture
+but its two) is nothing ever set up. Otherwise, and under --pdb/--trace, --setup-show/-only/
+-plan or FALLBACKCHECK_PYTEST_PROTOCOL=1, every item keeps pytest's protocol. A cell gives
+up per-cell output capture and PYTEST_CURRENT_TEST.
 """
 
 from __future__ import annotations

@@ -40,7 +40,7 @@ def _rerun_one(run, job, stop: threading.Event | None) -> list[dict]:
     profile = Profile(fix.profile_id, "file", fix.patched)
     runtime = get_runtime(runtime_id)
     result = run_batch(runtime, run.catalogue, key, profile, probes, run.session,
-                       run.config.option.probe_timeout, run.baselines.get(runtime.machine))
+                       run.options.probe_timeout, run.baselines.get(runtime.machine))
     rows = run.judged(key, result, profile, probes)
     return [{**row, "fix_of": fix.profile, "fix_group": fix.group_of(probe, image, runtime_id)}
             for probe, row in rows.items()]
@@ -48,7 +48,7 @@ def _rerun_one(run, job, stop: threading.Event | None) -> list[dict]:
 
 def _pool(run) -> ThreadPoolExecutor:
     """The rerun containers in flight: as many as --batches."""
-    return ThreadPoolExecutor(max_workers=concurrency(run.config.option.batches), thread_name_prefix="fbc-fix")
+    return ThreadPoolExecutor(max_workers=concurrency(run.options.batches), thread_name_prefix="fbc-fix")
 
 
 def rerun(run, planned: list, stop: threading.Event | None = None) -> list[dict]:

@@ -1,14 +1,11 @@
 """What a person sees while a matrix runs at default verbosity: one progress line.
 
-pytest writes a letter per test and the test file's name whenever it changes; a matrix run
-alternates between its two suite files batch by batch, so the name came back hundreds of
-times, and 60,000 letters say less than a count. Here a matrix cell's report gets no letter
-(pytest's status hook, while the cells run: an empty letter and word make the terminal write
-nothing, while its statistics and summary stay as they are), the terminal is told not to write file names
-(its public `showfspath`), and this plugin writes "cells done / total, batches, failed,
-elapsed": on a terminal rewritten in place a few times a second, elsewhere (CI logs, pipes)
-a new line at most every LOG_INTERVAL seconds. -v and -r keep pytest's meaning: the plugin is
-registered only below -v.
+pytest would write a letter per cell and the test file's name each time it changes (a matrix
+alternates its two suite files batch by batch). While the cells run, their reports get an
+empty letter and word (the status hook: the terminal writes nothing, its statistics and
+summary stay), showfspath is off, and this plugin writes "cells done/total, batches, failed,
+elapsed": rewritten in place on a terminal, a new line at most every LOG_INTERVAL seconds
+elsewhere (CI logs). Not registered under -v, which keeps pytest's lines.
 """
 
 from __future__ import annotations

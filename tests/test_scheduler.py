@@ -10,7 +10,7 @@ from types import SimpleNamespace
 
 from fallbackcheck.batch import BatchKey
 from fallbackcheck.cells import Cell
-from fallbackcheck.plugin import MatrixRun
+from fallbackcheck.matrix.run import MatrixRun
 from fallbackcheck.scheduler import BatchScheduler, CellTiming
 
 
@@ -50,14 +50,14 @@ def test_batch_index_is_whole_for_every_thread():
     """Batch threads ask for their probe lists at the same moment (the main job once ran
     batches with half an index): each must see every probe of its batch."""
     cells = [Cell(f"p{i}", "img", "rt", f"prof{j}") for j in range(20) for i in range(300)]
-    session = SimpleNamespace(items=[SimpleNamespace(callspec=SimpleNamespace(params={"api_cell": c})) for c in cells])
     run = MatrixRun.__new__(MatrixRun)
     run._batch_index, run._index_lock = None, threading.Lock()
+    run.collected_cells(cells)
     results, barrier = {}, threading.Barrier(8)
 
     def ask(j):
         barrier.wait()
-        results[j] = run.batch_probes(session, cells[j * 300].batch)
+        results[j] = run.batch_probes(cells[j * 300].batch)
 
     threads = [threading.Thread(target=ask, args=(j,)) for j in range(8)]
     for t in threads:
@@ -233,7 +233,7 @@ def _item(name, cell=None):
 
 
 def test_items_are_grouped_by_batch_and_other_items_keep_their_places():
-    from fallbackcheck.plugin import grouped_by_batch
+    from fallbackcheck.matrix.order import grouped_by_batch
 
     def cell(probe, profile):
         return Cell(probe, "debian-12", "crun", profile)

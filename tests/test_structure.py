@@ -3,6 +3,7 @@ tables, renderers render them; runtimes translate a launch, hosts say where. Eve
 counts, also those inside functions (they cycle all the same, only later)."""
 
 import ast
+import re
 from pathlib import Path
 
 from helpers import ROOT
@@ -86,3 +87,64 @@ def test_no_relative_import_reaches_above_the_package():
 
 def test_the_detector_finds_a_cycle():
     assert cycles({"a": {"b"}, "b": {"c"}, "c": {"a"}, "d": {"a"}}) == [["a", "b", "c"]]
+
+
+# pytest's own modules and its plugin machinery: what a pytest-free module never imports.
+PYTEST_MODULES = ("pytest", "_pytest", "pluggy", "xdist")
+# The one private piece of pytest still used, and why (no public way exists): a stopped run
+# ends with our one line instead of pytest's KeyboardInterrupt banner, which the terminal
+# reporter prints from its own memo of the interruption (plugin.pytest_keyboard_interrupt).
+PRIVATE_PYTEST_ALLOWED = {("plugin.py", "_report_keyboardinterrupt")}
+PRIVATE_PYTEST = {  # what each private piece looks like in our code
+    "_pytest": r"\b_pytest\b", "_setupstate": r"_setupstate", "_tw": r"\._tw\b|\"_tw\"",
+    "_report_keyboardinterrupt": r"_report_keyboardinterrupt", "_fixtureinfo": r"_fixtureinfo",
+    "_rawentry": r"_rawentry", "_markers": r"\._markers\b|\"_markers\"", "location": r"__dict__\[.location.\]",
+    "_file": r"\._file\b|\"_file\"", "WorkerInteractor": r"WorkerInteractor|\.torun\b",
+    "_global_capturing": r"_global_capturing|targetfd_save", "_fallbackcheck": r"\._fallbackcheck\b",
+}
+
+
+def _imports_pytest(path: Path) -> bool:
+    for node in ast.walk(ast.parse(path.read_text())):
+        names = [a.name for a in node.names] if isinstance(node, ast.Import) else \
+            [node.module or ""] if isinstance(node, ast.ImportFrom) and not node.level else []
+        if any(n.split(".")[0] in PYTEST_MODULES for n in names):
+            return True
+    return False
+
+
+def _modules() -> dict[str, Path]:
+    return {".".join(p.relative_to(PACKAGE.parent).with_suffix("").parts).removesuffix(".__init__"): p
+            for p in PACKAGE.rglob("*.py")}
+
+
+def test_the_run_and_everything_it_imports_is_pytest_free():
+    graph, modules = import_graph(), _modules()
+    seen, todo = set(), [m for m in modules if m.startswith("fallbackcheck.matrix")]
+    assert todo, "the run package is gone"
+    while todo:
+        name = todo.pop()
+        if name not in seen:
+            seen.add(name)
+            todo += graph[name]
+    assert not [m for m in sorted(seen) if _imports_pytest(modules[m])]
+    assert "fallbackcheck.plugin" not in seen  # nothing the run uses calls back into the plugin
+
+
+def test_the_pytest_surface_is_small():
+    importers = {m: p for m, p in _modules().items() if _imports_pytest(p)}
+    lines = sum(len(p.read_text().splitlines()) for p in importers.values())
+    # the plugin, the cell protocol, the progress line, and the installed command (pytest.main)
+    assert set(importers) <= {"fallbackcheck.plugin", "fallbackcheck.cellprotocol", "fallbackcheck.progressline",
+                              "fallbackcheck.cli"}, sorted(importers)
+    assert lines <= 720, (lines, sorted(importers))  # 1,427 before the run moved out (issue 31)
+
+
+def test_pytest_is_used_through_its_public_api_only():
+    found = []
+    for path in PACKAGE.rglob("*.py"):
+        for n, line in enumerate(path.read_text().splitlines(), 1):
+            for piece, pattern in PRIVATE_PYTEST.items():
+                if re.search(pattern, line) and (path.name, piece) not in PRIVATE_PYTEST_ALLOWED:
+                    found.append(f"{path.relative_to(PACKAGE)}:{n}: {line.strip()}")
+    assert not found, "\n".join(found)
