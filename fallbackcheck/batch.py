@@ -46,6 +46,7 @@ class BatchResult:
     received_note: str = ""  # why `received` is None
     profile_changes: list[str] = field(default_factory=list)  # asked vs received, in words
     start_refused: bool = False  # the runtime did not start the container under this filter
+    machine_fault: bool = False  # the runtime starts no container at all, unconfined included
 
     def summary(self) -> dict:
         """What a report row says about its batch (enough to diagnose a broken one)."""
@@ -63,6 +64,8 @@ class BatchResult:
             out["profile_changes"] = self.profile_changes
         if self.start_refused:
             out["start_refused"] = True
+        if self.machine_fault:
+            out["machine_fault"] = True
         return out
 
 
@@ -192,11 +195,9 @@ def _note_start_refused(result: BatchResult, runtime: Runtime, plan: BatchPlan, 
     if result.complete or ran_something or not startcheck.never_started(output):
         return
     said = startcheck.what_it_said(output)
-    if plan.profile.kind == "unconfined":
-        result.error = startcheck.environment_error(runtime, said)
-        return
-    refused_unconfined = startcheck.unconfined_refusal(runtime, plan)
+    refused_unconfined = said if plan.profile.kind == "unconfined" else startcheck.unconfined_refusal(runtime, plan)
     if refused_unconfined is not None:
+        result.machine_fault = True
         result.error = startcheck.environment_error(runtime, refused_unconfined)
         return
     versions = runtime.cached_versions()
