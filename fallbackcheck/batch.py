@@ -6,7 +6,7 @@ import time
 from typing import TYPE_CHECKING
 from dataclasses import dataclass, field
 
-from . import images, libcinfo, profiles, received as received_mod, stopping
+from . import images, libcinfo, profiles, received as received_mod, startcheck, stopping
 from .catalogue import ApiEntry, Catalogue, RawEntry, is_errno_name
 from .kernel import KERNEL_ENOSYS, KernelBaseline
 from .observation import FILTER_LIKE, Observation, classify, delivered
@@ -46,6 +46,7 @@ class BatchResult:
     received_note: str = ""  # why `received` is None
     profile_changes: list[str] = field(default_factory=list)  # asked vs received, in words
     start_refused: bool = False  # the runtime did not start the container under this filter
+    machine_fault: bool = False  # the runtime starts no container at all, unconfined included
 
     def summary(self) -> dict:
         """What a report row says about its batch (enough to diagnose a broken one)."""
@@ -63,6 +64,8 @@ class BatchResult:
             out["profile_changes"] = self.profile_changes
         if self.start_refused:
             out["start_refused"] = True
+        if self.machine_fault:
+            out["machine_fault"] = True
         return out
 
 
@@ -181,14 +184,21 @@ def _note_received(result: BatchResult, runtime: Runtime, profile: Profile, outp
         result.profile_changes = [f"could not compare asked and received profiles: {exc}"]
 
 
-def _note_start_refused(result: BatchResult, runtime: Runtime, profile: Profile, output: BatchOutput) -> None:
-    """A batch under a filter whose container printed nothing while the runtime said why: the
-    runtime could not start the container under this profile (its own set-up after the filter
-    is loaded needs a call the profile denies, e.g. execve). That is the runtime's answer to
-    the profile, named with the runtime's version, not a measurement of ours that failed."""
-    said = " | ".join(output.stderr.strip().splitlines()[-3:])
+def _note_start_refused(result: BatchResult, runtime: Runtime, plan: BatchPlan, output: BatchOutput) -> None:
+    """A batch whose container printed nothing while the runtime said why. Under a filter, if
+    the runtime still starts an unconfined container, it could not start this one under this
+    profile (its own set-up after the filter is loaded needs a call the profile denies, e.g.
+    execve): the runtime's answer to the profile, named with its version, not a measurement
+    of ours that failed. If it starts nothing, unconfined included, the machine is at fault
+    (startcheck): an error of the environment, not of the profile."""
     ran_something = any(o.outcome != "broken" for o in result.observations.values())
-    if result.complete or ran_something or output.timed_out or not said or profile.kind == "unconfined":
+    if result.complete or ran_something or not startcheck.never_started(output):
+        return
+    said = startcheck.what_it_said(output)
+    refused_unconfined = said if plan.profile.kind == "unconfined" else startcheck.unconfined_refusal(runtime, plan)
+    if refused_unconfined is not None:
+        result.machine_fault = True
+        result.error = startcheck.environment_error(runtime, refused_unconfined)
         return
     versions = runtime.cached_versions()
     which = versions.get("oci_runtime_version") or runtime.id
@@ -219,9 +229,9 @@ def run_many(runtime: Runtime, catalogue: Catalogue, jobs: list[tuple[BatchKey, 
         for key, _, _ in planned:
             results[key].error = runtime.explain_failure(exc)
     profiles_of = {key: profile for key, profile, _ in jobs}
-    for (key, _, entries), output in zip(planned, outputs):
+    for (key, plan, entries), output in zip(planned, outputs):
         _finish(results[key], entries, output, catalogue, probe_timeout_s, baseline)
-        _note_start_refused(results[key], runtime, profiles_of[key], output)
+        _note_start_refused(results[key], runtime, plan, output)
         _note_received(results[key], runtime, profiles_of[key], output)
     for result in results.values():
         result.duration_s = time.monotonic() - started

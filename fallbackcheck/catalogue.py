@@ -39,7 +39,7 @@ class Rule:
     outcome: str
     verdict: str
     source: str
-    errno: str | None = None  # an errno name, or "=delivered"
+    errno: str | None = None  # an errno name, "=delivered", or "0" (outcome ok: errno left untouched)
     message: str | None = None  # a substring the detail must contain (abort / cannot-start)
     via: str | None = None  # the syscall whose delivered errno this rule reads
     arch: str | None = None  # only on this architecture (amd64 | i386)
@@ -149,8 +149,10 @@ def _rule(where: str, data: dict, syscalls: tuple[str, ...]) -> Rule:
     if data["verdict"] not in RULE_VERDICTS:
         raise _fail(where, f"verdict {data['verdict']!r} not in {RULE_VERDICTS}")
     err = data.get("errno")
-    if err is not None and err != "=delivered" and not is_errno_name(err):
-        raise _fail(where, f"errno {err!r} is not an errno name")
+    # "0" only after a success: errno as an errno-after probe found it, untouched by the call.
+    if err is not None and err != "=delivered" and not is_errno_name(err) and not (
+            err == "0" and data["outcome"] == "ok"):
+        raise _fail(where, f"errno {err!r} is not an errno name (or '0' with outcome ok)")
     via = data.get("via")
     if via is not None and syscalls and via not in syscalls:
         raise _fail(where, f"via {via!r} is not one of the entry's syscalls {list(syscalls)}")

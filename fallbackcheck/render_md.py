@@ -126,6 +126,21 @@ def what_breaks_lines(report, heading: str = "##", reasons_per_group: int = 8) -
     return out
 
 
+def machine_fault_lines(cells: list[dict]) -> list[str]:
+    """One line per runtime that started no container at all, unconfined included
+    (batch.machine_fault): a problem of the machine, said once instead of in every cell."""
+    faults: dict[str, list[dict]] = {}
+    for c in cells:
+        if (c.get("batch") or {}).get("machine_fault"):
+            faults.setdefault(c["runtime"], []).append(c)
+    if not faults:
+        return []
+    out = ["## Problems of this machine", ""]
+    for runtime, hit in sorted(faults.items()):
+        out.append(f"- `{runtime}`: {hit[0]['detail']} ({len(hit)} cells not measured)")
+    return out + [""]
+
+
 def render(report) -> str:
     report = as_report(report)
     env = report["environment"]
@@ -151,7 +166,9 @@ def render(report) -> str:
                 out += [f"#### {title}", ""] + _table(subset) + [""]
     out += tables_md(matrix_views.delivered_differently(report.cells) + matrix_views.oldest_vintage(report.cells)
                      + kernel_views.tables(report) + generation_views.tables(report))
-    bad = [c for c in report.cells if c["verdict"] in ("unexpected", "error")]
+    out += machine_fault_lines(report.cells)
+    bad = [c for c in report.cells if c["verdict"] in ("unexpected", "error")
+           and not (c.get("batch") or {}).get("machine_fault")]
     if bad:
         out += ["## Unexpected and errored cells", ""]
         for c in bad:

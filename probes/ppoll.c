@@ -18,7 +18,13 @@
  * after an earlier call that fell back. glibc 2.34+ tests `ret == 0 || errno
  * != ENOSYS` after ppoll_time64, so a call that returns 1 (the ready pipe)
  * with that stale errno would be turned into -1/EOVERFLOW.
+ *
+ * "y2038 after-faccessat" (id ppoll.y2038.after_faccessat): the same call in an ordinary
+ * program's flow: faccessat(AT_FDCWD, "/", F_OK, 0) first (whatever it returns), then
+ * __ppoll64 with errno as faccessat left it. Where faccessat2 gets ENOSYS, glibc 2.33+'s
+ * faccessat falls back through INLINE_SYSCALL and leaves ENOSYS behind.
  */
+#include <fcntl.h>
 #include <poll.h>
 #include <signal.h>
 #include <stdint.h>
@@ -33,9 +39,10 @@ int main(int argc, char **argv)
 {
 	int y2038 = argc > 1 && strcmp(argv[1], "y2038") == 0;
 	int stale = argc > 2 && strcmp(argv[2], "stale-enosys") == 0;
+	int chain = argc > 2 && strcmp(argv[2], "after-faccessat") == 0;
 	ppoll64_fn ppoll64 = (ppoll64_fn)FBC_SYM(__ppoll64);
 	const char *what = !y2038 ? "ppoll(timeout 1 s)" : stale ? "__ppoll64(timeout 2^31 s, errno ENOSYS before)"
-						   : "__ppoll64(timeout 2^31 s)";
+			   : chain ? "__ppoll64(timeout 2^31 s) after faccessat(\"/\", F_OK)" : "__ppoll64(timeout 2^31 s)";
 	struct pollfd pfd;
 	int p[2], n;
 
@@ -51,6 +58,8 @@ int main(int argc, char **argv)
 		struct ts64 t = { INT64_C(1) << 31, 0, 0 };
 
 		errno = stale ? ENOSYS : 0;
+		if (chain)
+			(void)faccessat(AT_FDCWD, "/", F_OK, 0);	/* its errno is left as it is */
 		n = ppoll64(&pfd, 1, &t, NULL);
 	} else {
 		struct timespec t = { 1, 0 };

@@ -80,3 +80,24 @@ def test_libc_identities_parse_to_the_same_text_and_refuse_others():
     for bad in ("foo", "glibc", "uclibc 1.0", "glibc 2.x"):
         with pytest.raises(ValueError):
             Libc.parse(bad)
+
+
+@pytest.mark.parametrize("probe, delivered, observed, verdict", [
+    # faccessat's fallback leaves faccessat2's ENOSYS in errno; with faccessat2 allowed, errno stays 0
+    ("faccessat.errno_after", {"faccessat2": "ENOSYS"}, ("ok", "ENOSYS"), "pass"),
+    ("faccessat.errno_after", {"faccessat2": "ENOSYS"}, ("ok", "0"), "unexpected"),
+    ("faccessat.errno_after", {"faccessat2": "allowed"}, ("ok", "ENOSYS"), "unexpected"),
+    ("faccessat.errno_after", {"faccessat2": "allowed"}, ("ok", "0"), "pass"),
+    # clone-internal.c restores errno: an ENOSYS left behind would contradict the source
+    ("pthread_create.errno_after", {"clone3": "ENOSYS"}, ("ok", "0"), "pass"),
+    ("pthread_create.errno_after", {"clone3": "ENOSYS"}, ("ok", "ENOSYS"), "unexpected"),
+])
+def test_errno_after_a_success_is_judged_not_ignored(cat, probe, delivered, observed, verdict):
+    j = judge_api(cat.api[probe], obs(*observed), delivered, Libc.parse("glibc 2.41"))
+    assert j.verdict == verdict, j.detail
+
+
+def test_errno_zero_is_a_word_only_after_a_success():
+    with pytest.raises(Exception, match="'0' with outcome ok"):
+        catalogue._rule("t", {"libc": "glibc", "delivered": "any", "outcome": "error", "errno": "0",
+                              "verdict": "pass", "source": "s"}, ())

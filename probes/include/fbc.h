@@ -97,11 +97,31 @@ FBC_NORETURN_FMT(2, 3) static inline void fbc_error(int err, const char *fmt, ..
 	fbc_emit(head, fmt, ap);
 }
 
+/*
+ * The "errno-after" mode of a probe: the API succeeded, and `err` is errno as the call left
+ * it (the probe set errno to 0 just before the call, so "0" means untouched). A stale ENOSYS
+ * left by a fallback is what glibc's own errno-testing wrappers later misread (ppoll,
+ * pselect, sigtimedwait: docs/findings-time64.md section 6).
+ *   {"outcome":"ok","errno":"ENOSYS","errno_num":38,"detail":"..."}  or "errno":"0"
+ */
+FBC_NORETURN_FMT(2, 3) static inline void fbc_ok_errno_after(int err, const char *fmt, ...);
+
 /* Not a vararg function itself, so fbc_emit gets its va_list via this shim. */
 __attribute__((noreturn)) static inline void fbc_emit_v(const char *head, const char *fmt, ...)
 {
 	va_list ap;
 
+	va_start(ap, fmt);
+	fbc_emit(head, fmt, ap);
+}
+
+static inline void fbc_ok_errno_after(int err, const char *fmt, ...)
+{
+	char head[96];
+	va_list ap;
+
+	snprintf(head, sizeof head, "\"outcome\":\"ok\",\"errno\":\"%s\",\"errno_num\":%d",
+		 err ? fbc_errno_name(err) : "0", err);
 	va_start(ap, fmt);
 	fbc_emit(head, fmt, ap);
 }
