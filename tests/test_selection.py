@@ -60,3 +60,22 @@ def test_the_check_before_a_run_asks_for_the_overlay_suite_too(monkeypatch, tmp_
     monkeypatch.setattr(images.archives, "archive_for", lambda suite: asked.append(suite) or "http://mirror/debian")
     images.check_archives(["debian-experimental"])
     assert {"sid", "experimental"} <= set(asked)
+
+
+def test_a_generation_reached_only_through_a_wildcard_is_skipped_with_its_reason(monkeypatch):
+    from fallbackcheck import selection
+
+    class Runtime:
+        def __init__(self, rid):
+            self.rid = rid
+
+        def unavailable_reason(self):  # what Podman 6 says on a cgroup v1 host
+            return "Cgroups v1 not supported" if self.rid.endswith("@debian-experimental") else None
+
+    monkeypatch.setattr(selection, "get_runtime", Runtime)
+    usable, skipped = selection._select_runtimes(["podman-crun@*"])
+    assert "podman-crun@debian-13" in usable and "podman-crun@debian-experimental" not in usable
+    assert skipped == {"podman-crun@debian-experimental": "Cgroups v1 not supported"}
+    # Named by itself, it is still an error before any cell runs.
+    with pytest.raises(UsageError, match="runtime podman-crun@debian-experimental: Cgroups v1"):
+        selection._select_runtimes(["podman-crun@*", "podman-crun@debian-experimental"])
