@@ -39,6 +39,10 @@ class Recipe:
     # mmdebstrap variant: minbase (Essential packages, a shell) or extract (only the
     # included packages and their dependencies unpacked: no shell, no tools, "distroless").
     variant: str = "minbase"
+    # A second suite in the image's apt sources, used only for what `include` names as
+    # <package>/<overlay> (sid + experimental's libc6): experimental is NotAutomatic, so apt
+    # never takes anything else from it.
+    overlay: str = ""
 
     @property
     def libc(self) -> str:
@@ -60,6 +64,8 @@ class Recipe:
             del fields["variant"]
         else:
             fields["hook_dir"] = MERGED_USR_HOOKS
+        if not fields["overlay"]:  # likewise
+            del fields["overlay"]
         return digest(RECIPE_VERSION, json.dumps(fields, sort_keys=True))[:16]
 
     @property
@@ -75,7 +81,15 @@ class Recipe:
             # every Debian system since bookworm has, or no dynamic program finds its loader.
             argv.append(f"--hook-dir={MERGED_USR_HOOKS}")
         argv += [f"--aptopt={opt}" for opt in self.aptopts]
-        return argv + [self.suite, str(out), archives.sources_line(self.suite)]
+        return argv + [self.suite, str(out), *self.sources()]
+
+    def sources(self) -> list[str]:
+        """The apt source lines: the suite's, then the overlay's (one mmdebstrap argument each)."""
+        return [archives.sources_line(s) for s in (self.suite, self.overlay) if s]
+
+    @property
+    def suites(self) -> tuple[str, ...]:
+        return tuple(s for s in (self.suite, self.overlay) if s)
 
 
 RECIPES = paths.RECIPES
@@ -84,7 +98,7 @@ RECIPES = paths.RECIPES
 def _load() -> tuple[dict[str, Recipe], dict[str, Recipe]]:
     data = tomllib.loads(RECIPES.read_text())
     targets = {name: Recipe(name, r["suite"], r["arch"], tuple(r.get("include", ())),
-                            variant=r.get("variant", "minbase"))
+                            variant=r.get("variant", "minbase"), overlay=r.get("overlay", ""))
                for name, r in data.get("target", {}).items()}
     builders = {arch: Recipe(f"builder-{arch}", r["suite"], r["arch"], tuple(r.get("include", ())), "builder")
                 for arch, r in data.get("builder", {}).items()}
@@ -133,7 +147,7 @@ def check_archives(image_ids) -> None:
     are not needed when the probes are cached, and a kernel host's run may need neither)."""
     wanted = [r for r in (lookup(i) for i in image_ids) if r is not None]
     wanted += list({id(b): b for b in BUILDERS.values()}.values())
-    for suite in dict.fromkeys(r.suite for r in wanted if not tar_path(r).exists()):
+    for suite in dict.fromkeys(s for r in wanted if not tar_path(r).exists() for s in r.suites):
         try:
             archives.archive_for(suite)
         except archives.SuiteNotFound as exc:
@@ -170,13 +184,13 @@ def _build(recipe: Recipe, out: Path) -> Path:
     argv = recipe.mmdebstrap_argv(partial)  # finds the archive first (archives.py)
     out.parent.mkdir(parents=True, exist_ok=True)
     started = time.monotonic()
-    progress(f"building image {recipe.id} ({recipe.suite}/{recipe.arch}) with mmdebstrap ...")
+    progress(f"building image {recipe.id} ({'+'.join(recipe.suites)}/{recipe.arch}) with mmdebstrap ...")
     proc = subprocess.run(argv, stdin=subprocess.DEVNULL,
                           capture_output=True, text=True, env={**_environment(), "LC_ALL": "C"})
     if proc.returncode != 0:
         partial.unlink(missing_ok=True)
         tail = " | ".join(proc.stderr.strip().splitlines()[-3:])
-        raise RuntimeError(f"mmdebstrap failed for {recipe.id} ({recipe.suite}/{recipe.arch}): {tail}")
+        raise RuntimeError(f"mmdebstrap failed for {recipe.id} ({'+'.join(recipe.suites)}/{recipe.arch}): {tail}")
     partial.rename(out)
     progress(f"built image {recipe.id} in {time.monotonic() - started:.1f} s")
     return out

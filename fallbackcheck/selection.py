@@ -136,14 +136,21 @@ def _select_probes(catalogue: Catalogue, wanted: list[str]) -> list[str]:
 
 
 def _select_runtimes(requested: list[str]) -> tuple[list[str], dict[str, str]]:
-    requested = list(dict.fromkeys(r for rid in requested for r in expand_runtime(rid)))
+    # Which ids were asked for by name, not only through <kind>@* (every generation): a
+    # generation whose engine cannot run here (Podman 6 on a cgroup v1 host) is then a column
+    # skipped with its reason, like a missing runtime of this host, not the end of the run.
+    by_name: dict[str, bool] = {}
+    for asked in requested:
+        for rid in expand_runtime(asked):
+            by_name[rid] = by_name.get(rid, False) or not asked.endswith("@*")
+    requested = list(by_name)
     for rid in requested:
         get_runtime(rid)  # raises UsageError for an unknown id or engine host
     candidates = requested or list(CONTAINER_RUNTIMES)
     usable, skipped = [], {}
     for rid in candidates:
         reason = get_runtime(rid).unavailable_reason()
-        if reason and "@" in rid and not rid.startswith("local@"):
+        if reason and by_name.get(rid) and "@" in rid and not rid.startswith("local@"):
             # A generation or engine host was asked for by name: not having it is an error,
             # said before any cell runs, not a column silently skipped.
             raise UsageError(f"runtime {rid}: {reason}")

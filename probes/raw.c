@@ -138,6 +138,8 @@
 /* f) older syscalls behind thin glibc wrappers (no fallback) */
 #define X_sched_setattr              314
 #define X_sched_getattr              315
+/* g) old syscalls that a newer glibc uses with new arguments (an ioctl request) */
+#define X_ioctl                       16
 
 #elif defined(__i386__)
 /* a) per-arch exceptions */
@@ -186,6 +188,8 @@
 /* f) older syscalls behind thin glibc wrappers (no fallback) */
 #define X_sched_setattr              351
 #define X_sched_getattr              352
+/* g) old syscalls that a newer glibc uses with new arguments (an ioctl request) */
+#define X_ioctl                       54
 
 #else
 #error "raw.c supports only x86_64 and i386"
@@ -317,6 +321,7 @@ static long p_unshare(long n)           { return sc(n, 0, 0, 0, 0, 0, 0); }
 
 static long p_sched_setattr(long n)     { return sc(n, -1, 0, 0, 0, 0, 0); }
 static long p_sched_getattr(long n)     { return sc(n, -1, 0, 0, 0, 0, 0); }
+static long p_ioctl(long n)             { return sc(n, -1, 0x541B /* FIONREAD */, 0, 0, 0, 0); }
 
 /* ------------------------------------------------------------------------
  * The table.  Comment: why the call is harmless -> what the kernel answers.
@@ -420,6 +425,8 @@ static const struct probe probes[] = {
 	/* f) older syscalls behind thin glibc wrappers (no fallback) */
 	ROW(sched_setattr),          /* pid -1, attr NULL: first statement, before the task lookup and any CAP_SYS_NICE check -> EINVAL, nothing changed */
 	ROW(sched_getattr),          /* pid -1, attr NULL, size 0: first statement, before the task lookup -> EINVAL */
+	/* g) old syscalls that a newer glibc uses with new arguments */
+	ROW(ioctl),                  /* fd -1: the fd lookup is the first step, before the request is looked at -> EBADF */
 };
 #define NPROBES (sizeof probes / sizeof probes[0])
 

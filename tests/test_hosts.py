@@ -84,3 +84,55 @@ def test_generation_views_from_the_report_alone():
     assert changed[0][5:] == ["EPERM (fchmodat2 EPERM)", "ok (fchmodat2 allowed)"]
     text = "\n".join(render_md.tables_md(generation_views.tables(report)))
     assert "## Oldest generation whose default profile lets every API probe work" in text
+
+
+def test_the_experimental_generation_is_sid_with_experimentals_runc_and_podman(monkeypatch, tmp_path):
+    from fallbackcheck.hosts import recipes
+
+    monkeypatch.setattr(recipes.archives, "sources_line", lambda suite: f"deb http://mirror/debian {suite} main")
+    sid, exp = GENERATIONS["debian-sid"], GENERATIONS["debian-experimental"]
+    assert (exp.suite, exp.overlay) == ("sid", "experimental")
+    assert list(GENERATIONS)[-2:] == ["debian-sid", "debian-experimental"]  # newest last in every view
+    # Every package of sid's generation is there; the engines experimental carries newer come
+    # from it, the others (docker.io, containerd, crun) stay sid's.
+    taken = {p.split("/")[0]: p.partition("/")[2] for p in exp.include}
+    assert set(sid.include) <= set(taken)
+    assert {p for p, suite in taken.items() if suite} == {
+        "runc", "podman", "golang-github-containers-common", "golang-github-containers-image", "netavark"}
+    assert all(suite in ("", "experimental") for suite in taken.values())
+    argv = exp.mmdebstrap_argv(tmp_path / "out.tar")
+    assert argv[-3:] == [str(tmp_path / "out.tar"), "deb http://mirror/debian sid main",
+                         "deb http://mirror/debian experimental main"]
+    assert expand("runc@*")[-1] == "runc@debian-experimental"
+    # A recipe without an overlay keeps its hash, so sid's cached generation and volume stay.
+    assert recipes.EngineRecipe(sid.name, sid.suite, sid.include).hash == sid.hash == "1e7b0c4d3532cdec"
+
+
+def test_a_podman_that_refuses_the_host_is_named_with_its_release():
+    # What Podman 6.1.1 answered in the debian-experimental generation on a cgroup v1 host.
+    import subprocess
+
+    from fallbackcheck.runtimes.podman import PodmanRuntime
+
+    class Host:
+        name = "debian-experimental"
+        suffix = "@debian-experimental"
+        machine = "this machine"
+
+        def unavailable_reason(self):
+            return None
+
+        def which(self, name):
+            return True
+
+        def podman_argv(self):
+            return ["podman"]
+
+        def run(self, argv, timeout=120, check=True, input=None):
+            if argv[1:] == ["--version"]:
+                return subprocess.CompletedProcess(argv, 0, "podman version 6.1.1\n", "")
+            raise RuntimeError('podman info failed on debian-experimental: level=fatal msg="Cgroups v1 not supported"')
+
+    reason = PodmanRuntime("crun", Host()).unavailable_reason()
+    assert reason.startswith("podman does not work here (podman version 6.1.1): ")
+    assert reason.endswith('msg="Cgroups v1 not supported"')

@@ -29,3 +29,53 @@ def test_recipe_hash_is_content_addressed():
     a = images.TARGETS["debian-12"]
     assert a.hash == images.Recipe(a.id, a.suite, a.arch).hash
     assert a.hash != images.Recipe(a.id, a.suite, a.arch, ("gcc",)).hash
+
+
+def test_recipes_without_an_overlay_keep_their_hash():
+    # Pinned from before the overlay field existed: a cached image whose recipe did not
+    # change must not be rebuilt because the recipe grew a field it does not use.
+    assert images.TARGETS["debian-12"].hash == "752c7c1e67124934"
+    assert images.TARGETS["debian-13-distroless"].hash == "a3864881d8f5d0f0"
+    sid = images.TARGETS["debian-sid"]
+    assert images.Recipe(sid.id, sid.suite, sid.arch, overlay="experimental").hash != sid.hash
+
+
+def test_debian_experimental_is_sid_with_experimentals_glibc_only(monkeypatch, tmp_path):
+    monkeypatch.setattr(images.archives, "sources_line", lambda suite: f"deb http://mirror/debian {suite} main")
+    recipe = images.TARGETS["debian-experimental"]
+    images.check_id("debian-experimental")
+    assert (recipe.suite, recipe.overlay, recipe.arch, recipe.libc) == ("sid", "experimental", "amd64", "glibc")
+    argv = recipe.mmdebstrap_argv(tmp_path / "out.tar")
+    # sid is the suite; experimental is only a second source (NotAutomatic in its Release
+    # file), from which apt takes just what is named <package>/experimental.
+    assert argv[-4:] == ["sid", str(tmp_path / "out.tar"), "deb http://mirror/debian sid main",
+                         "deb http://mirror/debian experimental main"]
+    assert "--include=libc6/experimental,libc-bin/experimental" in argv
+    assert "debian-experimental" not in images.DEFAULT_IMAGES  # opt-in: docs/generations.md
+
+
+def test_the_check_before_a_run_asks_for_the_overlay_suite_too(monkeypatch, tmp_path):
+    monkeypatch.setenv("FALLBACKCHECK_CACHE", str(tmp_path))  # nothing built: every suite is asked for
+    asked = []
+    monkeypatch.setattr(images.archives, "archive_for", lambda suite: asked.append(suite) or "http://mirror/debian")
+    images.check_archives(["debian-experimental"])
+    assert {"sid", "experimental"} <= set(asked)
+
+
+def test_a_generation_reached_only_through_a_wildcard_is_skipped_with_its_reason(monkeypatch):
+    from fallbackcheck import selection
+
+    class Runtime:
+        def __init__(self, rid):
+            self.rid = rid
+
+        def unavailable_reason(self):  # what Podman 6 says on a cgroup v1 host
+            return "Cgroups v1 not supported" if self.rid.endswith("@debian-experimental") else None
+
+    monkeypatch.setattr(selection, "get_runtime", Runtime)
+    usable, skipped = selection._select_runtimes(["podman-crun@*"])
+    assert "podman-crun@debian-13" in usable and "podman-crun@debian-experimental" not in usable
+    assert skipped == {"podman-crun@debian-experimental": "Cgroups v1 not supported"}
+    # Named by itself, it is still an error before any cell runs.
+    with pytest.raises(UsageError, match="runtime podman-crun@debian-experimental: Cgroups v1"):
+        selection._select_runtimes(["podman-crun@*", "podman-crun@debian-experimental"])

@@ -221,7 +221,8 @@ class Generation(CommandHost):
         return container_name(self.recipe, self.session)
 
     def versions(self) -> dict:
-        return {"suite": self.recipe.suite, "recipe": self.recipe.hash, **self.component_versions()}
+        overlay = {"overlay": self.recipe.overlay} if self.recipe.overlay else {}
+        return {"suite": self.recipe.suite, **overlay, "recipe": self.recipe.hash, **self.component_versions()}
 
     def cleanup(self, session: str | None) -> int:
         """Remove this run's generation containers (all generations) and their own volumes."""

@@ -27,6 +27,12 @@ class EngineRecipe:
     include: tuple[str, ...]
     arch: str = "amd64"
     aptopts: tuple[str, ...] = ('Acquire::Check-Valid-Until "false"',)
+    # A second suite, used only for the includes named <package>/<overlay> (as in images.Recipe).
+    overlay: str = ""
+
+    @property
+    def suites(self) -> tuple[str, ...]:
+        return tuple(s for s in (self.suite, self.overlay) if s)
 
     @property
     def id(self) -> str:
@@ -35,7 +41,10 @@ class EngineRecipe:
 
     @property
     def hash(self) -> str:
-        return digest(RECIPE_VERSION, json.dumps(asdict(self), sort_keys=True))[:16]
+        fields = asdict(self)
+        if not fields["overlay"]:  # recipes without one keep their hash (and their cached volume)
+            del fields["overlay"]
+        return digest(RECIPE_VERSION, json.dumps(fields, sort_keys=True))[:16]
 
     @property
     def tag(self) -> str:
@@ -44,12 +53,13 @@ class EngineRecipe:
     def mmdebstrap_argv(self, out: Path) -> list[str]:
         return ["mmdebstrap", "--quiet", "--variant=apt", f"--architectures={self.arch}", "--format=tar",
                 "--include=" + ",".join(self.include), *[f"--aptopt={o}" for o in self.aptopts],
-                self.suite, str(out), archives.sources_line(self.suite)]
+                self.suite, str(out), *[archives.sources_line(s) for s in self.suites]]
 
 
 def load() -> dict[str, EngineRecipe]:
     data = tomllib.loads(RECIPES.read_text())
-    return {name: EngineRecipe(name, r["suite"], tuple(r["include"])) for name, r in data.get("engine", {}).items()}
+    return {name: EngineRecipe(name, r["suite"], tuple(r["include"]), overlay=r.get("overlay", ""))
+            for name, r in data.get("engine", {}).items()}
 
 
 GENERATIONS = load()

@@ -58,8 +58,11 @@ class CommandHost(Host):
 
     def component_versions(self) -> dict:
         """Every engine component's version there (Debian packages and the binaries' own)."""
+        # conmon, netavark and containers-image come with Podman; libc6 is the engines' own
+        # (a generation may take any of them from another suite: debian-experimental).
         pkgs = self.package_versions(["docker.io", "docker-cli", "containerd", "runc", "crun", "podman",
-                                      "containers-common", "libseccomp2", "golang-github-containers-common"])
+                                      "containers-common", "libseccomp2", "golang-github-containers-common",
+                                      "golang-github-containers-image", "conmon", "netavark", "libc6"])
         out = {"packages": {k: v for k, v in pkgs.items() if v}}
         for key, argv in {"dockerd": ["dockerd", "--version"], "containerd": ["containerd", "--version"],
                           "runc": ["runc", "--version"], "crun": ["crun", "--version"],

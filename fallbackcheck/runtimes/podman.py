@@ -49,7 +49,13 @@ class PodmanRuntime(Runtime):
         try:
             self.podman("info", "--format", "{{.Host.OCIRuntime.Name}}", timeout=60)
         except (RuntimeError, subprocess.TimeoutExpired) as exc:
-            return f"podman does not work here: {exc}"
+            # The release says why as often as the error does: Podman 6 refuses any host
+            # without cgroup v2 ("Cgroups v1 not supported"; docs/generations.md).
+            try:
+                version = self.podman("--version", timeout=30, check=False).stdout.strip()
+            except subprocess.TimeoutExpired:
+                version = ""
+            return f"podman does not work here ({version or 'podman --version says nothing'}): {exc}"
         return None
 
     def versions(self) -> dict:
