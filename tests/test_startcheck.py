@@ -91,3 +91,9 @@ def test_the_matrix_says_a_machine_fault_once_per_runtime():
     assert text.count("cannot start any container") == 1
     assert f"- `crun`: {detail} (6 cells not measured)" in text
     assert "the container did not start under this profile: runc said" in text  # the runtime's answer stays a cell
+    # and the terminal's summary says it in one line, the runtime's answer not at all
+    from fallbackcheck import ci_summary
+
+    lines = ci_summary.terminal_lines(report.build(rows, {}, {}, True))
+    problems = [line for line in lines if line.startswith("PROBLEM OF THIS MACHINE")]
+    assert problems == [f"PROBLEM OF THIS MACHINE: {detail} (6 cells not measured)"], lines
