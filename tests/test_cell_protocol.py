@@ -253,6 +253,26 @@ def test_a_cell_with_another_fixture_gets_it(tmp_path):
     assert ran and int(ran.group(1)) >= int(ran.group(2)) > 0, proc.stdout[-2000:]
 
 
+LOCATION_PLUGIN = '''
+import pytest
+
+
+@pytest.hookimpl(trylast=True)  # after the plugin's own, which gives each cell its place
+def pytest_collection_finish(session):
+    differ = [(item.location, pytest.Function.reportinfo(item)) for item in session.items
+              if item.reportinfo() != pytest.Function.reportinfo(item)]
+    print("LOCATIONS", len(session.items), "differ", len(differ), differ[:2])
+'''
+
+
+def test_cell_locations_are_pytests(tmp_path):
+    (tmp_path / "locations.py").write_text(LOCATION_PLUGIN)
+    env = {"PYTHONPATH": os.pathsep.join(filter(None, [str(tmp_path), os.environ.get("PYTHONPATH")]))}
+    proc = run_suites(*SELECTION, "--co", "-p", "locations", env=env, timeout=300)
+    line = next((line for line in proc.stdout.splitlines() if line.startswith("LOCATIONS")), proc.stdout[-2000:])
+    assert re.fullmatch(r"LOCATIONS (\d+) differ 0 \[\]", line) and int(line.split()[1]) > 0, line
+
+
 # A plugin that warns while a cell is reported: the warning must reach the summary, named
 # after its cell (pytest's run loop and its warnings wrapper stay around every cell). With
 # OWN_PROTOCOL it also wraps each test's protocol: it sees every cell, which still runs
