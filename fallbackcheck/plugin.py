@@ -170,7 +170,9 @@ def pytest_keyboard_interrupt(excinfo):
         terminal = config.pluginmanager.get_plugin("terminalreporter")
         if terminal is not None and hasattr(terminal, "_report_keyboardinterrupt"):
             # pytest prints the banner at the end of the session (or at unconfigure, for a
-            # stop before the session): both go through this method of the reporter.
+            # stop before the session): both go through this method of the reporter. The one
+            # private piece of pytest we use: no public way leaves the banner out (the test of
+            # the structure names it); where it is gone, pytest's one banner line comes back.
             terminal._report_keyboardinterrupt = lambda: None
     return result
 
