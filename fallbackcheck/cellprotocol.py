@@ -168,12 +168,10 @@ def run(item, nextitem, properties, ihook=None, passed_phases: bool = True) -> b
     return True
 
 
-# Among pytest's own implementations of the two hooks that carry a passed setup or teardown
-# report, those that do nothing anyone sees with one: the terminal (files it under "", which
-# no summary line shows, and asks the status hook, which gives it no letter), live logging
-# (notes the phase), the session (counts failures), --lf's cache (notes failures and passed
-# calls), our own progress line (counts failures); and the status hook's. pytest 9 on this machine: the two passed phases were a
-# quarter of a cell's time in the cells' thread (py-spy).
+# The implementations of the two hooks that carry a passed setup or teardown report which do
+# nothing anyone sees with one (the terminal files it under "", live logging notes the phase,
+# the session and --lf's cache count failures, our progress line too). Both phases were a
+# quarter of a cell's time (py-spy, pytest 9).
 SILENT_ON_PASSED_PHASES = {
     "pytest_runtest_logreport": frozenset({"terminalreporter", "logging-plugin", "session", "lfplugin",
                                            "fallbackcheck-progress"}),

@@ -156,11 +156,9 @@ def pytest_configure(config):
 
 @pytest.hookimpl(wrapper=True)
 def pytest_keyboard_interrupt(excinfo):
-    """A stopped matrix run ends with one line of ours (ReportWriter's terminal summary), not
-    pytest's KeyboardInterrupt banner with the place the interrupt landed, which says nothing
-    to a user and, in Python 3.11, can itself fail on an entry without a line number (an
-    instruction with tb_lineno None: the terminal's own rendering of it, which runs before we
-    drop it, would end the run with a traceback of its own), so such entries go first."""
+    """A stopped run ends with our one line, not pytest's KeyboardInterrupt banner; entries
+    without a line number (Python 3.11 may leave tb_lineno None) go first, since the terminal's
+    rendering of them, which runs before we drop it, would fail with a traceback of its own."""
     if not all(map(_has_line, excinfo.traceback)):
         excinfo.traceback = excinfo.traceback.filter(_has_line)
     result = yield
@@ -169,10 +167,8 @@ def pytest_keyboard_interrupt(excinfo):
         stopping.note_interrupt(excinfo.value)
         terminal = config.pluginmanager.get_plugin("terminalreporter")
         if terminal is not None and hasattr(terminal, "_report_keyboardinterrupt"):
-            # pytest prints the banner at the end of the session (or at unconfigure, for a
-            # stop before the session): both go through this method of the reporter. The one
-            # private piece of pytest we use: no public way leaves the banner out (the test of
-            # the structure names it); where it is gone, pytest's one banner line comes back.
+            # The banner's one way out, and the one private piece of pytest we use (no public
+            # way exists; test_structure names it). Where it is gone, pytest's banner returns.
             terminal._report_keyboardinterrupt = lambda: None
     return result
 

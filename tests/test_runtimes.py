@@ -66,3 +66,4 @@ def test_podman_default_profile_is_read_and_honoured(tmp_path):
     assert report["environment"]["runtimes"]["podman-crun"]["default_profile"]
     asked = {c["probe"]: c["expected"] for c in report["cells"]}
     assert all(v not in (None, "unknown") for v in asked.values()), json.dumps(asked)
+

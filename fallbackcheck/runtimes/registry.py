@@ -8,10 +8,74 @@ from .base import Runtime
 
 # The runtimes of this host that a run uses when --runtimes is not given (and local).
 RUNTIME_IDS = ("docker-runc", "docker-crun", "podman-runc", "podman-crun", "runc", "crun", "local")
-# Every kind a host can have (containerd's are opt-in: --runtimes containerd-runc,...).
+# Kinds from other packages: an entry point `<kind> = module:factory` in this group, the
+# factory called as factory(host) with the host the id names (this host for `<kind>`).
+ENTRY_POINT_GROUP = "fallbackcheck.runtimes"
+_CACHE: dict[str, Runtime] = {}
+
+
+def _engine_kind(family: str, oci: str):
+    def make(host):
+        if family == "docker":
+            from .docker import DockerRuntime as cls
+        elif family == "podman":
+            from .podman import PodmanRuntime as cls
+        else:
+            from .containerd import ContainerdRuntime as cls
+        return cls(oci, host)
+    return make
+
+
+def _oci_kind(name: str):
+    def make(host):
+        from .oci import OciRuntime
+
+        return OciRuntime(name, host)
+    return make
+
+
+def _local(host):
+    from .local import LocalRuntime
+
+    return LocalRuntime()
+
+
+# Every kind a host can have -> how to make its runtime on a host (containerd's are opt-in:
+# --runtimes containerd-runc,...). A kind is here or it is unknown: nothing falls back to
+# another kind.
+BUILTIN_KINDS = {
+    **{f"{family}-{oci}": _engine_kind(family, oci) for family in ("docker", "podman", "containerd")
+       for oci in ("runc", "crun")},
+    "runc": _oci_kind("runc"), "crun": _oci_kind("crun"), "local": _local,
+}
 KINDS = ("docker-runc", "docker-crun", "podman-runc", "podman-crun", "containerd-runc", "containerd-crun",
          "runc", "crun", "local")
-_CACHE: dict[str, Runtime] = {}
+assert set(KINDS) == set(BUILTIN_KINDS)
+
+
+def plugin_kinds() -> dict:
+    """The kinds other installed packages register (ENTRY_POINT_GROUP), loaded on first use;
+    one that clashes with a built-in kind or does not load is one ERROR line."""
+    if _PLUGINS is None:
+        from importlib.metadata import entry_points
+
+        found = {}
+        for point in entry_points(group=ENTRY_POINT_GROUP):
+            if point.name in BUILTIN_KINDS or point.name.startswith(OCI_PREFIX) or "@" in point.name:
+                raise UsageError(f"runtime plug-in {point.value}: kind {point.name!r} clashes with fallbackcheck's own; "
+                                 "give it another name")
+            try:
+                factory = point.load()
+            except Exception as exc:
+                raise UsageError(f"runtime plug-in {point.name} ({point.value}) does not load: {exc}") from None
+            if not callable(factory):
+                raise UsageError(f"runtime plug-in {point.name} ({point.value}) is not callable")
+            found[point.name] = factory
+        globals()["_PLUGINS"] = found
+    return _PLUGINS
+
+
+_PLUGINS: dict | None = None
 
 
 OCI_PREFIX = "oci:"  # oci:/path/to/runtime: any binary with runc's command line
@@ -22,8 +86,8 @@ def split_id(runtime_id: str) -> tuple[str, str]:
         check_oci_binary(runtime_id[len(OCI_PREFIX):])
         return runtime_id, ""
     kind, _, host = runtime_id.partition("@")
-    if kind not in KINDS:
-        raise UsageError(f"unknown runtime {runtime_id!r}: use one of {', '.join(KINDS)}, "
+    if kind not in BUILTIN_KINDS and kind not in plugin_kinds():
+        raise UsageError(f"unknown runtime {runtime_id!r}: use one of {', '.join((*KINDS, *plugin_kinds()))}, "
                          "optionally @<generation> or @* (every generation), local@<kernel host> (local@linux-6.1), "
                          "or oci:/path/to/runtime (a runtime binary with runc's command line)")
     return kind, host
@@ -61,30 +125,11 @@ def get(runtime_id: str) -> Runtime:
         from ..hosts.registry import get as get_host
 
         host = get_host(host_name)
-        family, _, oci = kind.rpartition("-")
-        if family == "docker":
-            from .docker import DockerRuntime
-
-            runtime = DockerRuntime(oci, host)
-        elif family == "podman":
-            from .podman import PodmanRuntime
-
-            runtime = PodmanRuntime(oci, host)
-        elif family == "containerd":
-            from .containerd import ContainerdRuntime
-
-            runtime = ContainerdRuntime(oci, host)
-        elif kind in ("runc", "crun"):
-            from .oci import OciRuntime
-
-            runtime = OciRuntime(kind, host)
-        elif kind.startswith(OCI_PREFIX):
+        if kind.startswith(OCI_PREFIX):
             from .oci import OciRuntime
 
             runtime = OciRuntime(kind[len(OCI_PREFIX):], host, kind=kind)
         else:
-            from .local import LocalRuntime
-
-            runtime = LocalRuntime()
+            runtime = (BUILTIN_KINDS.get(kind) or plugin_kinds()[kind])(host)
         _CACHE[runtime_id] = runtime
     return _CACHE[runtime_id]
