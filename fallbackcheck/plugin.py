@@ -9,6 +9,7 @@ from __future__ import annotations
 import gc
 import os
 import shutil
+import sys
 from pathlib import Path
 
 import pytest
@@ -317,6 +318,16 @@ def pytest_runtest_protocol(item, nextitem):
     if not side.lean:
         return None
     return cellprotocol.run(item, nextitem, run.take_properties, side.ihook_of(item), side.passed_phases)
+
+
+@pytest.hookimpl(tryfirst=True)
+def pytest_runtestloop(session):
+    """A session of plain cells in one process: the cell loop (cellprotocol.loop)."""
+    run = run_of(session.config)
+    if run is None or not run.controller or not session.config.stash[SIDE].lean or \
+            session.config.pluginmanager.getplugin("dsession") is not None:
+        return None
+    return cellprotocol.loop(session, sys.modules[__name__])
 
 
 @pytest.hookimpl(tryfirst=True)
