@@ -73,7 +73,7 @@ class ProgressLine:
             return (yield)
         finally:
             self.running = False
-            if self.done:
+            if self.done and self.tty:  # a log's last line would only repeat the summary's counts
                 self.show(self.clock(), last=True)
 
     def line(self, now: float) -> str:
