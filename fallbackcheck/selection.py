@@ -116,6 +116,21 @@ class Selection:
                         out.append(Cell(pid, image, runtime, profile))
         return out
 
+    def for_workers(self, shard_opt: str | None) -> dict:
+        """The resolved selection as plain values (what xdist can send a worker)."""
+        return {"images": self.images, "runtimes": self.runtimes, "profiles": list(self.profiles),
+                "probes": self.probes, "skipped_runtimes": self.skipped_runtimes, "notes": self.notes,
+                "shard": shard_opt}
+
+    @classmethod
+    def from_controller(cls, sent: dict) -> "Selection":
+        """A worker's selection: the controller's, as resolved there (no engine is asked again,
+        so every process runs the same runtimes)."""
+        selection = cls(sent["images"], sent["runtimes"], {pid: profiles.parse(pid) for pid in sent["profiles"]},
+                        sent["probes"], sent["skipped_runtimes"], sent["notes"])
+        selection.shard = shard_mod.parse(sent["shard"])
+        return selection
+
     def as_dict(self) -> dict:
         ids = {"images": self.images, "runtimes": self.runtimes, "profiles": list(self.profiles),
                "probes": self.probes}

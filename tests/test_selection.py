@@ -79,3 +79,23 @@ def test_a_generation_reached_only_through_a_wildcard_is_skipped_with_its_reason
     # Named by itself, it is still an error before any cell runs.
     with pytest.raises(UsageError, match="runtime podman-crun@debian-experimental: Cgroups v1"):
         selection._select_runtimes(["podman-crun@*", "podman-crun@debian-experimental"])
+
+
+def test_a_worker_gets_the_controllers_selection_as_resolved_there():
+    """xdist workers build their selection from what the controller resolved (sent as plain
+    values), never by asking the engines again: the same cells, shard included."""
+    import json
+
+    from fallbackcheck import catalogue, profiles
+    from fallbackcheck.selection import Selection
+
+    cat = catalogue.load()
+    resolved = Selection(["debian-12", "debian-13-i386"], ["docker-runc", "crun"],
+                         {pid: profiles.parse(pid) for pid in ("unconfined", "deny:clone3:EPERM", "vintage:5.4:ENOSYS")},
+                         ["pthread_create", "raw:clone3"], {"podman-crun": "no podman here"}, ["a note"])
+    sent = json.loads(json.dumps(resolved.for_workers("2/3")))  # what crosses xdist's channel
+    worker = Selection.from_controller(sent)
+    resolved.shard = worker.shard
+    assert worker.shard is not None
+    assert worker.cells(cat) == resolved.cells(cat) and worker.cells(cat)
+    assert (worker.skipped_runtimes, worker.notes) == ({"podman-crun": "no podman here"}, ["a note"])

@@ -34,7 +34,7 @@ from ..received import content_hash as received_content_hash
 from ..runtimes import get as get_runtime
 from ..runtimes.registry import split_id
 from ..scheduler import BatchScheduler, CellTiming, concurrency, images_first, run_order
-from ..selection import resolve
+from ..selection import Selection, resolve
 from .options import RunOptions
 from .texts import junit_properties, what_is_left
 
@@ -149,8 +149,10 @@ class MatrixRun:
 
     def _start(self) -> None:
         opt = self.options
-        self.selection = resolve(self.catalogue, opt.images, opt.runtimes, opt.profiles, opt.probes,
-                                 opt.shard)
+        if self.controller:
+            self.selection = resolve(self.catalogue, opt.images, opt.runtimes, opt.profiles, opt.probes, opt.shard)
+        else:  # resolved once, on the controller (worker_input)
+            self.selection = Selection.from_controller(self.worker["fallbackcheck_selection"])
         if self.controller:
             images.check_archives(self.selection.images)  # a suite no archive carries: one line, now
             self.report_dir = _writable_report_dir(Path(opt.report_dir) if opt.report_dir
@@ -482,6 +484,7 @@ class MatrixRun:
         """What an xdist worker's run is built from (plain values: xdist sends them)."""
         return {"fallbackcheck_session": self.session, "fallbackcheck_owner": os.getpid(),
                 "fallbackcheck_parts": str(self.parts),
+                "fallbackcheck_selection": self.selection.for_workers(self.options.shard),
                 "fallbackcheck_baselines": json.dumps({m: b.as_dict() for m, b in self.baselines.items()})}
 
     def interrupt(self) -> None:
