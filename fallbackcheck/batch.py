@@ -184,7 +184,8 @@ def _note_received(result: BatchResult, runtime: Runtime, profile: Profile, outp
         result.profile_changes = [f"could not compare asked and received profiles: {exc}"]
 
 
-def _note_start_refused(result: BatchResult, runtime: Runtime, plan: BatchPlan, output: BatchOutput) -> None:
+def _note_start_refused(result: BatchResult, runtime: Runtime, plan: BatchPlan, output: BatchOutput,
+                        unconfined: BatchOutput | None = None) -> None:
     """A batch whose container printed nothing while the runtime said why. Under a filter, if
     the runtime still starts an unconfined container, it could not start this one under this
     profile (its own set-up after the filter is loaded needs a call the profile denies, e.g.
@@ -195,7 +196,8 @@ def _note_start_refused(result: BatchResult, runtime: Runtime, plan: BatchPlan, 
     if result.complete or ran_something or not startcheck.never_started(output):
         return
     said = startcheck.what_it_said(output)
-    refused_unconfined = said if plan.profile.kind == "unconfined" else startcheck.unconfined_refusal(runtime, plan)
+    refused_unconfined = said if plan.profile.kind == "unconfined" else \
+        startcheck.unconfined_refusal(runtime, plan, unconfined)
     if refused_unconfined is not None:
         result.machine_fault = True
         result.error = startcheck.environment_error(runtime, refused_unconfined)
@@ -229,9 +231,13 @@ def run_many(runtime: Runtime, catalogue: Catalogue, jobs: list[tuple[BatchKey, 
         for key, _, _ in planned:
             results[key].error = runtime.explain_failure(exc)
     profiles_of = {key: profile for key, profile, _ in jobs}
+    # each image's unconfined batch, where it ran in this call: it says whether the runtime
+    # starts anything at all (startcheck), with no container of its own
+    unconfined = {plan.image_id: output for (_, plan, _), output in zip(planned, outputs)
+                  if plan.profile.kind == "unconfined"}
     for (key, plan, entries), output in zip(planned, outputs):
         _finish(results[key], entries, output, catalogue, probe_timeout_s, baseline)
-        _note_start_refused(results[key], runtime, plan, output)
+        _note_start_refused(results[key], runtime, plan, output, unconfined.get(plan.image_id))
         _note_received(results[key], runtime, profiles_of[key], output)
     for result in results.values():
         result.duration_s = time.monotonic() - started

@@ -6,7 +6,8 @@ from __future__ import annotations
 from pathlib import Path
 
 from .report import as_report
-from .views import change_lines, counts_line, fix_lines, list_text, mechanism_text, proofs_text, what_breaks
+from .views import (change_lines, counts_line, fix_lines, list_text, machine_faults, mechanism_text, proofs_text,
+                    what_breaks)
 
 MAX_LINES = 60
 
@@ -14,7 +15,7 @@ MAX_LINES = 60
 def terminal_lines(report, written: tuple[Path, ...] = (), top: int = 3) -> list[str]:
     report = as_report(report)
     out = [counts_line(report)]
-    out += machine_problem_lines(report.cells)
+    out += [f"PROBLEM OF THIS MACHINE: {said} ({n} cells not measured)" for _, said, n in machine_faults(report.cells)]
     changes = report.get("changes")
     if changes:
         out.append(f"since {changes['baseline']}: {len(changes['changed'])} changed, {len(changes['new'])} new, "
@@ -31,17 +32,6 @@ def terminal_lines(report, written: tuple[Path, ...] = (), top: int = 3) -> list
     if written:
         out.append(f"report: {written[0]} (views: {', '.join(p.name for p in written[1:])})")
     return out
-
-
-def machine_problem_lines(cells: list[dict]) -> list[str]:
-    """One line per runtime that started no container at all, unconfined included
-    (batch.machine_fault): a problem of this machine, said once, not per profile."""
-    faults: dict[str, list[dict]] = {}
-    for c in cells:
-        if (c.get("batch") or {}).get("machine_fault"):
-            faults.setdefault(c["runtime"], []).append(c)
-    return [f"PROBLEM OF THIS MACHINE: {hit[0]['detail']} ({len(hit)} cells not measured)"
-            for _runtime, hit in sorted(faults.items())]
 
 
 def markdown(report, report_path: str = "") -> str:

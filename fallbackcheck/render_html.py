@@ -17,7 +17,7 @@ from pathlib import Path
 from . import causes, generation_views, kernel_views, matrix_views, merge_views
 from .tables import Table
 from .report import as_report
-from .views import (by_image, cell_label, change_lines, counts_line, fix_lines, fix_status, image_heading, list_text,
+from .views import (machine_faults, by_image, cell_label, change_lines, counts_line, fix_lines, fix_status, image_heading, list_text,
                     mechanism_text, old_kernel_like, proofs_text, unfixable_lines, view_main, what_breaks, write_view)
 
 STYLE = """
@@ -257,6 +257,10 @@ def render(report) -> str:
     out += tables_html(merge_views.tables(report))  # a merged report's conflicts come before anything else
     out += _changes(report)
     out += _what_breaks(report)
+    faults = machine_faults(report.cells)
+    if faults:
+        out += ["<h2>Problems of this machine</h2>", "<ul>"] + [
+            f"<li><code>{_e(rt)}</code>: {_e(said)} ({n} cells not measured)</li>" for rt, said, n in faults] + ["</ul>"]
     out += ["<h2>Counts</h2>", f"<p>{_e(counts_line(report))}</p>", "<ul>"]
     for rt, info in sorted((env.get("runtimes") or {}).items()):
         out.append(f"<li><code>{_e(rt)}</code>: " + _e(", ".join(f"{k} {v}" for k, v in info.items() if v)) + "</li>")

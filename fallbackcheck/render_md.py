@@ -9,7 +9,7 @@ from . import generation_views, kernel_views, matrix_views, merge_views
 from .report import as_report
 from .survival import survives  # noqa: F401  (re-exported: render_md.survives was its home)
 from .tables import Table
-from .views import (by_image, cell_label, change_lines, counts_line, fix_lines, fix_status, grid, image_heading,
+from .views import (machine_faults, by_image, cell_label, change_lines, counts_line, fix_lines, fix_status, grid, image_heading,
                     list_text, mechanism_text, old_kernel_like, proofs_text, unfixable_lines, view_main, what_breaks,
                     write_view)
 
@@ -127,18 +127,11 @@ def what_breaks_lines(report, heading: str = "##", reasons_per_group: int = 8) -
 
 
 def machine_fault_lines(cells: list[dict]) -> list[str]:
-    """One line per runtime that started no container at all, unconfined included
-    (batch.machine_fault): a problem of the machine, said once instead of in every cell."""
-    faults: dict[str, list[dict]] = {}
-    for c in cells:
-        if (c.get("batch") or {}).get("machine_fault"):
-            faults.setdefault(c["runtime"], []).append(c)
+    faults = machine_faults(cells)
     if not faults:
         return []
-    out = ["## Problems of this machine", ""]
-    for runtime, hit in sorted(faults.items()):
-        out.append(f"- `{runtime}`: {hit[0]['detail']} ({len(hit)} cells not measured)")
-    return out + [""]
+    return ["## Problems of this machine", ""] + [f"- `{rt}`: {said} ({n} cells not measured)"
+                                                 for rt, said, n in faults] + [""]
 
 
 def render(report) -> str:

@@ -38,10 +38,18 @@ def environment_error(runtime: Runtime, said: str) -> str:
             f"machine, not of the profile: {said[-400:]}")
 
 
-def unconfined_refusal(runtime: Runtime, plan: BatchPlan) -> str | None:
-    """None if `runtime` starts an unconfined container of `plan`'s image now; else what it
-    said. Asked again each time (never cached): a machine can break, or recover, mid-run, and
-    only refused batches pay for the check (one container that runs the libc probe)."""
+def unconfined_refusal(runtime: Runtime, plan: BatchPlan, unconfined: BatchOutput | None = None) -> str | None:
+    """None if `runtime` starts an unconfined container of `plan`'s image; else what it said.
+    `unconfined`: the output of that image's unconfined batch, where it ran beside this one
+    (a kernel host runs every profile of an image in one boot): it answers, nothing starts.
+    Otherwise a container that runs only the libc probe answers, asked again each time (never
+    cached: a machine can break, or recover, mid-run), and only refused batches pay for it;
+    except on a runtime that boots a machine per start (shares_start), where one refused batch
+    must not boot a whole kernel again: its refusal is taken as the profile's."""
+    if unconfined is not None:
+        return what_it_said(unconfined) if never_started(unconfined) else None
+    if runtime.shares_start:
+        return None
     check = replace(plan, profile=profiles.parse("unconfined"),
                     specs=libcinfo.specs(plan.arch, images.libc_family(plan.image_id)))
     output = runtime.run_batch(check)

@@ -218,6 +218,17 @@ def change_lines(report: Report, limit: int = 50) -> list[str]:
     return out
 
 
+def machine_faults(cells: list[dict]) -> list[tuple[str, str, int]]:
+    """(runtime, what it said, cells not measured) for each runtime that started no container
+    at all, unconfined included (batch.machine_fault): a problem of the machine, which every
+    view says once per runtime instead of in every cell."""
+    faults: dict[str, list[dict]] = {}
+    for c in cells:
+        if (c.get("batch") or {}).get("machine_fault"):
+            faults.setdefault(c["runtime"], []).append(c)
+    return [(runtime, hit[0]["detail"], len(hit)) for runtime, hit in sorted(faults.items())]
+
+
 def counts_line(report: Report) -> str:
     summary = report["summary"]
     broken = len(causes.breaking(report.cells))

@@ -17,6 +17,7 @@ class ScriptedRuntime:
     """Answers each run_batch with the next output of `script`, and records the plans."""
 
     id = "crun"
+    shares_start = False
 
     def __init__(self, *script):
         self.script = list(script)
@@ -30,11 +31,11 @@ class ScriptedRuntime:
         return self.script.pop(0)
 
 
-def _refused(profile: str, said: str, runtime) -> BatchResult:
+def _refused(profile: str, said: str, runtime, unconfined: BatchOutput | None = None) -> BatchResult:
     plan = BatchPlan("debian-13", "ref", "amd64", profiles.parse(profile), ("raw:clone3=/fbc/amd64/raw clone3",),
                      Path("/nonexistent"), 10, "s")
     result = BatchResult(BatchKey("debian-13", runtime.id, profile))
-    batch._note_start_refused(result, runtime, plan, BatchOutput("", said + "\n", 1))
+    batch._note_start_refused(result, runtime, plan, BatchOutput("", said + "\n", 1), unconfined)
     return result
 
 
@@ -61,6 +62,22 @@ def test_an_unconfined_batch_that_never_started_needs_no_second_container():
     result = _refused("unconfined", CGROUP, runtime)
     assert result.start_refused is False and "cannot start any container, unconfined included" in result.error
     assert result.machine_fault is True and runtime.plans == []
+
+
+def test_the_images_unconfined_batch_of_the_same_start_answers_without_a_container():
+    """A kernel host runs every profile of an image in one boot: its unconfined batch says
+    whether anything starts; no check container (no second boot) is started."""
+    started = _refused("deny:execve:EPERM", EXECVE, ScriptedRuntime(), unconfined=STARTED)
+    assert (started.start_refused, started.machine_fault) == (True, False)
+    broken = _refused("deny:execve:EPERM", EXECVE, ScriptedRuntime(), unconfined=BatchOutput("", CGROUP + "\n", 1))
+    assert (broken.start_refused, broken.machine_fault) == (False, True) and CGROUP in broken.error
+
+
+def test_a_runtime_that_boots_per_start_boots_nothing_more_for_one_refusal():
+    runtime = ScriptedRuntime()
+    runtime.shares_start = True  # a kernel host: a check would boot the kernel again
+    result = _refused("deny:execve:EPERM", EXECVE, runtime)
+    assert (result.start_refused, result.machine_fault) == (True, False) and runtime.plans == []
 
 
 def test_a_batch_that_ran_or_timed_out_is_not_a_refusal():
@@ -97,3 +114,10 @@ def test_the_matrix_says_a_machine_fault_once_per_runtime():
     lines = ci_summary.terminal_lines(report.build(rows, {}, {}, True))
     problems = [line for line in lines if line.startswith("PROBLEM OF THIS MACHINE")]
     assert problems == [f"PROBLEM OF THIS MACHINE: {detail} (6 cells not measured)"], lines
+    # and the HTML view, once, above the counts
+    from fallbackcheck import render_html
+
+    page = render_html.render(report.build(rows, {}, {}, True))
+    text = page.split('<script type="application/json"')[0]  # the page's text, before the grid's cell data
+    assert text.count("cannot start any container") == 1
+    assert page.index("Problems of this machine") < page.index("<h2>Counts</h2>")

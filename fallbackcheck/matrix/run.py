@@ -114,9 +114,7 @@ class MatrixRun:
                 if isinstance(exc, KeyboardInterrupt):
                     stopping.note_interrupt(exc)
                     # pytest shows nothing of an interrupt this early: our line is all there is.
-                    cache.progress(stopping.line("nothing was measured, so no report was written (the previous "
-                                                 f"one, if any, is kept); {what_is_left(self.session)}").removeprefix(
-                                                     "fallbackcheck: "))
+                    self._say_nothing_measured()
             raise
 
     def remove_everything(self) -> None:
@@ -501,5 +499,9 @@ class MatrixRun:
         with stopping.shielded():
             self.remove_everything()
         if stopping.stopped_by():
-            cache.progress(stopping.line("nothing was measured, so no report was written; "
-                                         f"{what_is_left(self.session)}").removeprefix("fallbackcheck: "))
+            self._say_nothing_measured()
+
+    def _say_nothing_measured(self) -> None:
+        """The one line of a run stopped before it measured anything."""
+        cache.progress(stopping.line("nothing was measured, so no report was written (the previous one, if any, "
+                                     f"is kept); {what_is_left(self.session)}").removeprefix("fallbackcheck: "))
