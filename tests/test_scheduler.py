@@ -274,7 +274,7 @@ def _progress(tty: bool, batches=None):
 
 @pytest.mark.parametrize("tty", [True, False], ids=["terminal", "log"])
 def test_the_progress_line_is_written_at_most_every_interval(tty):
-    from fallbackcheck.progressline import LOG_INTERVAL, TTY_INTERVAL
+    from fallbackcheck.matrix.progress import LOG_INTERVAL, TTY_INTERVAL
 
     progress, clock = _progress(tty, batches=lambda: (1, 2))
     interval = TTY_INTERVAL if tty else LOG_INTERVAL
