@@ -74,13 +74,21 @@ def _columns(report, runtimes: list[str]) -> list[dict]:
         info = infos.get(rid) or {}
         engine = ", ".join(str(v) for v in (info.get("engine"), (info.get("oci_runtime_version") or "")
                                             .replace(" version", "")) if v)
-        out.append({"id": rid, "kind": kind, "host": host or "this host", "versions": engine})
+        out.append({"id": rid, "kind": kind, "host": host or "this host", "versions": engine,
+                    "environment": {**_scalars(info), "kernel": env.get("kernel")}})
     kernels = sorted({r for r in runtimes if column_of(r) == KERNELS},
                      key=lambda r: parse_version(_split(r)[1].removeprefix("linux-")))
     if kernels:
         out.append({"id": KERNELS, "kind": "kernel hosts", "host": "QEMU", "runtimes": kernels,
-                    "versions": ", ".join(_split(r)[1].removeprefix("linux-") for r in kernels)})
+                    "versions": ", ".join(_split(r)[1].removeprefix("linux-") for r in kernels),
+                    "environment": {r: _scalars(infos.get(r) or {}) for r in kernels}})
     return out
+
+
+def _scalars(info: dict) -> dict:
+    """What the run reported of a runtime's environment (engine, OCI runtime, libseccomp
+    versions ...), its plain values only."""
+    return {k: v for k, v in info.items() if isinstance(v, (str, int, float)) and v != ""}
 
 
 def _since_vintage(cells: list[dict]) -> tuple[dict[str, str], dict[str, str]]:
