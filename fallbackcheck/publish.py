@@ -34,9 +34,9 @@ ANSWERS_END = "<!-- end of the answers -->"
 # The questions most people come with, as (probe, image, column, profile): answered from the
 # data set. A 5.4-era profile: what a runtime whose allow-list stopped at Linux 5.4 ships.
 QUESTIONS = (
-    ("pthread_create", "debian-13", "docker-runc", "default"),
     ("lchmod", "debian-13", "docker-crun", "default"),
     ("pthread_create", "debian-12", "docker-runc", "vintage:5.4:EPERM"),
+    ("faccessat", "debian-13", "docker-crun", "vintage:5.4:EPERM"),
 )
 
 

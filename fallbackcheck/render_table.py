@@ -237,7 +237,7 @@ def html_text(data: dict) -> str:
                 css = "older"  # works under `default`, breaks under older vintages
             tds.append(f'<td class="{css}">{e(head)}' + (f" <small>{e(since)}</small>" if since else "") + "</td>")
         out.append(f'<tr class="row" data-api="{e(probe.lower())}" id="api-{e(probe)}-{e(images[0])}">'
-                   f'<td class="api">{e(probe)}</td><td class="images">{e(", ".join(images))}</td>' + "".join(tds) + "</tr>")
+                   f'<td class="api">{e(probe).replace(".", ".<wbr>")}</td><td class="images">{e(", ".join(images))}</td>' + "".join(tds) + "</tr>")
     out += ["</table>", *_environments_html(cols), f"<script>{SCRIPT}</script>", "</body></html>"]
     return "\n".join(out)
 
