@@ -114,7 +114,7 @@ def test_engine_calls_from_batch_threads_survive_pytest_changing_the_environment
     """pytest sets and deletes PYTEST_CURRENT_TEST in the main thread for every test phase;
     batch threads talk to the engine at the same time (the main job once lost 262 cells to a
     KeyError from requests reading proxies out of os.environ)."""
-    from fallbackcheck.runtimes.docker_engine import engine
+    from fallbackcheck.engines.docker import engine
 
     errors, stop = [], threading.Event()
 

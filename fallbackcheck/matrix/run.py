@@ -23,7 +23,8 @@ from .. import cache, diff, fixes, fixruns, images, paths, report, runs, stoppin
 from ..batch import BatchKey, run as run_batch, run_many
 from ..cells import Cell, judge, record
 from ..errors import UsageError
-from ..hosts import loads, registry as hosts_registry
+from ..engines import loads
+from ..hosts import registry as hosts_registry
 from ..hosts.cleanup import cleanup_hosts
 from ..hosts.generation import cleanup_generations
 from ..hosts.recipes import GENERATIONS

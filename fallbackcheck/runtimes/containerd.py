@@ -15,7 +15,7 @@ import uuid
 
 from .. import images, runs
 from ..cache import locked
-from ..hosts import loads
+from ..engines import loads
 from ..errors import UsageError
 from .base import (LABEL, SESSION_LABEL, BatchOutput, BatchPlan, Runtime, placed_probe_dir, oci_runtime_version,
                    run_cli_batch)

@@ -82,7 +82,7 @@ class KernelRuntime(Runtime):
             missing.append("libseccomp.a (libseccomp-dev)")
         if missing:
             return f"{', '.join(missing)} missing: run scripts/setup-host"
-        from .docker_engine import engine
+        from ..engines.docker import engine
 
         if engine().unavailable_reason() and shutil.which("podman") is None:
             return f"the probes are compiled in a builder container: {engine().unavailable_reason()}"

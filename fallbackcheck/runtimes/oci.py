@@ -20,7 +20,7 @@ from ..errors import UsageError
 from ..seccomp_json import DEFAULT_CAPS, resolve
 from .base import (PIDS_LIMIT, BatchOutput, BatchPlan, Runtime, oci_runtime_version, placed_probe_dir,
                    stream_text)
-from .docker_engine import engine
+from ..engines.docker import engine
 
 MEMORY_LIMIT_BYTES = 512 * 1024 * 1024
 

@@ -15,11 +15,11 @@ import uuid
 
 from .. import images, runs
 from ..cache import locked
-from ..hosts import loads
+from ..engines import loads
 from ..errors import UsageError
 from .base import (LABEL, MEMORY_LIMIT, PIDS_LIMIT, SESSION_LABEL, BatchOutput, BatchPlan, Runtime, placed_probe_dir,
                    oci_runtime_version, run_cli_batch)
-from .docker_engine import engine
+from ..engines.docker import engine
 from ..probe_builders import ULIMITS, PodmanTools, _label_args, podman
 
 DEFAULT_PROFILE = "/usr/share/containers/seccomp.json"
