@@ -103,3 +103,10 @@ def assert_stopped_cleanly(returncode: int, out: str, session: str, signame: str
     assert len(stops) == 1 and stops[0].startswith(f"fallbackcheck: stopped by {signame} during "), tail
     assert leftovers(session) == [], tail
     assert stops[0].endswith("no container of the run is left"), stops[0]
+
+
+def runtime_kinds(*runtime_ids: str) -> dict:
+    """environment.runtime_kinds as a run writes it for these runtimes (their kinds' facts)."""
+    from fallbackcheck.runtimes import get
+
+    return {rid: get(rid).kind_facts() for rid in runtime_ids}

@@ -92,3 +92,21 @@ def test_a_kind_from_another_package_is_measured(tmp_path):
     assert (eperm["works"], eperm["errno"], eperm["verdict"]) == (False, "EPERM", "expected-break"), eperm
     assert (enosys["works"], enosys["verdict"]) == (True, "pass"), enosys
     assert report["environment"]["runtimes"]["vendorbox"]["oci_runtime_version"].startswith("crun version")
+
+
+def test_each_kind_states_its_own_facts():
+    """Family, column order and start cost are the kind's class attributes (the run writes
+    them into matrix.json; the views and the shards read them from there)."""
+    from fallbackcheck.runtimes import get
+    from fallbackcheck.runtimes.base import Runtime
+
+    ids = ["docker-runc", "docker-crun", "podman-runc", "podman-crun", "containerd-runc", "containerd-crun",
+           "runc", "crun", "local"]
+    facts = {rid: get(rid).kind_facts() for rid in ids}
+    assert sorted(ids, key=lambda rid: facts[rid]["column_order"]) == ids  # engines first, as readers look
+    assert [facts[r]["family"] for r in ("docker-crun", "podman-runc", "containerd-crun", "crun", "local")] == \
+        ["Docker + crun", "Podman", "containerd (Kubernetes RuntimeDefault)", "crun", None]
+    assert facts["podman-crun"]["start_s"] > facts["docker-runc"]["start_s"] > facts["runc"]["start_s"]
+    assert get("local@linux-6.1").kind_facts()["start_s"] > 10  # a kernel boot
+    # a plug-in kind that states nothing: no family, a column after the built-in ones
+    assert Runtime.family is None and Runtime.column_order > max(f["column_order"] for f in facts.values())

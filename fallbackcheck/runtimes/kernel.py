@@ -66,6 +66,8 @@ def guest_helper() -> Path:
 
 class KernelRuntime(Runtime):
     shares_start = True
+    column_order = 50
+    start_s = 25.0  # a kernel boot in QEMU
 
     def __init__(self, host: str):
         kernels.lookup(host)  # an unknown host is a usage error here, before anything runs

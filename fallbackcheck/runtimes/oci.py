@@ -83,6 +83,8 @@ class OciRuntime(Runtime):
     def __init__(self, binary: str, host=None, kind: str | None = None):
         self.binary = binary
         self.kind = kind or binary
+        if self.kind in ("runc", "crun"):  # Debian's own: a family of their own, after the engines
+            self.family, self.column_order = self.kind, 40 + self.oci_rank(self.kind)
         super().__init__(host)
 
     def _run(self, *args: str, timeout: float = 60):

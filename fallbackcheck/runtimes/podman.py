@@ -28,9 +28,13 @@ DEFAULT_PROFILE = "/usr/share/containers/seccomp.json"
 # last ones go with the run's cleanup (by session label), Ctrl-C included.
 REMOVE_AT_ONCE = 16
 class PodmanRuntime(Runtime):
+    family = "Podman"
+    start_s = 1.0
+
     def __init__(self, oci_runtime: str, host=None):
         self.oci_runtime = oci_runtime
         self.kind = f"podman-{oci_runtime}"
+        self.column_order = 20 + self.oci_rank(oci_runtime)
         self._ended: list[str] = []  # batch containers that ended and wait for removal
         self._lock = threading.Lock()
         super().__init__(host)
