@@ -189,3 +189,14 @@ def test_pytest_is_used_through_its_public_api_only():
                 if re.search(pattern, line) and (path.name, piece) not in PRIVATE_PYTEST_ALLOWED:
                     found.append(f"{path.relative_to(PACKAGE)}:{n}: {line.strip()}")
     assert not found, "\n".join(found)
+
+
+def test_every_sub_package_is_installed():
+    """pyproject.toml lists its packages: one left out imports in a checkout and fails only
+    once installed (`pip install .`, the `fallbackcheck` command)."""
+    import tomllib
+
+    listed = set(tomllib.loads((Path(ROOT) / "pyproject.toml").read_text())["tool"]["setuptools"]["packages"])
+    found = {".".join(p.parent.relative_to(PACKAGE.parent).parts) for p in PACKAGE.rglob("__init__.py")
+             if "share" not in p.parts}
+    assert found - listed == set()
