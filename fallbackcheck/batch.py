@@ -42,6 +42,10 @@ class BatchResult:
     exit_code: int | None = None
     complete: bool = False  # the runner said runner_done
     boot: dict | None = None  # kernel hosts: the boot that ran this batch, and its times
+    # uname -r of the kernel that ran the batch: a kernel host's boot, else the machine's
+    # kernel (its baseline's; containers share it); "" if unknown. Catalogue rules may depend
+    # on it (Rule.kernel).
+    kernel: str = ""
     received: dict | None = None  # the seccomp section the OCI runtime was handed ({} = none)
     received_note: str = ""  # why `received` is None
     profile_changes: list[str] = field(default_factory=list)  # asked vs received, in words
@@ -52,6 +56,8 @@ class BatchResult:
         """What a report row says about its batch (enough to diagnose a broken one)."""
         out = {"container": self.container or None, "exit": self.exit_code, "complete": self.complete,
                "duration_s": round(self.duration_s, 2)}
+        if self.kernel:
+            out["kernel"] = self.kernel
         if self.boot:
             out["boot"] = self.boot
         if not self.complete and self.runtime_stderr.strip():
@@ -149,6 +155,7 @@ def _finish(result: BatchResult, entries: list, output: BatchOutput, catalogue: 
             probe_timeout_s: float, baseline: KernelBaseline | None) -> None:
     result.container = output.container
     result.boot = output.boot
+    result.kernel = (output.boot or {}).get("kernel") or (baseline.kernel if baseline is not None else "") or ""
     result.runtime_stderr = output.stderr[-4000:]
     records, done = parse_output(output.stdout)
     result.exit_code, result.complete = output.exit_code, done

@@ -12,7 +12,7 @@ from pathlib import Path
 
 from . import paths
 from .errors import UsageError
-from .libc import LibcRange
+from .libc import KernelRange, LibcRange
 
 CATALOGUE_DIR = paths.CATALOGUE
 
@@ -46,6 +46,10 @@ class Rule:
     # False: the cell never reaches the API under test (e.g. the probe's helper thread
     # could not be created), so it says nothing about whether the API works.
     api_reached: bool = True
+    # Only on a kernel in this range (uname -r of the kernel the batch ran on: a kernel host's
+    # boot, else the machine's own kernel, which containers share). An unknown kernel matches
+    # no such rule. For what glibc does by the kernel's answer to a call no profile filters.
+    kernel: KernelRange | None = None
 
     def matches_delivered(self, delivered: str) -> bool:
         if self.delivered == "any":
@@ -130,7 +134,8 @@ def _fail(where: str, what: str) -> UsageError:
 
 
 def _rule(where: str, data: dict, syscalls: tuple[str, ...]) -> Rule:
-    known = {"libc", "delivered", "outcome", "verdict", "source", "errno", "message", "via", "arch", "api_reached"}
+    known = {"libc", "delivered", "outcome", "verdict", "source", "errno", "message", "via", "arch", "api_reached",
+             "kernel"}
     extra = set(data) - known
     if extra:
         raise _fail(where, f"unknown rule keys {sorted(extra)}")
@@ -162,8 +167,14 @@ def _rule(where: str, data: dict, syscalls: tuple[str, ...]) -> Rule:
     reached = data.get("api_reached", True)
     if not isinstance(reached, bool):
         raise _fail(where, "api_reached must be true or false")
+    kernel = None
+    if data.get("kernel") is not None:
+        try:
+            kernel = KernelRange.parse(str(data["kernel"]))
+        except ValueError as exc:
+            raise _fail(where, str(exc)) from None
     return Rule(libc, delivered, data["outcome"], data["verdict"], data["source"], err, data.get("message"),
-                via, arch, reached)
+                via, arch, reached, kernel)
 
 
 def _api_entry(data: dict, index: int, path: Path) -> ApiEntry:

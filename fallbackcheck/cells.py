@@ -57,7 +57,7 @@ def _judge(cell: Cell, catalogue: Catalogue, result: BatchResult, profile: Profi
             libc = Libc.parse(result.libc)
         except ValueError as exc:
             return Judgement("error", str(exc))
-        return judge_api(entry, obs, result.delivered, libc, result.arch, catalogue.loader)
+        return judge_api(entry, obs, result.delivered, libc, result.arch, catalogue.loader, result.kernel)
     # Judged against the profile the OCI runtime received where it could be read (so a
     # `default` is judged too), else against the one we asked for.
     asked_oci = profile.in_force(runtime)

@@ -141,7 +141,8 @@ def enosys_helps(catalogue, row: dict, names: list[str]) -> bool:
     except ValueError:
         return False
     delivered = {**(row.get("delivered") or {}), **{n: "ENOSYS" for n in names}}
-    rule = _find_rule(entry, libc, row.get("arch") or "amd64", delivered, catalogue.loader)
+    rule = _find_rule(entry, libc, row.get("arch") or "amd64", delivered, catalogue.loader,
+                      (row.get("batch") or {}).get("kernel") or "")
     return rule is not None and rule.outcome == "ok"
 
 

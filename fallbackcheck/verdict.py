@@ -43,18 +43,22 @@ def _expected_errno(rule: Rule, delivered: str) -> str | None:
     return delivered if rule.errno == "=delivered" else rule.errno
 
 
-def _applies(rule: Rule, libc: Libc, arch: str, delivered: dict[str, str], default_via: str) -> bool:
+def _applies(rule: Rule, libc: Libc, arch: str, delivered: dict[str, str], default_via: str,
+             kernel: str) -> bool:
     return (rule.libc.contains(libc) and (rule.arch is None or rule.arch == arch)
+            and (rule.kernel is None or rule.kernel.contains(kernel))
             and rule.matches_delivered(delivered.get(rule.via or default_via, "unknown")))
 
 
 def _find_rule(entry: ApiEntry, libc: Libc, arch: str, delivered: dict[str, str],
-               loader: tuple[Rule, ...]) -> Rule | None:
+               loader: tuple[Rule, ...], kernel: str = "") -> Rule | None:
+    """The first rule that applies; `kernel` is uname -r of the kernel the cell ran on ("" if
+    unknown: rules about the kernel then never apply)."""
     for rule in loader:  # if the probe cannot even be loaded, nothing else matters
-        if _applies(rule, libc, arch, delivered, ""):
+        if _applies(rule, libc, arch, delivered, "", kernel):
             return rule
     for rule in entry.rules:
-        if _applies(rule, libc, arch, delivered, entry.syscalls[0]):
+        if _applies(rule, libc, arch, delivered, entry.syscalls[0], kernel):
             return rule
     return None
 
@@ -64,7 +68,7 @@ def _delivered_summary(entry: ApiEntry, delivered: dict[str, str]) -> str:
 
 
 def judge_api(entry: ApiEntry, obs: Observation, delivered: dict[str, str], libc: Libc, arch: str = "amd64",
-              loader: tuple[Rule, ...] = ()) -> Judgement:
+              loader: tuple[Rule, ...] = (), kernel: str = "") -> Judgement:
     # glibc sees ENOSYS whoever said it: the kernel lacking the syscall or a filter.
     delivered = {s: ("ENOSYS" if d == KERNEL_ENOSYS else d) for s, d in delivered.items()}
     unmeasured = [s for s in entry.syscalls if delivered.get(s) in (None, "unknown")]
@@ -76,7 +80,7 @@ def judge_api(entry: ApiEntry, obs: Observation, delivered: dict[str, str], libc
     if libc.family not in entry.libcs:
         return Judgement("n/a", f"{entry.api} is only catalogued for {', '.join(entry.libcs)}",
                          na_reason="libc-family")
-    rule = _find_rule(entry, libc, arch, delivered, loader)
+    rule = _find_rule(entry, libc, arch, delivered, loader, kernel)
     got = describe(obs.outcome, obs.errno)
     if rule is None:
         return Judgement("unexpected", f"{entry.api}: {got} ({obs.detail}); the catalogue has no prediction for "
@@ -88,8 +92,10 @@ def judge_api(entry: ApiEntry, obs: Observation, delivered: dict[str, str], libc
         matches = False
         want += f" with message containing {rule.message!r}"
     if not matches:
+        # the kernel the cell ran on, where a rule of the entry depends on it
+        on = f" on kernel {kernel or 'unknown'}" if any(r.kernel is not None for r in entry.rules) else ""
         return Judgement("unexpected", f"{entry.api}: observed {got} ({obs.detail}), catalogue predicts {want} "
-                                       f"for {libc} with {_delivered_summary(entry, delivered)}",
+                                       f"for {libc} with {_delivered_summary(entry, delivered)}{on}",
                          want, rule.source)
     return Judgement(rule.verdict, obs.detail or got, want, rule.source,
                      na_reason="catalogue" if rule.verdict == "n/a" else "", api_reached=rule.api_reached)

@@ -2,6 +2,7 @@
 bounded n/a, and a report that survives a full disk. These use the `local` runtime (the
 host libc under a libseccomp filter), so they need no container engine."""
 
+import platform
 import subprocess
 
 import pytest
@@ -50,6 +51,21 @@ def test_without_the_play_filter_the_same_cells_are_judged(tmp_path):
     assert "fchmodat2" not in report["environment"]["kernel_baseline"]["host"]["lacks"]["amd64"]
     assert {c["profile"]: (c["delivered"]["fchmodat2"], c["verdict"]) for c in report["cells"]} == {
         "unconfined": ("allowed", "pass"), "deny:fchmodat2:ENOSYS": ("ENOSYS", "pass")}
+    # the kernel that ran each batch, which catalogue rules with a `kernel` range are matched against
+    assert {c["batch"].get("kernel") for c in report["cells"]} == {platform.release()}
+
+
+def test_errno_after_pthread_create_is_judged_on_the_kernel_that_ran_it(tmp_path):
+    """The host libc (glibc 2.36) predates the MADV_GUARD_INSTALL guard pages (2.42), so errno
+    stays 0 on any kernel; the cell is judged with this machine's kernel in hand."""
+    proc = run_suites(*LOCAL, "--probes", "pthread_create.errno_after", "--profiles", "unconfined,deny:clone3:ENOSYS",
+                      report_dir=tmp_path)
+    assert proc.returncode == 0, proc.stdout[-3000:]
+    cells = load_report(tmp_path)["cells"]
+    api = [c for c in cells if c["kind"] == "api"]
+    assert {(c["profile"], c["errno"], c["verdict"]) for c in api} == {
+        ("unconfined", "0", "pass"), ("deny:clone3:ENOSYS", "0", "pass")}
+    assert all(c["batch"]["kernel"] == platform.release() for c in api)
 
 
 def test_every_api_cell_says_whether_it_works_and_n_a_is_bounded(tmp_path):

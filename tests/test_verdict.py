@@ -97,6 +97,58 @@ def test_errno_after_a_success_is_judged_not_ignored(cat, probe, delivered, obse
     assert j.verdict == verdict, j.detail
 
 
+# glibc 2.42+ tries madvise(MADV_GUARD_INSTALL) (Linux 6.13) on every new thread stack and
+# leaves the EINVAL of an older kernel in errno (nptl/allocatestack.c, commit a6fbe36b7f):
+# the kernel the cell ran on decides, whatever clone3 got (docs/findings.md §9.4).
+@pytest.mark.parametrize("libc, kernel, clone3, errno, verdict", [
+    ("glibc 2.43", "6.12.118+deb13-amd64", "allowed", "EINVAL", "pass"),
+    ("glibc 2.43", "5.10.0-46-amd64", "allowed", "EINVAL", "pass"),
+    ("glibc 2.43", "6.12.118+deb13-amd64", "allowed", "0", "unexpected"),
+    ("glibc 2.43", "6.12.118+deb13-amd64", "ENOSYS", "EINVAL", "pass"),  # clone-internal.c restores EINVAL
+    ("glibc 2.43", "6.12.118+deb13-amd64", "ENOSYS", "0", "unexpected"),
+    ("glibc 2.43", "6.18.1", "allowed", "0", "pass"),
+    ("glibc 2.43", "6.13.0", "allowed", "0", "pass"),
+    ("glibc 2.43", "6.18.1", "allowed", "EINVAL", "unexpected"),
+    ("glibc 2.43", "6.18.1", "ENOSYS", "0", "pass"),
+    ("glibc 2.42", "6.1.0-56-amd64", "allowed", "EINVAL", "pass"),
+    ("glibc 2.41", "5.10.0-46-amd64", "allowed", "0", "pass"),  # before the madvise: errno untouched
+    ("glibc 2.41", "5.10.0-46-amd64", "allowed", "EINVAL", "unexpected"),
+    # a kernel not known: no rule about the kernel applies, so neither errno is taken on trust
+    ("glibc 2.43", "", "allowed", "EINVAL", "unexpected"),
+])
+def test_pthread_create_errno_after_depends_on_the_kernel(cat, libc, kernel, clone3, errno, verdict):
+    j = judge_api(cat.api["pthread_create.errno_after"], obs("ok", errno), {"clone3": clone3}, Libc.parse(libc),
+                  kernel=kernel)
+    assert j.verdict == verdict, j.detail
+    if verdict == "unexpected":
+        assert f"on kernel {kernel or 'unknown'}" in j.detail, j.detail
+    elif errno == "EINVAL":
+        assert "MADV_GUARD_INSTALL" in j.source and "commit a6fbe36b7f" in j.source
+
+
+def test_a_kernel_rule_reads_major_minor_of_uname_r():
+    from fallbackcheck.libc import KernelRange, kernel_version
+
+    assert kernel_version("6.12.118+deb13-amd64") == (6, 12) and kernel_version("5.10.0-46-amd64") == (5, 10)
+    assert kernel_version("") is None and kernel_version("unknown") is None
+    before = KernelRange.parse("<6.13")
+    assert [before.contains(r) for r in ("6.12.118+deb13-amd64", "6.13.0", "6.18.1", "5.10.0-46-amd64", "")] == \
+        [True, False, False, True, False]
+    assert KernelRange.parse(">=5.3,<6.13").contains("6.1.0-56-amd64")
+    for bad in ("", "6.13", "<6", "<6.13.1", "linux <6.13"):
+        with pytest.raises(ValueError):
+            KernelRange.parse(bad)
+
+
+def test_kernel_is_a_rule_field_checked_at_load():
+    rule = catalogue._rule("t", {"libc": "glibc >=2.42", "kernel": "<6.13", "delivered": "allowed", "outcome": "ok",
+                                 "errno": "EINVAL", "verdict": "pass", "source": "s"}, ())
+    assert rule.kernel.text == "<6.13"
+    with pytest.raises(Exception, match="major.minor"):
+        catalogue._rule("t", {"libc": "glibc", "kernel": "<6", "delivered": "any", "outcome": "ok",
+                              "verdict": "pass", "source": "s"}, ())
+
+
 def test_errno_zero_is_a_word_only_after_a_success():
     with pytest.raises(Exception, match="'0' with outcome ok"):
         catalogue._rule("t", {"libc": "glibc", "delivered": "any", "outcome": "error", "errno": "0",
