@@ -45,11 +45,16 @@ def _versions(packages: tuple[str, ...]) -> str:
     return proc.stdout.strip()
 
 
-def _libseccomp(arch: str, work: Path) -> Path:
-    """libseccomp-dev of `arch` unpacked under `work`; returns the unpacked root."""
-    package = debarchive.newest(LIBSECCOMP_SUITES, "libseccomp-dev", arch)
+def libseccomp_package(arch: str) -> debarchive.Package:
+    package = debarchive.newest_cached(LIBSECCOMP_SUITES, "libseccomp-dev", arch)
     if package is None:
         raise RuntimeError(f"no libseccomp-dev for {arch} in {', '.join(LIBSECCOMP_SUITES)}")
+    return package
+
+
+def _libseccomp(arch: str, work: Path) -> Path:
+    """libseccomp-dev of `arch` unpacked under `work`; returns the unpacked root."""
+    package = libseccomp_package(arch)
     deb = debarchive.download(package, work / "libseccomp-dev.deb")
     root = work / "libseccomp"
     proc = subprocess.run(["dpkg-deb", "-x", str(deb), str(root)], capture_output=True, text=True)
@@ -60,9 +65,8 @@ def _libseccomp(arch: str, work: Path) -> Path:
 
 def build_key(arch: str) -> str:
     compiler, packages = TOOLCHAINS[arch]
-    package = debarchive.newest(LIBSECCOMP_SUITES, "libseccomp-dev", arch)
     return digest(BUILD_VERSION, probebuild.sources_hash(), arch, _versions(packages),
-                  package.sha256 if package else "")[:16]
+                  libseccomp_package(arch).sha256)[:16]
 
 
 def build(arch: str) -> Path:

@@ -116,6 +116,27 @@ def newest(suites: tuple[str, ...], pattern: str, arch: str = "amd64") -> Packag
     return best
 
 
+def newest_cached(suites: tuple[str, ...], pattern: str, arch: str) -> Package | None:
+    """newest(), asked of the archive once and then read from the cache (as a kernel host's
+    package is): a warm run asks the network nothing. Keyed by the question and the mirrors."""
+    import json
+
+    from .cache import cache_dir, digest, locked
+
+    key = digest(*suites, pattern, arch, debian_mirror(), security_mirror())[:16]
+    path = cache_dir() / "debs" / f"resolved-{arch}-{key}.json"
+    if path.exists():
+        return Package(**json.loads(path.read_text()))
+    with locked(f"deb-{path.stem}"):
+        if path.exists():
+            return Package(**json.loads(path.read_text()))
+        package = newest(suites, pattern, arch)
+        if package is not None:
+            path.parent.mkdir(parents=True, exist_ok=True)
+            path.write_text(json.dumps(package.__dict__, indent=1) + "\n")
+    return package
+
+
 def download(package: Package, dest: Path) -> Path:
     """The .deb at `dest`, checked against the index's SHA256."""
     data = _get(package.url)
