@@ -75,3 +75,22 @@ def test_a_profile_lacking_arm_kills_32_bit_arm_tasks_but_not_arm64_ones(tmp_pat
 def test_a_profile_naming_only_arm_still_filters_x86_64_natively():
     p = profiles.Profile("x", "file", {"defaultAction": "SCMP_ACT_ALLOW", "architectures": ["SCMP_ARCH_AARCH64"]})
     assert p.asks("read", "amd64") == "allowed" and p.asks("read", "i386") == "SIGSYS"
+
+
+@pytest.mark.parametrize("libc, arch, delivered, observed, verdict", [
+    # aarch64 got its clone3 wrapper in glibc-2.38: before, pthread_create never calls clone3
+    ("glibc 2.36", "arm64", "EPERM", ("ok", None), "pass"),
+    ("glibc 2.36", "arm64", "EPERM", ("error", "EPERM"), "unexpected"),
+    ("glibc 2.41", "arm64", "EPERM", ("error", "EPERM"), "expected-break"),
+    ("glibc 2.41", "arm64", "ENOSYS", ("ok", None), "pass"),
+    ("glibc 2.36", "amd64", "EPERM", ("error", "EPERM"), "expected-break"),  # x86_64 since 2.34
+])
+def test_pthread_create_on_arm64_follows_glibcs_aarch64_sources(libc, arch, delivered, observed, verdict):
+    from fallbackcheck.catalogue import load
+    from fallbackcheck.libc import Libc
+    from fallbackcheck.observation import Observation
+    from fallbackcheck.verdict import judge_api
+
+    entry = load().api["pthread_create"]
+    obs = Observation("pthread_create", observed[0], errno=observed[1], detail="d")
+    assert judge_api(entry, obs, {"clone3": delivered}, Libc.parse(libc), arch).verdict == verdict
