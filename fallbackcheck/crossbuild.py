@@ -45,9 +45,9 @@ def _versions(packages: tuple[str, ...]) -> str:
     return proc.stdout.strip()
 
 
-def libseccomp_package(arch: str) -> debarchive.Package:
-    package = debarchive.newest_cached(LIBSECCOMP_SUITES, "libseccomp-dev", arch)
-    if package is None:
+def libseccomp_package(arch: str, offline: bool = False) -> debarchive.Package | None:
+    package = debarchive.newest_cached(LIBSECCOMP_SUITES, "libseccomp-dev", arch, offline)
+    if package is None and not offline:
         raise RuntimeError(f"no libseccomp-dev for {arch} in {', '.join(LIBSECCOMP_SUITES)}")
     return package
 
@@ -63,10 +63,20 @@ def _libseccomp(arch: str, work: Path) -> Path:
     return root
 
 
-def build_key(arch: str) -> str:
+def build_key(arch: str, offline: bool = False) -> str | None:
+    """The build's hash (`offline`: None when the libseccomp package was never resolved here)."""
     compiler, packages = TOOLCHAINS[arch]
-    return digest(BUILD_VERSION, probebuild.sources_hash(), arch, _versions(packages),
-                  libseccomp_package(arch).sha256)[:16]
+    package = libseccomp_package(arch, offline)
+    if package is None:
+        return None
+    return digest(BUILD_VERSION, probebuild.sources_hash(), arch, _versions(packages), package.sha256)[:16]
+
+
+def build_names_in_use() -> set[str]:
+    """The cache's probes/ names of the current cross builds, as far as the cache knows
+    (prune.py): nothing is asked of the archive."""
+    keys = (build_key(arch, offline=True) for arch in TOOLCHAINS)
+    return {f"cross-{key}" for key in keys if key}
 
 
 def build(arch: str) -> Path:

@@ -116,9 +116,10 @@ def newest(suites: tuple[str, ...], pattern: str, arch: str = "amd64") -> Packag
     return best
 
 
-def newest_cached(suites: tuple[str, ...], pattern: str, arch: str) -> Package | None:
+def newest_cached(suites: tuple[str, ...], pattern: str, arch: str, offline: bool = False) -> Package | None:
     """newest(), asked of the archive once and then read from the cache (as a kernel host's
-    package is): a warm run asks the network nothing. Keyed by the question and the mirrors."""
+    package is): a warm run asks the network nothing. Keyed by the question and the mirrors.
+    `offline`: only what the cache already holds (None if nothing; prune.py asks so)."""
     import json
 
     from .cache import cache_dir, digest, locked
@@ -127,6 +128,8 @@ def newest_cached(suites: tuple[str, ...], pattern: str, arch: str) -> Package |
     path = cache_dir() / "debs" / f"resolved-{arch}-{key}.json"
     if path.exists():
         return Package(**json.loads(path.read_text()))
+    if offline:
+        return None
     with locked(f"deb-{path.stem}"):
         if path.exists():
             return Package(**json.loads(path.read_text()))

@@ -107,18 +107,20 @@ def _resolved_path(host: KernelHost) -> Path:
     return cache_dir() / "kernels" / f"resolved-{host.id}-{key}.json"
 
 
-def _busybox_package(arch: str) -> debarchive.Package | None:
-    """Debian's busybox-static for a foreign guest (None: the host's own will do)."""
+def _busybox_package(arch: str, offline: bool = False) -> debarchive.Package | None:
+    """Debian's busybox-static for a foreign guest (None: the host's own will do, or, offline,
+    nothing was resolved yet)."""
     if arch == "amd64":
         return None
-    package = debarchive.newest_cached(BUSYBOX_SUITES[arch], "busybox-static", arch)
-    if package is None:
+    package = debarchive.newest_cached(BUSYBOX_SUITES[arch], "busybox-static", arch, offline)
+    if package is None and not offline:
         raise RuntimeError(f"no busybox-static for {arch} in {', '.join(BUSYBOX_SUITES[arch])}")
     return package
 
 
-def _prepared_path(package: debarchive.Package, arch: str = "amd64") -> Path:
-    busybox = BUSYBOX.read_bytes() if arch == "amd64" else _busybox_package(arch).sha256.encode()
+def _prepared_path(package: debarchive.Package, arch: str = "amd64", busybox_package=None) -> Path:
+    busybox = (BUSYBOX.read_bytes() if arch == "amd64"
+               else (busybox_package or _busybox_package(arch)).sha256.encode())
     key = digest(PREP_VERSION, package.sha256, GUEST_INIT.read_bytes(), busybox, " ".join(NEEDED_MODULES))[:16]
     return cache_dir() / "kernels" / f"{package.name}-{key}"
 
@@ -134,8 +136,11 @@ def cache_names_in_use() -> set[str] | None:
     for host in _table().values():
         resolved = _resolved_path(host)
         names.add(resolved.name)
-        if resolved.exists() and host.arch == "amd64":  # an arm64 one's key asks the archive
-            names.add(_prepared_path(debarchive.Package(**json.loads(resolved.read_text()))).name)
+        # A foreign guest's key has its busybox package in it: only as far as the cache knows it.
+        busybox = _busybox_package(host.arch, offline=True)
+        if resolved.exists() and (host.arch == "amd64" or busybox is not None):
+            package = debarchive.Package(**json.loads(resolved.read_text()))
+            names.add(_prepared_path(package, host.arch, busybox).name)
     return names
 
 
