@@ -216,6 +216,12 @@ def resolve(catalogue: Catalogue, images_opt: str | None, runtimes_opt: str | No
                      "whose default could apply; their cells are left out")
     selection = Selection(image_ids, runtimes, parsed, probes, skipped, notes)
     every = selection.all_cells(catalogue)
+    paired = {c.image for c in every}
+    for image in image_ids:
+        if image != "host" and image not in paired and images.lookup(image) and every:
+            notes.append(f"image {image} ({selection.image_arch(image)}) runs on none of the selected runtimes: "
+                         "arm64 images run only on arm64 kernel hosts (local@linux-6.12-arm64), x86 images "
+                         "only on x86 kernels")
     if not every:
         raise UsageError("the selection has no cells: the local runtime pairs only with --images host, "
                          "container runtimes only with container images, arm64 images only with arm64 kernel "

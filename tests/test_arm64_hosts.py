@@ -97,3 +97,13 @@ def test_the_arm64_image_is_opt_in():
 
     assert images.lookup("debian-13-arm64").arch == "arm64"
     assert "debian-13-arm64" not in images.DEFAULT_IMAGES
+
+
+def test_an_image_no_selected_runtime_can_run_is_noted():
+    from fallbackcheck.selection import resolve
+
+    sel = resolve(load(), "debian-13-arm64,debian-13", "local@linux-6.12-arm64", "unconfined", "raw:clone3")
+    assert {c.image for c in sel.cells(load())} == {"debian-13-arm64"}
+    assert any(n.startswith("image debian-13 (amd64) runs on none of the selected runtimes") for n in sel.notes)
+    with pytest.raises(UsageError, match="arm64 images only with arm64 kernel hosts"):
+        resolve(load(), "debian-13", "local@linux-6.12-arm64", "unconfined", "raw:clone3")
