@@ -26,7 +26,7 @@ import tempfile
 import uuid
 from pathlib import Path
 
-from .. import crossbuild, guest, images, kernels, probebuild, syscalls
+from .. import crossbuild, guest, images, kernels, probebuild
 from ..cache import cache_dir, digest, locked
 from ..errors import UsageError
 from ..kernel import KernelBaseline
@@ -126,10 +126,6 @@ class KernelRuntime(Runtime):
             raise UsageError(f"runtime {self.id} is an {self.kernel_arch} kernel: it cannot run the {recipe.arch} "
                              f"image {image_id}")
         return str(images.rootfs(recipe)), recipe.arch
-
-    def runs_arch(self, arch: str) -> bool:
-        """Whether tasks of image architecture `arch` run natively on this kernel."""
-        return syscalls.NATIVE.get(arch) == self.kernel_arch
 
     def probe_dir(self, arch: str = "amd64") -> Path:
         if crossbuild.is_cross(self.kernel_arch):
