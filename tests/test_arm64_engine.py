@@ -1,6 +1,7 @@
 """The arm64 column for real: Debian's arm64 kernel booted in qemu-system-aarch64 (TCG), the
 debian-13-arm64 image, clone3 denied two ways. Kept small for CI: three profiles in one boot
-(the baseline boot is cached per kernel package and probe build).
+(the baseline boot is cached per kernel package and probe build), and a profile that names
+no arm architecture.
 
 What glibc 2.41 on aarch64 does (sysdeps/unix/sysv/linux/clone-internal.c with aarch64's
 clone3 wrapper, glibc-2.38+): clone3 EPERM is returned by pthread_create, ENOSYS falls back
@@ -8,6 +9,7 @@ to clone. Measured here, judged by the catalogue; the cells' verdicts are assert
 the raw facts, so a catalogue bent to go green would still fail here.
 """
 
+import json
 import uuid
 
 import pytest
@@ -22,15 +24,20 @@ KERNEL = "local@linux-6.12-arm64"
 
 def test_clone3_denied_on_the_arm64_kernel(tmp_path):
     session = f"fbcarm-{uuid.uuid4().hex[:6]}"
+    # A profile naming x86 architectures only: libseccomp adds the kernel's native arch to every
+    # filter (seccomp_init), so on the arm64 kernel its rules filter arm64 tasks all the same.
+    x86_only = tmp_path / "x86-only.json"
+    x86_only.write_text(json.dumps({"defaultAction": "SCMP_ACT_ALLOW", "architectures": ["SCMP_ARCH_X86_64"],
+                                    "syscalls": [{"names": ["clone3"], "action": "SCMP_ACT_ERRNO", "errnoRet": 1}]}))
     proc = run_suites("--runtimes", KERNEL, "--images", "debian-13-arm64",
-                      "--profiles", "unconfined,deny:clone3:EPERM,deny:clone3:ENOSYS",
-                      "--probes", "pthread_create,raw:clone3", report_dir=tmp_path,
+                      "--profiles", f"unconfined,deny:clone3:EPERM,deny:clone3:ENOSYS,file:{x86_only}",
+                      "--probes", "pthread_create,raw:clone3", report_dir=tmp_path / "report",
                       env={"FALLBACKCHECK_SESSION": session}, timeout=2400)
     assert proc.returncode == 0, proc.stdout[-3000:]
-    report = load_report(tmp_path)
+    report = load_report(tmp_path / "report")
     cells = cells_by(report, runtime=KERNEL)
-    assert len(cells) == 6 and {c["arch"] for c in cells} == {"arm64"}
-    assert len({c["batch"]["boot"]["boot"] for c in cells}) == 1  # three batches, one boot
+    assert len(cells) == 8 and {c["arch"] for c in cells} == {"arm64"}
+    assert len({c["batch"]["boot"]["boot"] for c in cells}) == 1  # four batches, one boot
     info = report["environment"]["runtimes"][KERNEL]
     assert info["kernel_arch"] == "arm64" and info["kernel_release"].endswith("-arm64")
     baseline = report["environment"]["kernel_baseline"]["linux-6.12-arm64"]
@@ -46,4 +53,6 @@ def test_clone3_denied_on_the_arm64_kernel(tmp_path):
                                                                                    "expected-break")
     assert (enosys["outcome"], enosys["works"], enosys["verdict"]) == ("ok", True, "pass")
     assert got[("pthread_create", "unconfined")]["works"] is True
+    assert got[("raw:clone3", f"file:{x86_only}")]["delivered"] == {"clone3": "EPERM"}
+    assert got[("raw:clone3", f"file:{x86_only}")]["verdict"] == "pass"
     assert guest.leftovers(session) == []
