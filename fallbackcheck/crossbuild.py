@@ -98,13 +98,17 @@ def build(arch: str) -> Path:
             libdir = next(seccomp.glob("usr/lib/*/libseccomp.a")).parent
             compiler, _ = TOOLCHAINS[arch]
             build_dir = Path(tempfile.mkdtemp(prefix=f".{arch}-", dir=out.parent))
-            build_dir.chmod(0o755)
-            proc = subprocess.run(["make", "-s", "-C", str(probebuild.PROBES), f"OUT={build_dir}", f"CC={compiler}",
-                                   f"MUSLCC={compiler}", f"SECCOMP=-I{seccomp / 'usr/include'} -L{libdir}",
-                                   "all", "guest-helper"], capture_output=True, text=True)
-            if proc.returncode != 0:
+            try:  # a failed or interrupted build leaves nothing in the cache
+                build_dir.chmod(0o755)
+                proc = subprocess.run(["make", "-s", "-C", str(probebuild.PROBES), f"OUT={build_dir}",
+                                       f"CC={compiler}", f"MUSLCC={compiler}",
+                                       f"SECCOMP=-I{seccomp / 'usr/include'} -L{libdir}", "all", "guest-helper"],
+                                      capture_output=True, text=True)
+                if proc.returncode != 0:
+                    raise RuntimeError(f"cross-compiling the {arch} probes failed: {proc.stderr.strip()[-1500:]}")
+                probebuild.finish(build_dir, out)
+            except BaseException:
                 shutil.rmtree(build_dir, ignore_errors=True)
-                raise RuntimeError(f"cross-compiling the {arch} probes failed: {proc.stderr.strip()[-1500:]}")
-        probebuild.finish(build_dir, out)
+                raise
         progress(f"cross-compiled the {arch} probes in {time.monotonic() - started:.1f} s")
     return out.parent
