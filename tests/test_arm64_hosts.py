@@ -107,3 +107,20 @@ def test_an_image_no_selected_runtime_can_run_is_noted():
     assert any(n.startswith("image debian-13 (amd64) runs on none of the selected runtimes") for n in sel.notes)
     with pytest.raises(UsageError, match="arm64 images only with arm64 kernel hosts"):
         resolve(load(), "debian-13", "local@linux-6.12-arm64", "unconfined", "raw:clone3")
+
+
+def test_prune_works_out_the_arm64_names_without_asking_the_archive(tmp_path, monkeypatch):
+    """With nothing resolved in the cache, the cross build's and the arm64 kernel's names are
+    simply unknown: prune must not reach for the network to find them."""
+    from fallbackcheck import crossbuild, debarchive
+
+    monkeypatch.setenv("FALLBACKCHECK_CACHE", str(tmp_path))
+
+    def no_network(*args, **kwargs):
+        raise AssertionError("the archive was asked")
+
+    monkeypatch.setattr(debarchive, "newest", no_network)
+    assert crossbuild.build_names_in_use() == set()
+    names = kernels.cache_names_in_use() or set()
+    assert "resolved-linux-6.12-arm64" in " ".join(names)  # the question's own name, known offline
+    assert not any("arm64" in name and not name.startswith("resolved-") for name in names)
