@@ -49,7 +49,7 @@ def runtime_family(runtime) -> str:
 
 
 # libseccomp's names for our arches (seccomp_arch_resolve_name, scmp_sys_resolver -a).
-SCMP_ARCH = {"amd64": "x86_64", "i386": "x86"}
+SCMP_ARCH = {"amd64": "x86_64", "i386": "x86", "arm64": "aarch64", "armhf": "arm"}
 
 
 @functools.lru_cache(maxsize=None)

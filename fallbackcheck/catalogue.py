@@ -18,7 +18,12 @@ CATALOGUE_DIR = paths.CATALOGUE
 
 OUTCOMES = ("ok", "error", "abort", "cannot-start", "timeout", "absent")
 RULE_VERDICTS = ("pass", "expected-break", "n/a")
-ARCHES = ("amd64", "i386")
+ARCHES = ("amd64", "i386", "arm64")
+# The architectures an API entry runs on unless it says otherwise: arm64 is opt-in, entry by
+# entry, once its expectations were checked at glibc's aarch64 sources (issue 33).
+DEFAULT_ARCHES = ("amd64", "i386")
+# A raw entry's `nr` keys: the kernel's names, as in syscalls.csv (x86_64, i386) or ours (arm64).
+_NR_KEY = {"amd64": "x86_64"}
 LIBC_FAMILIES = ("glibc", "musl")
 # What a rule may say about the delivered errno of the syscall it is about.
 DELIVERED_WORDS = ("any", "allowed", "denied", "SIGSYS")
@@ -42,7 +47,7 @@ class Rule:
     errno: str | None = None  # an errno name, "=delivered", or "0" (outcome ok: errno left untouched)
     message: str | None = None  # a substring the detail must contain (abort / cannot-start)
     via: str | None = None  # the syscall whose delivered errno this rule reads
-    arch: str | None = None  # only on this architecture (amd64 | i386)
+    arch: str | None = None  # only on this architecture (amd64 | i386 | arm64)
     # False: the cell never reaches the API under test (e.g. the probe's helper thread
     # could not be created), so it says nothing about whether the API works.
     api_reached: bool = True
@@ -67,7 +72,7 @@ class ApiEntry:
     api: str
     syscalls: tuple[str, ...]
     summary: str
-    arches: tuple[str, ...] = ARCHES
+    arches: tuple[str, ...] = DEFAULT_ARCHES
     libcs: tuple[str, ...] = ("glibc",)
     rules: tuple[Rule, ...] = field(default_factory=tuple)
 
@@ -103,7 +108,7 @@ class RawEntry:
         return (self.syscall,)
 
     def exists_on(self, arch: str) -> bool:
-        return ("x86_64" if arch == "amd64" else arch) in self.nr
+        return _NR_KEY.get(arch, arch) in self.nr
 
 
 @dataclass(frozen=True)
@@ -183,7 +188,7 @@ def _api_entry(data: dict, index: int, path: Path) -> ApiEntry:
         if not data.get(key):
             raise _fail(where, f"missing {key!r}")
     syscalls = tuple(data["syscalls"])
-    arches = tuple(data.get("arches", ARCHES))
+    arches = tuple(data.get("arches", DEFAULT_ARCHES))
     libcs = tuple(data.get("libcs", ("glibc",)))  # musl is opt-in: its probes must build with musl
     if set(arches) - set(ARCHES):
         raise _fail(where, f"arches must be among {ARCHES}")

@@ -18,6 +18,7 @@ which on the API works at every point measured (survival.oldest_surviving):
 
 from __future__ import annotations
 
+import re
 from collections import defaultdict
 
 from .libc import parse_version
@@ -75,8 +76,7 @@ def _columns(report, runtimes: list[str]) -> list[dict]:
                                             .replace(" version", "")) if v)
         out.append({"id": rid, "kind": kind, "host": host or "this host", "versions": engine,
                     "environment": {**_scalars(info), "kernel": env.get("kernel")}})
-    kernels = sorted({r for r in runtimes if column_of(r) == KERNELS},
-                     key=lambda r: parse_version(_split(r)[1].removeprefix("linux-")))
+    kernels = sorted({r for r in runtimes if column_of(r) == KERNELS}, key=_kernel_rank)
     if kernels:
         out.append({"id": KERNELS, "kind": "kernel hosts", "host": "QEMU", "runtimes": kernels,
                     "versions": ", ".join(_split(r)[1].removeprefix("linux-") for r in kernels),
@@ -88,6 +88,14 @@ def _scalars(info: dict) -> dict:
     """What the run reported of a runtime's environment (engine, OCI runtime, libseccomp
     versions ...), its plain values only."""
     return {k: v for k, v in info.items() if isinstance(v, (str, int, float)) and v != ""}
+
+
+def _kernel_rank(runtime_id: str) -> tuple:
+    """Kernel hosts by their Linux series, then the rest of the name (linux-6.12 before
+    linux-6.12-arm64); a package named as a host (linux-image-...) after them, by name."""
+    host = _split(runtime_id)[1]
+    m = re.match(r"linux-(\d+(?:\.\d+)*)(.*)$", host)
+    return (0, parse_version(m.group(1)), m.group(2)) if m else (1, (), host)
 
 
 def _since_vintage(cells: list[dict]) -> tuple[dict[str, str], dict[str, str]]:
@@ -156,7 +164,8 @@ def _cell(cells: list[dict], column: str) -> dict:
     """One table cell: the status under the profiles users run, and since when it works."""
     if column == KERNELS:
         by_kernel = {_split(c["runtime"])[1].removeprefix("linux-"): c for c in cells if c["profile"] == "unconfined"}
-        kernels = sorted(by_kernel, key=parse_version)
+        # An image's kernel hosts are of one architecture (an arm64 image runs on arm64 ones only).
+        kernels = sorted(by_kernel, key=lambda k: _kernel_rank(f"local@linux-{k}"))
         out: dict = {"profiles": {}}
         if kernels and any(c.get("works") for c in by_kernel.values()):
             out["unconfined"] = {**status(by_kernel[kernels[-1]]), "at": kernels[-1]}

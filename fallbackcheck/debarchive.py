@@ -2,7 +2,9 @@
 
 InRelease is checked with gpgv against the host's debian-archive-keyring, the Packages
 index against the SHA256 InRelease lists for it, and the .deb against the SHA256 the index
-lists for it. Used for the kernel hosts (kernels.py); images come from mmdebstrap instead.
+lists for it. Used for the kernel hosts (kernels.py) and the arm64 pieces a cross build needs
+(crossbuild.py): foreign-architecture packages are only unpacked (dpkg-deb -x), never
+installed, so the host's dpkg is left alone. Images come from mmdebstrap instead.
 """
 
 from __future__ import annotations
@@ -98,12 +100,13 @@ def _newer(a: str, b: str) -> bool:
     return subprocess.run(["dpkg", "--compare-versions", a, "gt", b]).returncode == 0
 
 
-def newest(suites: tuple[str, ...], pattern: str) -> Package | None:
+def newest(suites: tuple[str, ...], pattern: str, arch: str = "amd64") -> Package | None:
     """The package whose name fully matches `pattern` with the highest version across
-    `suites` (a package name that sorts higher wins first: the kernel ABI is in the name)."""
+    `suites` (a package name that sorts higher wins first: the kernel ABI is in the name),
+    from the index of Debian architecture `arch` (arm64 for the arm64 kernel hosts)."""
     best: Package | None = None
     for suite in suites:
-        for st in packages_index(suite):
+        for st in packages_index(suite, arch):
             if not re.fullmatch(pattern, st["Package"]):
                 continue
             cand = Package(st["Package"], st["Version"], suite, f"{archive_of(suite)}/{st['Filename']}",
@@ -111,6 +114,30 @@ def newest(suites: tuple[str, ...], pattern: str) -> Package | None:
             if best is None or _newer(cand.version, best.version):
                 best = cand
     return best
+
+
+def newest_cached(suites: tuple[str, ...], pattern: str, arch: str, offline: bool = False) -> Package | None:
+    """newest(), asked of the archive once and then read from the cache (as a kernel host's
+    package is): a warm run asks the network nothing. Keyed by the question and the mirrors.
+    `offline`: only what the cache already holds (None if nothing; prune.py asks so)."""
+    import json
+
+    from .cache import cache_dir, digest, locked
+
+    key = digest(*suites, pattern, arch, debian_mirror(), security_mirror())[:16]
+    path = cache_dir() / "debs" / f"resolved-{arch}-{key}.json"
+    if path.exists():
+        return Package(**json.loads(path.read_text()))
+    if offline:
+        return None
+    with locked(f"deb-{path.stem}"):
+        if path.exists():
+            return Package(**json.loads(path.read_text()))
+        package = newest(suites, pattern, arch)
+        if package is not None:
+            path.parent.mkdir(parents=True, exist_ok=True)
+            path.write_text(json.dumps(package.__dict__, indent=1) + "\n")
+    return package
 
 
 def download(package: Package, dest: Path) -> Path:

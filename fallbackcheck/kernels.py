@@ -3,7 +3,9 @@
 Prepared means: the uncompressed vmlinux (QEMU boots it through its PVH entry, which skips
 the in-guest decompressor: 2.5-4 s per boot under TCG instead of 8-13 s), and an initramfs
 with busybox-static, the 9p modules of the same package (decompressed, dependencies first)
-and fallbackcheck's guest init. Both are cached under a name that hashes the package's
+and fallbackcheck's guest init. An arm64 kernel host (arch = "arm64" in the table) boots
+the package's `Image` as it is (Debian ships it uncompressed) in qemu-system-aarch64, with
+Debian's arm64 busybox-static (a verified .deb, only unpacked) in its initramfs. Both are cached under a name that hashes the package's
 SHA256 and everything else that goes into them, so a second run prepares nothing.
 """
 
@@ -33,11 +35,16 @@ NEEDED_MODULES = ("virtio_pci", "9pnet_virtio", "9p")
 PACKAGE_PREFIX = "linux-image-"
 
 
+# The arm64 guest's busybox: the host's busybox-static is an x86_64 program.
+BUSYBOX_SUITES = {"arm64": ("trixie",)}
+
+
 @dataclass(frozen=True)
 class KernelHost:
     id: str  # linux-6.1, or a package name linux-image-6.1.0-37-amd64
     suites: tuple[str, ...]
     pattern: str  # full-match regex over package names
+    arch: str = "amd64"
 
 
 @dataclass(frozen=True)
@@ -47,7 +54,15 @@ class PreparedKernel:
 
     @property
     def vmlinux(self) -> Path:
-        return self.path / "vmlinux"
+        """What QEMU's -kernel boots: the ELF vmlinux (x86), the arm64 Image."""
+        image = self.path / "Image"
+        return image if image.exists() else self.path / "vmlinux"
+
+    @property
+    def arch(self) -> str:
+        """The kernel's Debian architecture (preparations from before arm64 say none: amd64)."""
+        meta = self.path / "kernel.json"
+        return json.loads(meta.read_text()).get("arch", "amd64") if meta.exists() else "amd64"
 
     @property
     def initrd(self) -> Path:
@@ -65,7 +80,8 @@ def is_kernel_host(name: str) -> bool:
 
 def _table() -> dict[str, KernelHost]:
     data = tomllib.loads(TABLE.read_text())
-    return {name: KernelHost(name, tuple(h["suites"]), h["package"]) for name, h in data.get("host", {}).items()}
+    return {name: KernelHost(name, tuple(h["suites"]), h["package"], h.get("arch", "amd64"))
+            for name, h in data.get("host", {}).items()}
 
 
 def host_ids() -> list[str]:
@@ -77,20 +93,35 @@ def lookup(host_id: str) -> KernelHost:
     if host_id in table:
         return table[host_id]
     if host_id.startswith(PACKAGE_PREFIX) and re.fullmatch(r"[a-z0-9][a-z0-9.+-]*", host_id):
-        every = tuple(dict.fromkeys(s for h in table.values() for s in h.suites))
-        return KernelHost(host_id, every, re.escape(host_id))
+        arch = "arm64" if re.search(r"-arm64(-unsigned)?$", host_id) else "amd64"
+        every = tuple(dict.fromkeys(s for h in table.values() if h.arch == arch for s in h.suites))
+        return KernelHost(host_id, every, re.escape(host_id), arch)
     raise UsageError(f"unknown kernel host {host_id!r}: use one of {', '.join(table)}, or a Debian kernel "
                      f"package name such as linux-image-6.1.0-37-amd64")
 
 
 def _resolved_path(host: KernelHost) -> Path:
-    key = digest(host.id, *host.suites, host.pattern, debarchive.debian_mirror(), debarchive.security_mirror())[:16]
+    arch = () if host.arch == "amd64" else (host.arch,)  # x86 hosts keep the names they had
+    key = digest(host.id, *host.suites, host.pattern, debarchive.debian_mirror(), debarchive.security_mirror(),
+                 *arch)[:16]
     return cache_dir() / "kernels" / f"resolved-{host.id}-{key}.json"
 
 
-def _prepared_path(package: debarchive.Package) -> Path:
-    key = digest(PREP_VERSION, package.sha256, GUEST_INIT.read_bytes(), BUSYBOX.read_bytes(),
-                 " ".join(NEEDED_MODULES))[:16]
+def _busybox_package(arch: str, offline: bool = False) -> debarchive.Package | None:
+    """Debian's busybox-static for a foreign guest (None: the host's own will do, or, offline,
+    nothing was resolved yet)."""
+    if arch == "amd64":
+        return None
+    package = debarchive.newest_cached(BUSYBOX_SUITES[arch], "busybox-static", arch, offline)
+    if package is None and not offline:
+        raise RuntimeError(f"no busybox-static for {arch} in {', '.join(BUSYBOX_SUITES[arch])}")
+    return package
+
+
+def _prepared_path(package: debarchive.Package, arch: str = "amd64", busybox_package=None) -> Path:
+    busybox = (BUSYBOX.read_bytes() if arch == "amd64"
+               else (busybox_package or _busybox_package(arch)).sha256.encode())
+    key = digest(PREP_VERSION, package.sha256, GUEST_INIT.read_bytes(), busybox, " ".join(NEEDED_MODULES))[:16]
     return cache_dir() / "kernels" / f"{package.name}-{key}"
 
 
@@ -105,8 +136,11 @@ def cache_names_in_use() -> set[str] | None:
     for host in _table().values():
         resolved = _resolved_path(host)
         names.add(resolved.name)
-        if resolved.exists():
-            names.add(_prepared_path(debarchive.Package(**json.loads(resolved.read_text()))).name)
+        # A foreign guest's key has its busybox package in it: only as far as the cache knows it.
+        busybox = _busybox_package(host.arch, offline=True)
+        if resolved.exists() and (host.arch == "amd64" or busybox is not None):
+            package = debarchive.Package(**json.loads(resolved.read_text()))
+            names.add(_prepared_path(package, host.arch, busybox).name)
     return names
 
 
@@ -118,7 +152,7 @@ def resolve(host: KernelHost) -> debarchive.Package:
     with locked(f"kernel-{path.stem}"):
         if path.exists():
             return debarchive.Package(**json.loads(path.read_text()))
-        package = debarchive.newest(host.suites, host.pattern)
+        package = debarchive.newest(host.suites, host.pattern, host.arch)
         if package is None:
             raise RuntimeError(f"kernel host {host.id}: no package matching {host.pattern!r} in "
                                f"{', '.join(host.suites)}")
@@ -186,10 +220,38 @@ def module_order(moddir: Path) -> list[Path]:
     return order
 
 
-def _initramfs(tree: Path, modules: list[Path], out: Path) -> None:
+def boot_image(vmlinuz: Path, arch: str) -> tuple[str, bytes]:
+    """(file name, bytes) of what QEMU boots: x86's vmlinux out of the bzImage; arm64's Image,
+    which Debian ships uncompressed (the arm64 boot header's magic "ARM\\x64" at 0x38)."""
+    data = vmlinuz.read_bytes()
+    if arch == "amd64":
+        return "vmlinux", extract_vmlinux(data)
+    if data[:2] == b"\x1f\x8b":
+        import gzip
+
+        data = gzip.decompress(data)
+    if data[0x38:0x3C] != b"ARM\x64":
+        raise RuntimeError(f"{vmlinuz.name} is not an arm64 boot Image")
+    return "Image", data
+
+
+def _busybox(arch: str, work: Path) -> Path:
+    """The guest's busybox: the host's for x86, Debian's arm64 busybox-static unpacked."""
+    package = _busybox_package(arch)
+    if package is None:
+        return BUSYBOX
+    deb = debarchive.download(package, work / "busybox.deb")
+    proc = subprocess.run(["dpkg-deb", "-x", str(deb), str(work / "bb")], capture_output=True, text=True)
+    found = [p for p in (work / "bb" / "bin" / "busybox", work / "bb" / "usr" / "bin" / "busybox") if p.exists()]
+    if proc.returncode != 0 or not found:
+        raise RuntimeError(f"{package.name}: no busybox in the package ({proc.stderr.strip()[-300:]})")
+    return found[0]
+
+
+def _initramfs(tree: Path, modules: list[Path], out: Path, busybox: Path = BUSYBOX) -> None:
     for sub in ("bin", "modules", "proc", "sys", "dev", "work", "img", "new"):
         (tree / sub).mkdir(parents=True, exist_ok=True)
-    shutil.copy2(BUSYBOX, tree / "bin" / "busybox")
+    shutil.copy2(busybox, tree / "bin" / "busybox")
     shutil.copy2(GUEST_INIT, tree / "init")
     (tree / "init").chmod(0o755)
     names = []
@@ -221,7 +283,7 @@ def prepare(host_id: str) -> PreparedKernel:
     host = lookup(host_id)
     package = resolve(host)
     _check_tools()
-    path = _prepared_path(package)
+    path = _prepared_path(package, host.arch)
     prepared = PreparedKernel(host_id, path)
     if (path / ".complete").exists():
         return prepared
@@ -244,11 +306,12 @@ def prepare(host_id: str) -> PreparedKernel:
                 raise RuntimeError(f"{package.name} holds no modules for {release}")
             out = work / "out"
             out.mkdir()
-            (out / "vmlinux").write_bytes(extract_vmlinux(vmlinuz[0].read_bytes()))
+            name, image = boot_image(vmlinuz[0], host.arch)
+            (out / name).write_bytes(image)
             modules = module_order(moddir)
-            _initramfs(work / "initramfs", modules, out / "initrd.cpio")
+            _initramfs(work / "initramfs", modules, out / "initrd.cpio", _busybox(host.arch, work))
             info = {"release": release, "package": package.name, "version": package.version,
-                    "suite": package.suite, "sha256": package.sha256,
+                    "suite": package.suite, "sha256": package.sha256, "arch": host.arch,
                     "modules": [m.name for m in modules]}
             (out / "kernel.json").write_text(json.dumps(info, indent=1) + "\n")
             (out / ".complete").write_text("ok\n")

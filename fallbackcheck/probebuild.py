@@ -35,7 +35,7 @@ def sources_hash() -> str:
     return digest(tree_digest(PROBES, exclude=("catalogue",)), " ".join(musl_probes()))
 
 
-def _finish(tmp: Path, out: Path) -> None:
+def finish(tmp: Path, out: Path) -> None:
     (tmp / ".complete").write_text("ok\n")
     if out.exists():
         shutil.rmtree(out)
@@ -76,7 +76,7 @@ def build_in_container(engine, builders: dict, arch: str) -> Path:
         if not any(tmp.iterdir()) or (not arch.endswith("-musl") and not (tmp / "runner").exists()):
             shutil.rmtree(tmp, ignore_errors=True)
             raise RuntimeError(f"probe build for {arch} produced nothing usable; builder said: {logs[-2000:]}")
-        _finish(tmp, out)
+        finish(tmp, out)
         progress(f"compiled the {arch} probes in {time.monotonic() - started:.1f} s")
     return out.parent
 
@@ -114,5 +114,5 @@ def build_on_host() -> Path:
             if proc.returncode != 0:
                 shutil.rmtree(tmp, ignore_errors=True)
                 raise RuntimeError(f"building the probes on the host failed ({target}): {proc.stderr.strip()[-1500:]}")
-        _finish(tmp, out)
+        finish(tmp, out)
     return out.parent

@@ -16,9 +16,10 @@ from .errors import UsageError
 from .libc import parse_version
 from .memo import IdentityMemo
 
-# Every generated profile names these, so that i386 and x32 processes are filtered
-# rather than killed for using an architecture the profile forgot.
-ARCHITECTURES = ["SCMP_ARCH_X86_64", "SCMP_ARCH_X86", "SCMP_ARCH_X32"]
+# Every generated profile names these, so that i386, x32 and 32-bit arm processes are filtered
+# rather than killed for using an architecture the profile forgot (as Docker's default profile
+# names the sub-architectures of the daemon's own: x86 and x32 on x86_64, arm on aarch64).
+ARCHITECTURES = ["SCMP_ARCH_X86_64", "SCMP_ARCH_X86", "SCMP_ARCH_X32", "SCMP_ARCH_AARCH64", "SCMP_ARCH_ARM"]
 
 KNOWN_ACTIONS = {
     "SCMP_ACT_ALLOW", "SCMP_ACT_ERRNO", "SCMP_ACT_KILL", "SCMP_ACT_KILL_THREAD",
@@ -72,14 +73,15 @@ class Profile:
 
 
 def covers_arch(oci: dict, arch: str) -> bool:
-    """Whether the profile filters `arch` rather than killing it (x86_64 is native here)."""
+    """Whether the profile filters `arch` rather than killing it (the kernel's native
+    architecture is always filtered: syscalls.NATIVE)."""
     archs = seccomp_json.resolved(oci).get("architectures") or []
-    return not archs or syscalls.SECCOMP_ARCH[arch] in archs or arch == "amd64"
+    return not archs or syscalls.SECCOMP_ARCH[arch] in archs or syscalls.NATIVE[arch] == arch
 
 
 def asks_of(oci: dict, syscall: str, arch: str) -> str | None:
     """What a seccomp JSON (Docker or OCI form) asks for `syscall` on `arch`."""
-    return _asks(seccomp_json.resolved(oci), syscall, syscalls.SECCOMP_ARCH[arch])
+    return _asks(seccomp_json.resolved(oci), syscall, arch)
 
 
 def asks_in(oci: dict | None, syscall: str, arch: str) -> str | None:
@@ -104,8 +106,8 @@ def _action_result(action: str, errno_ret, default_errno) -> str | None:
 
 def _asks(oci: dict, syscall: str, arch: str) -> str | None:
     archs = oci.get("architectures") or []
-    if archs and arch not in archs and arch != "SCMP_ARCH_X86_64":
-        # libseccomp's bad-architecture action is to kill; x86_64 is native here and always added.
+    if archs and syscalls.SECCOMP_ARCH[arch] not in archs and syscalls.NATIVE[arch] != arch:
+        # libseccomp's bad-architecture action is to kill; the kernel's native arch is always added.
         return "SIGSYS"
     rule = _first_rules(oci).get(syscall)
     if rule is None:
@@ -158,11 +160,11 @@ def _vintage(profile_id: str, body: str) -> Profile:
     if parse_version(kernel) < parse_version(syscalls.KERNEL_FLOOR):
         raise UsageError(f"profile {profile_id!r}: the syscall table dates syscalls only from Linux "
                          f"{syscalls.KERNEL_FLOOR} on (data/syscalls.PROVENANCE.md); use {syscalls.KERNEL_FLOOR} or later")
-    # One allow rule naming every syscall that existed on x86_64 or i386 in that kernel.
+    # One allow rule naming every syscall that existed on x86_64, i386 or aarch64 in that kernel.
     # The OCI format has no per-architecture rules (Docker's "includes.arches" tests the
     # daemon's own arch, not the filter's), and libseccomp skips a name on an arch that
     # lacks it, so the union is what a runtime of that era would effectively have shipped.
-    names = sorted(set(syscalls.names_in("amd64", kernel)) | set(syscalls.names_in("i386", kernel)))
+    names = sorted({n for arch in ("amd64", "i386", "arm64") for n in syscalls.names_in(arch, kernel)})
     rules = [{"names": names, "action": "SCMP_ACT_ALLOW"}] if names else []
     oci = {
         "defaultAction": "SCMP_ACT_ERRNO",

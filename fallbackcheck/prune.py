@@ -17,7 +17,7 @@ import shutil
 import sys
 from pathlib import Path
 
-from . import images, probebuild
+from . import crossbuild, images, probebuild
 from .cache import cache_dir
 
 
@@ -31,7 +31,8 @@ def _recipes() -> list:
 def stale_paths() -> list[Path]:
     recipes = _recipes()
     keep = {f"{r.id}-{r.hash}" for r in recipes}
-    keep_probes = {probebuild.container_build_key(images.BUILDERS), probebuild.host_build_key()}
+    keep_probes = {probebuild.container_build_key(images.BUILDERS), probebuild.host_build_key(),
+                   *crossbuild.build_names_in_use()}
     root = cache_dir()
     stale = []
     for path in sorted((root / "images").glob("*")):  # the tar and its .sha256 beside it

@@ -10,7 +10,10 @@ _ACTIONS = {
     "SCMP_ACT_ALLOW": "allow", "SCMP_ACT_LOG": "log", "SCMP_ACT_KILL": "kill",
     "SCMP_ACT_KILL_THREAD": "kill", "SCMP_ACT_KILL_PROCESS": "kill_process", "SCMP_ACT_TRAP": "trap",
 }
-_ARCHES = {"SCMP_ARCH_X86_64": "x86_64", "SCMP_ARCH_X86": "x86", "SCMP_ARCH_X32": "x32"}
+# libseccomp's names (seccomp_arch_resolve_name). A foreign architecture in a filter is
+# harmless: its rules only ever match a task of that architecture.
+_ARCHES = {"SCMP_ARCH_X86_64": "x86_64", "SCMP_ARCH_X86": "x86", "SCMP_ARCH_X32": "x32",
+           "SCMP_ARCH_AARCH64": "aarch64", "SCMP_ARCH_ARM": "arm"}
 
 
 def _action(action: str, errno_ret) -> str:

@@ -106,9 +106,12 @@ class Selection:
     def all_cells(self, catalogue: Catalogue) -> list[Cell]:
         out = []
         for runtime in self.runtimes:
+            runs_arch = get_runtime(runtime).runs_arch
             for image in self.images:
                 if (image == "host") != (runtime == "local"):
                     continue
+                if not runs_arch(self.image_arch(image)):
+                    continue  # an arm64 image only on an arm64 kernel host, and the other way round
                 arch, libc = self.image_arch(image), self.image_libc(image)
                 for profile in self.profiles:
                     if profile == "default" and is_kernel_runtime(runtime):
@@ -219,9 +222,16 @@ def resolve(catalogue: Catalogue, images_opt: str | None, runtimes_opt: str | No
                      "whose default could apply; their cells are left out")
     selection = Selection(image_ids, runtimes, parsed, probes, skipped, notes)
     every = selection.all_cells(catalogue)
+    paired = {c.image for c in every}
+    for image in image_ids:
+        if image != "host" and image not in paired and images.lookup(image) and every:
+            notes.append(f"image {image} ({selection.image_arch(image)}) runs on none of the selected runtimes: "
+                         "arm64 images run only on arm64 kernel hosts (local@linux-6.12-arm64), x86 images "
+                         "only on x86 kernels")
     if not every:
         raise UsageError("the selection has no cells: the local runtime pairs only with --images host, "
-                         "container runtimes only with container images")
+                         "container runtimes only with container images, arm64 images only with arm64 kernel "
+                         "hosts (local@linux-6.12-arm64)")
     if shard is not None:
         selection.shard = shard
         mine = selection.cells(catalogue)

@@ -74,10 +74,11 @@ class TableMismatch:
     syscall: str
     table_says: str  # the first kernel in the syscall table
     kernel_answers: str  # the baseline's class on the real kernel
+    arch: str = "amd64"  # the kernel's architecture (the table's column for it)
 
     @property
     def vintage_allows(self) -> bool:
-        return existed_in(self.syscall, "amd64", self.kernel)
+        return existed_in(self.syscall, self.arch, self.kernel)
 
 
 def table_vs_kernel(report: dict) -> list[TableMismatch]:
@@ -87,13 +88,14 @@ def table_vs_kernel(report: dict) -> list[TableMismatch]:
     baselines = report["environment"].get("kernel_baseline") or {}
     for rid, kernel in sorted(kernel_series(report).items()):
         info = report["environment"]["runtimes"][rid]
-        found = (baselines.get(info.get("kernel_host")) or {}).get("arches", {}).get("amd64", {})
+        arch = info.get("kernel_arch", "amd64")  # an arm64 kernel host is checked against the aarch64 column
+        found = (baselines.get(info.get("kernel_host")) or {}).get("arches", {}).get(arch, {})
         for name, cls in sorted(found.items()):
             if cls == "unknown" or cls.startswith("allowed|ENOSYS") or name not in table():
                 continue  # not measured, or the kernel's answer cannot tell "has it" from "lacks it"
             lacks = cls == "ENOSYS"
-            if lacks == existed_in(name, "amd64", kernel):
-                out.append(TableMismatch(rid, kernel, name, table()[name].kernel.get("amd64", "?"), cls))
+            if lacks == existed_in(name, arch, kernel):
+                out.append(TableMismatch(rid, kernel, name, table()[name].kernel.get(arch, "?"), cls, arch))
     return out
 
 

@@ -21,6 +21,7 @@
  * The expected answers live in probes/catalogue/raw.toml.
  *
  * Build:  musl-gcc -static -O2 -Wall -Wextra -o raw raw.c   (x86_64 or i386)
+ *         aarch64-linux-gnu-gcc -static ... (arm64: fallbackcheck/crossbuild.py)
  *
  * Not probed: uretprobe (x86_64 335, Linux 6.11) and uprobe (x86_64 336,
  * Linux 6.18).  seccomp passes both through without running the filter, so
@@ -191,8 +192,60 @@
 /* g) old syscalls that a newer glibc uses with new arguments (an ioctl request) */
 #define X_ioctl                       54
 
+#elif defined(__aarch64__)
+/* The generic table (include/uapi/asm-generic/unistd.h): no legacy calls. */
+/* a) per-arch exceptions */
+#define X_map_shadow_stack           453 /* 6.7 in the generic table; ENOSYS without arm64 GCS (6.13) */
+/* b) older syscalls behind glibc fallbacks */
+#define X_statx                      291
+#define X_getrandom                  278
+#define X_rseq                       293
+#define X_renameat2                  276
+#define X_mlock2                     284
+#define X_preadv2                    286
+#define X_pwritev2                   287
+#define X_execveat                   281
+#define X_copy_file_range            285
+#define X_memfd_create               279
+#define X_clone                       220
+#define X_faccessat                  48
+#define X_fchmodat                   53
+#define X_newfstatat                 79
+#define X_fstatat64                   -1
+/* c) i386 time64 syscalls: not on a 64-bit architecture */
+#define X_clock_gettime64             -1
+#define X_clock_settime64             -1
+#define X_clock_adjtime64             -1
+#define X_clock_getres_time64         -1
+#define X_clock_nanosleep_time64      -1
+#define X_timer_gettime64             -1
+#define X_timer_settime64             -1
+#define X_timerfd_gettime64           -1
+#define X_timerfd_settime64           -1
+#define X_utimensat_time64            -1
+#define X_pselect6_time64             -1
+#define X_ppoll_time64                -1
+#define X_io_pgetevents_time64        -1
+#define X_recvmmsg_time64             -1
+#define X_mq_timedsend_time64         -1
+#define X_mq_timedreceive_time64      -1
+#define X_semtimedop_time64           -1
+#define X_rt_sigtimedwait_time64      -1
+#define X_futex_time64                -1
+#define X_sched_rr_get_interval_time64 -1
+/* d), e) and extras */
+#define X_unassigned                1000
+#define X_setns                      268
+#define X_unshare                    97
+/* f) older syscalls behind thin glibc wrappers (no fallback) */
+#define X_sched_setattr              274
+#define X_sched_getattr              275
+/* g) old syscalls that a newer glibc uses with new arguments (an ioctl request) */
+#define X_ioctl                       29
+
+
 #else
-#error "raw.c supports only x86_64 and i386"
+#error "raw.c supports only x86_64, i386 and aarch64"
 #endif
 
 /* Constants used as arguments (same values on x86_64 and i386). */

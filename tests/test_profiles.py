@@ -13,10 +13,10 @@ def test_deny_renders_allow_all_with_one_errno_rule():
     assert oci["syscalls"] == [{"names": ["clone3", "close_range"], "action": "SCMP_ACT_ERRNO", "errnoRet": 38}]
 
 
-def test_generated_profiles_name_all_x86_architectures():
+def test_generated_profiles_name_all_x86_and_arm_architectures():
     for pid in ("deny:clone3:EPERM", "vintage:5.2:EPERM"):
         archs = profiles.parse(pid).oci["architectures"]
-        assert set(archs) == {"SCMP_ARCH_X86_64", "SCMP_ARCH_X86", "SCMP_ARCH_X32"}
+        assert set(archs) == {"SCMP_ARCH_X86_64", "SCMP_ARCH_X86", "SCMP_ARCH_X32", "SCMP_ARCH_AARCH64", "SCMP_ARCH_ARM"}
 
 
 @pytest.mark.parametrize("pid, syscall, arch, want", [

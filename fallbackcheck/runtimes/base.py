@@ -108,6 +108,15 @@ class Runtime:
     # The machine whose kernel runs this runtime's batches: its kernel baseline applies
     # ("host" for this machine and its engine generations; set from the engine host).
     machine = "host"
+    # The Debian architecture of that kernel: x86_64 machines here, arm64 for the arm64
+    # kernel hosts. Images run only where their tasks are native (runs_arch): never through
+    # qemu-user, whose seccomp answers are qemu's own.
+    kernel_arch = "amd64"
+
+    def runs_arch(self, arch: str) -> bool:
+        from ..syscalls import NATIVE
+
+        return NATIVE.get(arch) == self.kernel_arch
 
     def kernel_baseline(self, catalogue, arches: list[str]):
         """The kernel baseline of `machine` (kernel.KernelBaseline), measured now: here, or

@@ -9,6 +9,11 @@ The kernel's own answers (every raw probe run unconfined in a boot of that kerne
 kernel package and probe build, then cached) are its baseline (kernel.KernelBaseline): a
 syscall the kernel lacks answers ENOSYS there, and the batch layer tells that ENOSYS apart
 from a filter's (`kernel-ENOSYS`).
+
+An arm64 kernel host (local@linux-6.12-arm64) does the same in qemu-system-aarch64 with the
+arm64 build (crossbuild.py), whose static fbc-seccomp-exec is in the probe share itself. It
+runs arm64 images only: an x86 image there, or an arm64 one on an x86 kernel, would need
+qemu-user, whose answers are qemu's, not the kernel's (selection.py pairs them by arch).
 """
 
 from __future__ import annotations
@@ -21,7 +26,7 @@ import tempfile
 import uuid
 from pathlib import Path
 
-from .. import guest, images, kernels, probebuild
+from .. import crossbuild, guest, images, kernels, probebuild
 from ..cache import cache_dir, digest, locked
 from ..errors import UsageError
 from ..kernel import KernelBaseline
@@ -70,20 +75,26 @@ class KernelRuntime(Runtime):
     start_s = 25.0  # a kernel boot in QEMU
 
     def __init__(self, host: str):
-        kernels.lookup(host)  # an unknown host is a usage error here, before anything runs
+        # an unknown host is a usage error here, before anything runs
+        self.kernel_arch = kernels.lookup(host).arch
         self.host = host
         self.id = f"local@{host}"
         self.machine = host  # the kernel baseline is this kernel's, not the host's
 
     # -- what the harness asks of every runtime ---------------------------------------------
     def unavailable_reason(self) -> str | None:
-        missing = [t for t in (guest.QEMU, "cpio", "modinfo", "zstd", "gpgv", "cc", "make") if shutil.which(t) is None]
+        qemu = guest.MACHINES[self.kernel_arch][0]
+        missing = [t for t in (qemu, "cpio", "modinfo", "zstd", "gpgv", "cc", "make") if shutil.which(t) is None]
         if not kernels.BUSYBOX.exists():
             missing.append("busybox (busybox-static)")
-        if not Path("/usr/lib/x86_64-linux-gnu/libseccomp.a").exists():
+        if crossbuild.is_cross(self.kernel_arch):
+            missing += crossbuild.missing_tools(self.kernel_arch)
+        elif not Path("/usr/lib/x86_64-linux-gnu/libseccomp.a").exists():
             missing.append("libseccomp.a (libseccomp-dev)")
         if missing:
-            return f"{', '.join(missing)} missing: run scripts/setup-host"
+            return f"{', '.join(dict.fromkeys(missing))} missing: run scripts/setup-host"
+        if crossbuild.is_cross(self.kernel_arch):
+            return None  # its probes are cross-compiled here, with no container
         from ..engines.docker import engine
 
         if engine().unavailable_reason() and shutil.which("podman") is None:
@@ -91,14 +102,20 @@ class KernelRuntime(Runtime):
         return None
 
     def versions(self) -> dict:
-        qemu = subprocess.run([guest.QEMU, "--version"], capture_output=True, text=True).stdout.splitlines()
-        libseccomp = subprocess.run(["dpkg-query", "-W", "-f=${Version}", "libseccomp-dev"], capture_output=True,
-                                    text=True).stdout.strip()
+        qemu = subprocess.run([guest.MACHINES[self.kernel_arch][0], "--version"], capture_output=True,
+                              text=True).stdout.splitlines()
+        if crossbuild.is_cross(self.kernel_arch):
+            package = crossbuild.libseccomp_package(self.kernel_arch)
+            libseccomp = f"{package.version} (static, Debian libseccomp-dev:{self.kernel_arch}, {package.suite})"
+        else:
+            version = subprocess.run(["dpkg-query", "-W", "-f=${Version}", "libseccomp-dev"], capture_output=True,
+                                     text=True).stdout.strip()
+            libseccomp = f"{version} (static, Debian libseccomp-dev)"
         info = kernels.prepare(self.host).info
         return {"engine": f"none (kernel host {self.host} booted in QEMU, TCG)", "kernel_host": self.host,
+                "kernel_arch": self.kernel_arch,
                 "kernel_package": f"{info['package']} {info['version']} ({info['suite']})",
-                "kernel_release": info["release"], "qemu": qemu[0] if qemu else None,
-                "libseccomp": f"{libseccomp} (static, Debian libseccomp-dev)"}
+                "kernel_release": info["release"], "qemu": qemu[0] if qemu else None, "libseccomp": libseccomp}
 
     def default_seccomp(self) -> dict | None:
         return None  # there is no runtime default here: `default` is not applicable (selection.py)
@@ -107,12 +124,21 @@ class KernelRuntime(Runtime):
         recipe = images.lookup(image_id)
         if recipe is None:
             raise UsageError(f"runtime {self.id} runs only fallbackcheck's own images (got {image_id!r})")
+        if not self.runs_arch(recipe.arch):
+            raise UsageError(f"runtime {self.id} is an {self.kernel_arch} kernel: it cannot run the {recipe.arch} "
+                             f"image {image_id}")
         return str(images.rootfs(recipe)), recipe.arch
 
     def probe_dir(self, arch: str = "amd64") -> Path:
+        if crossbuild.is_cross(self.kernel_arch):
+            return crossbuild.build(self.kernel_arch)
         from ..probe_builders import probe_builder
 
         return probebuild.build_all(probe_builder(), arch)
+
+    def _runner(self) -> str:
+        """The static runner in the guest: the kernel's own architecture's."""
+        return f"/fbc/{self.kernel_arch}/runner"
 
     def image_content_key(self, image_id: str, image_ref: str) -> str | None:
         return "rootfs-" + images.tar_digest(images.lookup(image_id))[:32]  # as runc/crun: the same root
@@ -135,7 +161,7 @@ class KernelRuntime(Runtime):
     def kernel_baseline(self, catalogue, arches: list[str]) -> KernelBaseline:
         """Every raw probe of `arches`, unconfined, in a boot of this kernel with no image (the
         runner and raw probes are static): measured once per kernel package and probe build."""
-        arches = sorted(set(arches) | {"amd64"})
+        arches = sorted({a for a in arches if self.runs_arch(a)} | {self.kernel_arch})
         prepared = kernels.prepare(self.host)
         path = self._baseline_file(prepared, arches)
         if path.exists():
@@ -143,10 +169,10 @@ class KernelRuntime(Runtime):
         from ..launch import parse_output
         from ..observation import classify, delivered
 
-        probe_dir = self.probe_dir("i386" if "i386" in arches else "amd64")
+        probe_dir = self.probe_dir("i386" if "i386" in arches else self.kernel_arch)
         timeout_s = 5.0
         entries = {arch: [e for e in catalogue.raw.values() if e.exists_on(arch)] for arch in arches}
-        commands = [["/fbc/amd64/runner", "-t", f"{timeout_s:g}",
+        commands = [[self._runner(), "-t", f"{timeout_s:g}",
                      *[f"{e.id}=/fbc/{arch}/raw {e.syscall}" for e in found]] for arch, found in entries.items()]
         with tempfile.TemporaryDirectory(prefix="fbc-boot-") as tmp:
             result = guest.boot(prepared, self._boot_name("baseline"), None, probe_dir, Path(tmp), commands,
@@ -189,13 +215,17 @@ class KernelRuntime(Runtime):
         name = self._boot_name(first.session)
         with tempfile.TemporaryDirectory(prefix="fbc-boot-") as tmp:
             work = Path(tmp)
-            shutil.copy2(guest_helper(), work / "fbc-seccomp-exec")
+            if crossbuild.is_cross(self.kernel_arch):  # built with the probes, for that arch's libseccomp
+                helper = f"/fbc/{self.kernel_arch}/fbc-seccomp-exec-static"
+            else:
+                shutil.copy2(guest_helper(), work / "fbc-seccomp-exec")
+                helper = "/fbc-work/fbc-seccomp-exec"
             commands = []
             for n, plan in enumerate(plans):
-                argv = ["/fbc/amd64/runner", "-t", f"{plan.probe_timeout_s:g}", *plan.specs]
+                argv = [self._runner(), "-t", f"{plan.probe_timeout_s:g}", *plan.specs]
                 if plan.profile.oci is not None:  # unconfined has none
                     (work / f"policy-{n}").write_text(render_policy(plan.profile))
-                    argv = ["/fbc-work/fbc-seccomp-exec", f"/fbc-work/policy-{n}", *argv]
+                    argv = [helper, f"/fbc-work/policy-{n}", *argv]
                 commands.append(argv)
             result = guest.boot(prepared, name, Path(first.image_ref), first.probe_dir, work, commands,
                                 self._boot_limit(), sum(p.overall_timeout_s for p in plans))

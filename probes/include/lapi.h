@@ -15,8 +15,8 @@
 # error "x32 is not supported: its syscall numbers carry the 0x40000000 bit"
 #endif
 
-#if defined(__x86_64__) || defined(__i386__)
-/* Same number on x86_64 and i386 from 5.1 on (the unified table). */
+#if defined(__x86_64__) || defined(__i386__) || defined(__aarch64__)
+/* Same number on x86_64, i386 and the generic table (aarch64) from 5.1 on (the unified table). */
 # ifndef __NR_clone3
 #  define __NR_clone3 435		/* 5.3 */
 # endif

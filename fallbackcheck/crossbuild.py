@@ -1,0 +1,114 @@
+"""The arm64 build of the probes: cross-compiled on this machine, one build per architecture.
+
+What the x86 builds get from a builder container, an arm64 build gets from Debian's cross
+toolchain (gcc-aarch64-linux-gnu, libc6-dev-arm64-cross: scripts/setup-host):
+  - the API probes dynamically, so that in the guest they run on the image's own glibc (a
+    static probe would test the toolchain's glibc whatever the image holds);
+  - the runner and raw statically (the kernel host's baseline runs them with no image);
+  - fbc-seccomp-exec statically against Debian's arm64 libseccomp, fetched as a verified
+    .deb (debarchive.py) and only unpacked: the guest has no libseccomp of ours.
+Layout as the container builds: <dir>/arm64/<binary>. The directory is named by a hash of
+the probe sources, the toolchain's versions and the libseccomp package, so a second run
+compiles nothing.
+"""
+
+from __future__ import annotations
+
+import shutil
+import subprocess
+import tempfile
+import time
+from pathlib import Path
+
+from . import debarchive, probebuild
+from .cache import cache_dir, digest, locked, progress
+
+BUILD_VERSION = "1"  # bump when the build itself changes
+# Debian architecture -> (cross compiler, the packages that make the toolchain).
+TOOLCHAINS = {"arm64": ("aarch64-linux-gnu-gcc", ("gcc-aarch64-linux-gnu", "libc6-dev-arm64-cross"))}
+# The host's own release: its cross toolchain is bookworm's, and libseccomp 2.5.4 links with it.
+LIBSECCOMP_SUITES = ("bookworm",)
+
+
+def is_cross(arch: str) -> bool:
+    return arch in TOOLCHAINS
+
+
+def missing_tools(arch: str) -> list[str]:
+    compiler, _ = TOOLCHAINS[arch]
+    return [t for t in (compiler, "make", "dpkg-deb") if shutil.which(t) is None]
+
+
+def _versions(packages: tuple[str, ...]) -> str:
+    proc = subprocess.run(["dpkg-query", "-W", "-f=${Package} ${Version}\\n", *packages],
+                          capture_output=True, text=True)
+    return proc.stdout.strip()
+
+
+def libseccomp_package(arch: str, offline: bool = False) -> debarchive.Package | None:
+    package = debarchive.newest_cached(LIBSECCOMP_SUITES, "libseccomp-dev", arch, offline)
+    if package is None and not offline:
+        raise RuntimeError(f"no libseccomp-dev for {arch} in {', '.join(LIBSECCOMP_SUITES)}")
+    return package
+
+
+def _libseccomp(arch: str, work: Path) -> Path:
+    """libseccomp-dev of `arch` unpacked under `work`; returns the unpacked root."""
+    package = libseccomp_package(arch)
+    deb = debarchive.download(package, work / "libseccomp-dev.deb")
+    root = work / "libseccomp"
+    proc = subprocess.run(["dpkg-deb", "-x", str(deb), str(root)], capture_output=True, text=True)
+    if proc.returncode != 0:
+        raise RuntimeError(f"dpkg-deb -x {package.name}: {proc.stderr.strip()[-300:]}")
+    return root
+
+
+def build_key(arch: str, offline: bool = False) -> str | None:
+    """The build's hash (`offline`: None when the libseccomp package was never resolved here)."""
+    compiler, packages = TOOLCHAINS[arch]
+    package = libseccomp_package(arch, offline)
+    if package is None:
+        return None
+    return digest(BUILD_VERSION, probebuild.sources_hash(), arch, _versions(packages), package.sha256)[:16]
+
+
+def build_names_in_use() -> set[str]:
+    """The cache's probes/ names of the current cross builds, as far as the cache knows
+    (prune.py): nothing is asked of the archive."""
+    keys = (build_key(arch, offline=True) for arch in TOOLCHAINS)
+    return {f"cross-{key}" for key in keys if key}
+
+
+def build(arch: str) -> Path:
+    """The probe directory holding `arch`'s build (<dir>/<arch>/...), built once."""
+    missing = missing_tools(arch)
+    if missing:
+        raise RuntimeError(f"the {arch} build needs {', '.join(missing)}: run scripts/setup-host")
+    out = cache_dir() / "probes" / f"cross-{build_key(arch)}" / arch
+    if (out / ".complete").exists():
+        return out.parent
+    with locked(f"probes-{out.parent.name}"):
+        if (out / ".complete").exists():
+            return out.parent
+        started = time.monotonic()
+        progress(f"cross-compiling the {arch} probes ...")
+        out.parent.mkdir(parents=True, exist_ok=True)
+        with tempfile.TemporaryDirectory(prefix=f"fbc-cross-{arch}-") as tmp:
+            seccomp = _libseccomp(arch, Path(tmp))
+            libdir = next(seccomp.glob("usr/lib/*/libseccomp.a")).parent
+            compiler, _ = TOOLCHAINS[arch]
+            build_dir = Path(tempfile.mkdtemp(prefix=f".{arch}-", dir=out.parent))
+            try:  # a failed or interrupted build leaves nothing in the cache
+                build_dir.chmod(0o755)
+                proc = subprocess.run(["make", "-s", "-C", str(probebuild.PROBES), f"OUT={build_dir}",
+                                       f"CC={compiler}", f"MUSLCC={compiler}",
+                                       f"SECCOMP=-I{seccomp / 'usr/include'} -L{libdir}", "all", "guest-helper"],
+                                      capture_output=True, text=True)
+                if proc.returncode != 0:
+                    raise RuntimeError(f"cross-compiling the {arch} probes failed: {proc.stderr.strip()[-1500:]}")
+                probebuild.finish(build_dir, out)
+            except BaseException:
+                shutil.rmtree(build_dir, ignore_errors=True)
+                raise
+        progress(f"cross-compiled the {arch} probes in {time.monotonic() - started:.1f} s")
+    return out.parent

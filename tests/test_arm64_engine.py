@@ -1,0 +1,90 @@
+"""The arm64 column for real: Debian's arm64 kernel booted in qemu-system-aarch64 (TCG), the
+debian-13-arm64 image, clone3 denied two ways. Kept small for CI: three profiles in one boot
+(the baseline boot is cached per kernel package and probe build), and a profile that names
+no arm architecture.
+
+What glibc 2.41 on aarch64 does (sysdeps/unix/sysv/linux/clone-internal.c with aarch64's
+clone3 wrapper, glibc-2.38+): clone3 EPERM is returned by pthread_create, ENOSYS falls back
+to clone. Measured here, judged by the catalogue; the cells' verdicts are asserted as well as
+the raw facts, so a catalogue bent to go green would still fail here.
+"""
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+import uuid
+
+import pytest
+
+from fallbackcheck import guest
+from helpers import ROOT, cells_by, load_report, run_suites
+
+pytestmark = pytest.mark.engine
+
+KERNEL = "local@linux-6.12-arm64"
+
+
+def test_clone3_denied_on_the_arm64_kernel(tmp_path):
+    session = f"fbcarm-{uuid.uuid4().hex[:6]}"
+    # A profile naming x86 architectures only: libseccomp adds the kernel's native arch to every
+    # filter (seccomp_init), so on the arm64 kernel its rules filter arm64 tasks all the same.
+    x86_only = tmp_path / "x86-only.json"
+    x86_only.write_text(json.dumps({"defaultAction": "SCMP_ACT_ALLOW", "architectures": ["SCMP_ARCH_X86_64"],
+                                    "syscalls": [{"names": ["clone3"], "action": "SCMP_ACT_ERRNO", "errnoRet": 1}]}))
+    proc = run_suites("--runtimes", KERNEL, "--images", "debian-13-arm64",
+                      "--profiles", f"unconfined,deny:clone3:EPERM,deny:clone3:ENOSYS,file:{x86_only}",
+                      "--probes", "pthread_create,raw:clone3", report_dir=tmp_path / "report",
+                      env={"FALLBACKCHECK_SESSION": session}, timeout=2400)
+    assert proc.returncode == 0, proc.stdout[-3000:]
+    report = load_report(tmp_path / "report")
+    cells = cells_by(report, runtime=KERNEL)
+    assert len(cells) == 8 and {c["arch"] for c in cells} == {"arm64"}
+    assert len({c["batch"]["boot"]["boot"] for c in cells}) == 1  # four batches, one boot
+    info = report["environment"]["runtimes"][KERNEL]
+    assert info["kernel_arch"] == "arm64" and info["kernel_release"].endswith("-arm64")
+    baseline = report["environment"]["kernel_baseline"]["linux-6.12-arm64"]
+    assert baseline["kernel"] == info["kernel_release"]  # uname -r in the arm64 guest
+    assert set(baseline["arches"]) == {"arm64"} and "clone3" not in baseline["lacks"]["arm64"]
+    got = {(c["probe"], c["profile"]): c for c in cells}
+    assert got[("raw:clone3", "unconfined")]["delivered"] == {"clone3": "allowed"}
+    assert got[("raw:clone3", "deny:clone3:EPERM")]["delivered"] == {"clone3": "EPERM"}
+    assert got[("raw:clone3", "deny:clone3:ENOSYS")]["delivered"] == {"clone3": "ENOSYS"}
+    assert all(c["libc"].startswith("glibc 2.4") for c in cells if c["kind"] == "api")
+    eperm, enosys = got[("pthread_create", "deny:clone3:EPERM")], got[("pthread_create", "deny:clone3:ENOSYS")]
+    assert (eperm["outcome"], eperm["errno"], eperm["works"], eperm["verdict"]) == ("error", "EPERM", False,
+                                                                                   "expected-break")
+    assert (enosys["outcome"], enosys["works"], enosys["verdict"]) == ("ok", True, "pass")
+    assert got[("pthread_create", "unconfined")]["works"] is True
+    assert got[("raw:clone3", f"file:{x86_only}")]["delivered"] == {"clone3": "EPERM"}
+    assert got[("raw:clone3", f"file:{x86_only}")]["verdict"] == "pass"
+    assert guest.leftovers(session) == []
+
+
+def test_sigterm_during_an_arm64_boot_leaves_no_qemu(tmp_path):
+    """The kill paths are the x86 kernel hosts' (guest.py); this proves them on the aarch64
+    QEMU binary, as `timeout` or a CI runner would stop a run."""
+    session = f"fbcarmterm-{uuid.uuid4().hex[:6]}"
+    argv = [sys.executable, "-m", "pytest", "suites", "-q", "-p", "no:randomly", "--runtimes", KERNEL,
+            "--images", "debian-13-arm64", "--profiles", "unconfined", "--probes", "raw:clone3",
+            "--report-dir", str(tmp_path)]
+    env = {**os.environ, "FALLBACKCHECK_SESSION": session}
+    env.pop("PYTEST_XDIST_WORKER", None)
+    proc = subprocess.Popen(argv, cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+                            start_new_session=True)
+    try:
+        deadline = time.monotonic() + 2400
+        while not guest.leftovers(session) and proc.poll() is None and time.monotonic() < deadline:
+            time.sleep(0.2)
+        assert guest.leftovers(session), "no boot started"
+        proc.send_signal(signal.SIGTERM)
+        out, _ = proc.communicate(timeout=120)
+        assert proc.returncode == 2, out[-2000:]  # pytest's "interrupted"
+        assert guest.leftovers(session) == []
+    finally:
+        if proc.poll() is None:
+            os.killpg(proc.pid, signal.SIGKILL)
+            proc.wait()
+        guest.kill(guest.leftovers(session))
