@@ -3,6 +3,8 @@ engine generation or an engine host); `<kind>@*` means every generation."""
 
 from __future__ import annotations
 
+import re
+
 from ..errors import UsageError
 from .base import Runtime
 
@@ -49,6 +51,15 @@ BUILTIN_KINDS = {
     "runc": _oci_kind("runc"), "crun": _oci_kind("crun"), "local": _local,
 }
 KINDS = tuple(BUILTIN_KINDS)  # in the order error messages list them
+# docker-<name>: any OCI runtime registered in dockerd under <name> (`docker info` -> Runtimes:
+# a youki, a runsc, a wrapper); whether it is registered is the runtime's unavailable_reason.
+ENGINE_REGISTERED = re.compile(r"docker-([A-Za-z0-9][A-Za-z0-9_.+-]*)")
+
+
+def engine_registered(kind: str):
+    """The factory of an engine-registered runtime's kind, or None."""
+    match = ENGINE_REGISTERED.fullmatch(kind)
+    return _engine_kind("docker", match.group(1)) if match else None
 
 
 def plugin_kinds() -> dict:
@@ -84,9 +95,10 @@ def split_id(runtime_id: str) -> tuple[str, str]:
         check_oci_binary(runtime_id[len(OCI_PREFIX):])
         return runtime_id, ""
     kind, _, host = runtime_id.partition("@")
-    if kind not in BUILTIN_KINDS and kind not in plugin_kinds():
+    if kind not in BUILTIN_KINDS and kind not in plugin_kinds() and engine_registered(kind) is None:
         raise UsageError(f"unknown runtime {runtime_id!r}: use one of {', '.join((*KINDS, *plugin_kinds()))}, "
                          "optionally @<generation> or @* (every generation), local@<kernel host> (local@linux-6.1), "
+                         "docker-<name> (a runtime registered in dockerd under <name>), "
                          "or oci:/path/to/runtime (a runtime binary with runc's command line)")
     return kind, host
 
@@ -128,6 +140,6 @@ def get(runtime_id: str) -> Runtime:
 
             runtime = OciRuntime(kind[len(OCI_PREFIX):], host, kind=kind)
         else:
-            runtime = (BUILTIN_KINDS.get(kind) or plugin_kinds()[kind])(host)
+            runtime = (BUILTIN_KINDS.get(kind) or plugin_kinds().get(kind) or engine_registered(kind))(host)
         _CACHE[runtime_id] = runtime
     return _CACHE[runtime_id]
