@@ -99,6 +99,7 @@ class Selection:
 
     def all_cells(self, catalogue: Catalogue) -> list[Cell]:
         out = []
+        unsupported = self.unsupported()
         for runtime in self.runtimes:
             for image in self.images:
                 if (image == "host") != (runtime == "local"):
@@ -107,6 +108,8 @@ class Selection:
                 for profile in self.profiles:
                     if profile == "default" and is_kernel_runtime(runtime):
                         continue  # no runtime default on a kernel host: not applicable (noted at resolve)
+                    if profile in unsupported.get(runtime, ()):
+                        continue  # a profile this runtime cannot take (noted at resolve)
                     for pid in self.probes:
                         entry = catalogue.get(pid)
                         if entry.kind == "api" and (arch not in entry.arches or libc not in entry.libcs):
@@ -114,6 +117,17 @@ class Selection:
                         if entry.kind == "raw" and not entry.exists_on(arch):
                             continue
                         out.append(Cell(pid, image, runtime, profile))
+        return out
+
+    def unsupported(self) -> dict[str, dict[str, str]]:
+        """runtime -> {profile: why it cannot take it} (Runtime.unsupported_profile)."""
+        out: dict[str, dict[str, str]] = {}
+        for rid in self.runtimes:
+            runtime = get_runtime(rid)
+            for pid, profile in self.profiles.items():
+                reason = runtime.unsupported_profile(profile)
+                if reason:
+                    out.setdefault(rid, {})[pid] = reason
         return out
 
     def for_workers(self, shard_opt: str | None) -> dict:
@@ -212,10 +226,13 @@ def resolve(catalogue: Catalogue, images_opt: str | None, runtimes_opt: str | No
         notes.append("profile `default` is not applicable on kernel hosts (local@linux-*): there is no runtime "
                      "whose default could apply; their cells are left out")
     selection = Selection(image_ids, runtimes, parsed, probes, skipped, notes)
+    for rid, reasons in selection.unsupported().items():
+        notes += [f"profile {pid} is not applicable on {rid}: {why}; its cells are left out" for pid, why in reasons.items()]
     every = selection.all_cells(catalogue)
     if not every:
         raise UsageError("the selection has no cells: the local runtime pairs only with --images host, "
-                         "container runtimes only with container images")
+                         "container runtimes and sandboxes only with container images, and a runtime's cells "
+                         "are left out for the profiles it cannot take")
     if shard is not None:
         selection.shard = shard
         mine = selection.cells(catalogue)

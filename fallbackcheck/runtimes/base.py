@@ -49,6 +49,13 @@ class Runtime:
     def unavailable_reason(self) -> str | None:
         raise NotImplementedError
 
+    def unsupported_profile(self, profile) -> str | None:
+        """Why this runtime cannot take `profile` (a profiles.Profile) at all, or None: its
+        cells are left out of the run and the selection says why, once (a sandbox whose
+        filter option has no errno per syscall, say). Not for a profile the runtime refuses
+        at start: that refusal is the runtime's answer, measured (startcheck.py)."""
+        return None
+
     def versions(self) -> dict:
         return {}
 

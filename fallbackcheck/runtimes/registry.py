@@ -40,6 +40,17 @@ def _local(host):
     return LocalRuntime()
 
 
+def _sandbox(module: str, name: str):
+    """A sandbox kind (runtimes/sandbox.py): its own module, imported when asked for."""
+    def make(host):
+        from importlib import import_module
+
+        from .sandbox import on_this_machine
+
+        return on_this_machine(getattr(import_module(f".{module}", __package__), name))(host)
+    return make
+
+
 # Every kind a host can have -> how to make its runtime on a host (containerd's are opt-in:
 # --runtimes containerd-runc,...). A kind is here or it is unknown: nothing falls back to
 # another kind.
@@ -47,9 +58,11 @@ BUILTIN_KINDS = {
     **{f"{family}-{oci}": _engine_kind(family, oci) for family in ("docker", "podman", "containerd")
        for oci in ("runc", "crun")},
     "runc": _oci_kind("runc"), "crun": _oci_kind("crun"), "local": _local,
+    # Sandboxes that are not OCI runtimes (opt-in, like containerd's: --runtimes bwrap,...).
+    "bwrap": _sandbox("bwrap", "BwrapRuntime"),
 }
 KINDS = ("docker-runc", "docker-crun", "podman-runc", "podman-crun", "containerd-runc", "containerd-crun",
-         "runc", "crun", "local")
+         "runc", "crun", "local", "bwrap")
 assert set(KINDS) == set(BUILTIN_KINDS)
 
 
