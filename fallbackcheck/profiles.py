@@ -31,6 +31,10 @@ KNOWN_ARCHES = {
     "SCMP_ARCH_PPC64LE", "SCMP_ARCH_S390", "SCMP_ARCH_S390X", "SCMP_ARCH_PARISC",
     "SCMP_ARCH_PARISC64", "SCMP_ARCH_RISCV64", "SCMP_ARCH_LOONGARCH64",
 }
+# The default action of a filter in force that is a sandbox's own list with our rules on top
+# (systemd-nspawn's): what it answers for a syscall our rules do not name is not known, so
+# asks() says None for those (the raw cell is then n/a, with what was delivered).
+UNKNOWN_DEFAULT = "FALLBACKCHECK_SANDBOX_OWN"
 _KILL = {"SCMP_ACT_KILL", "SCMP_ACT_KILL_THREAD", "SCMP_ACT_KILL_PROCESS", "SCMP_ACT_TRAP"}
 
 
@@ -59,6 +63,8 @@ class Profile:
     def in_force(self, runtime=None) -> dict | None:
         """The seccomp JSON in force: {} for none, None where it cannot be known (the
         `default` of a runtime that does not expose it, or of no runtime)."""
+        if hasattr(runtime, "seccomp_in_force"):  # a Runtime: it may put our rules on a filter of its own
+            return runtime.seccomp_in_force(self)
         if self.kind == "unconfined":
             return {}
         if self.kind == "default":

@@ -118,8 +118,12 @@ def host_traces(session: str) -> dict:
     for root in ("systemd", "unified"):
         if Path(f"/sys/fs/cgroup/{root}").is_dir():
             cgroups |= {str(p) for p in Path(f"/sys/fs/cgroup/{root}").iterdir() if p.is_dir()}
+    # a batch cgroup of another run (nspawn.py) that happens to be running now is not ours
+    cgroups = {c for c in cgroups if not Path(c).name.startswith("fbc-") or Path(c).name.startswith(f"fbc-{session}-")}
     marks = (str(cache_dir()), "/run/systemd/nspawn", "/run/firejail", "fbc-")
     mounts = [line.split()[4] for line in Path("/proc/self/mountinfo").read_text().splitlines()
               if any(m in line.split()[4] or m in line.split()[3] for m in marks)]
     processes = [name for _, name in _named_processes() if name.startswith(f"fbc-{session}-")]
-    return {"cgroups": sorted(cgroups), "mounts": sorted(mounts), "processes": processes}
+    state = Path("/run/systemd/nspawn")  # systemd-nspawn's lock and propagation directories
+    return {"cgroups": sorted(cgroups), "mounts": sorted(mounts), "processes": processes,
+            "nspawn_state": sorted(str(p) for p in state.rglob("*")) if state.exists() else None}

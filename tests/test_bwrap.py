@@ -108,6 +108,7 @@ def _require_bwrap():
 
 
 @pytest.mark.engine
+@pytest.mark.xdist_group("sandboxes")  # one at a time: they compare the host before and after
 def test_bwrap_delivers_each_profile_and_glibc_answers_as_the_catalogue_says(tmp_path):
     _require_bwrap()
     session = "test-bwrap-" + uuid.uuid4().hex[:8]
@@ -132,6 +133,7 @@ def test_bwrap_delivers_each_profile_and_glibc_answers_as_the_catalogue_says(tmp
 
 
 @pytest.mark.engine
+@pytest.mark.xdist_group("sandboxes")  # one at a time: they compare the host before and after
 def test_a_run_stopped_during_a_bwrap_batch_leaves_nothing(tmp_path):
     _require_bwrap()
     session = "test-bwrap-stop-" + uuid.uuid4().hex[:8]

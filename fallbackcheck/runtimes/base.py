@@ -91,6 +91,16 @@ class Runtime:
         root file system's digest): what the libc reading is cached by. None: do not cache."""
         return None
 
+    def seccomp_in_force(self, profile) -> dict | None:
+        """The seccomp JSON in force here under `profile` (profiles.Profile.in_force): {} for
+        none, None where it cannot be known. A sandbox that puts our rules on top of a filter
+        of its own says so here (profiles.UNKNOWN_DEFAULT)."""
+        if profile.kind == "unconfined":
+            return {}
+        if profile.kind == "default":
+            return self.default_seccomp()
+        return profile.oci
+
     def default_seccomp(self) -> dict | None:
         """The profile this runtime applies when told nothing ({} = no filter), or None
         when it cannot be read (Docker compiles its default into dockerd)."""

@@ -11,6 +11,7 @@ only sets no_new_privs), so its `default` is no filter at all, the same as `unco
 
 from __future__ import annotations
 
+import functools
 import shutil
 import subprocess
 import tempfile
@@ -83,13 +84,20 @@ def bwrap_argv(plan: BatchPlan, seccomp_fd: int | None, name: str) -> list[str]:
     return [*argv, "--", *plan.command()]
 
 
+@functools.lru_cache(maxsize=None)
+def _helper() -> str:
+    """The static fbc-seccomp-exec (kernel.py builds it once per source and libseccomp),
+    found once per process: finding it asks dpkg for libseccomp's version."""
+    from .kernel import guest_helper
+
+    return str(guest_helper())
+
+
 def compile_filter(profile, directory: Path) -> Path:
     """The profile as a classic-BPF program (libseccomp's seccomp_export_bpf) in `directory`."""
-    from .kernel import guest_helper  # the static fbc-seccomp-exec, built once per source and libseccomp
-
     policy, program = directory / "policy", directory / "filter.bpf"
     policy.write_text(render_policy(profile))
-    made = subprocess.run([str(guest_helper()), "--bpf", str(policy), str(program)], capture_output=True, text=True)
+    made = subprocess.run([_helper(), "--bpf", str(policy), str(program)], capture_output=True, text=True)
     if made.returncode != 0:
         raise RuntimeError(f"compiling {profile.id} for bubblewrap failed: {made.stderr.strip()[-300:]}")
     return program

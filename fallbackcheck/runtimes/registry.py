@@ -59,10 +59,10 @@ BUILTIN_KINDS = {
        for oci in ("runc", "crun")},
     "runc": _oci_kind("runc"), "crun": _oci_kind("crun"), "local": _local,
     # Sandboxes that are not OCI runtimes (opt-in, like containerd's: --runtimes bwrap,...).
-    "bwrap": _sandbox("bwrap", "BwrapRuntime"),
+    "bwrap": _sandbox("bwrap", "BwrapRuntime"), "nspawn": _sandbox("nspawn", "NspawnRuntime"),
 }
 KINDS = ("docker-runc", "docker-crun", "podman-runc", "podman-crun", "containerd-runc", "containerd-crun",
-         "runc", "crun", "local", "bwrap")
+         "runc", "crun", "local", "bwrap", "nspawn")
 assert set(KINDS) == set(BUILTIN_KINDS)
 
 
