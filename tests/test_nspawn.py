@@ -119,3 +119,16 @@ def test_a_run_stopped_during_an_nspawn_batch_leaves_nothing(tmp_path):
         pytest.fail(f"the run ended before the signal; choose a longer selection\n{out[-2000:]}")
     assert_stopped_cleanly(rc, out, session, "SIGINT")
     assert host_traces(session) == before
+
+
+def test_a_fix_is_proven_only_where_its_rule_was_delivered():
+    """nspawn drops `~clone3:ENOSYS`: pthread_create then works because clone3 is allowed,
+    which proves nothing about the ENOSYS fix."""
+    from fallbackcheck.fixes import proof
+
+    fix = {"profile": "deny:clone3:EPERM", "groups": {"clone3:EPERM": {"rules": [
+        {"names": ["clone3"], "action": "SCMP_ACT_ERRNO", "errnoRet": 38}]}}}
+    row = {"fix_group": "clone3:EPERM", "fix_of": "deny:clone3:EPERM", "kind": "api", "verdict": "pass",
+           "works": True, "delivered": {"clone3": "ENOSYS", "statx": "allowed"}}
+    assert proof(fix, "clone3:EPERM", [row]) == (1, 1)
+    assert proof(fix, "clone3:EPERM", [{**row, "delivered": {"clone3": "allowed", "statx": "allowed"}}]) == (0, 1)
