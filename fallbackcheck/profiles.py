@@ -1,13 +1,15 @@
 """Profile ids -> seccomp profiles in the OCI/Docker JSON format, and what a profile asks for.
 
 Grammar (docs/design.md): unconfined | default | deny:<sys>[,<sys>...]:<ERRNO> |
-vintage:<kernel>:<ERRNO> | file:<path>.
+vintage:<kernel>:<ERRNO> | file:<path> | own:<name> (a filter a sandbox builds itself, by the
+name it gives it: firejail's `own:seccomp`, docs/sandboxes.md).
 """
 
 from __future__ import annotations
 
 import errno as errno_mod
 import json
+import re
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -230,4 +232,7 @@ def parse(profile_id: str) -> Profile:
         return _vintage(text, body)
     if sep and kind == "file":
         return _file(text, body)
-    raise UsageError(f"unknown profile {profile_id!r}: use unconfined, default, deny:<syscalls>:<ERRNO>, vintage:<kernel>:<ERRNO> or file:<path>")
+    if sep and kind == "own" and re.fullmatch(r"[a-z0-9][a-z0-9.-]*", body):
+        return Profile(text, "own", None)  # the sandbox knows it by name (Runtime.unsupported_profile)
+    raise UsageError(f"unknown profile {profile_id!r}: use unconfined, default, deny:<syscalls>:<ERRNO>, "
+                     "vintage:<kernel>:<ERRNO>, file:<path> or own:<name> (a sandbox's own filter)")

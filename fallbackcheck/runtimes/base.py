@@ -54,6 +54,8 @@ class Runtime:
         cells are left out of the run and the selection says why, once (a sandbox whose
         filter option has no errno per syscall, say). Not for a profile the runtime refuses
         at start: that refusal is the runtime's answer, measured (startcheck.py)."""
+        if profile.kind == "own":  # a sandbox's own named filter: only that sandbox has it
+            return f"{self.id} has no filter of its own named {profile.id.partition(':')[2]!r}"
         return None
 
     def versions(self) -> dict:

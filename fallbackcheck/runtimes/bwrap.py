@@ -37,6 +37,8 @@ class BwrapRuntime(Sandbox):
         return super().unavailable_reason()
 
     def unsupported_profile(self, profile) -> str | None:
+        if profile.kind == "own":
+            return super().unsupported_profile(profile)
         if profile.kind in ("unconfined", "default"):
             return None
         try:

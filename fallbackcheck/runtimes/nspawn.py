@@ -78,6 +78,8 @@ class NspawnRuntime(Sandbox):
     package = "systemd-container"
 
     def unsupported_profile(self, profile) -> str | None:
+        if profile.kind == "own":
+            return super().unsupported_profile(profile)
         if profile.kind in ("unconfined", "default") or deny_rules(profile) is not None:
             return None
         return ("systemd-nspawn's filter is its own allow list; --system-call-filter= only adds names to it or "

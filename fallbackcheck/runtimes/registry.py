@@ -60,9 +60,10 @@ BUILTIN_KINDS = {
     "runc": _oci_kind("runc"), "crun": _oci_kind("crun"), "local": _local,
     # Sandboxes that are not OCI runtimes (opt-in, like containerd's: --runtimes bwrap,...).
     "bwrap": _sandbox("bwrap", "BwrapRuntime"), "nspawn": _sandbox("nspawn", "NspawnRuntime"),
+    "firejail": _sandbox("firejail", "FirejailRuntime"),
 }
 KINDS = ("docker-runc", "docker-crun", "podman-runc", "podman-crun", "containerd-runc", "containerd-crun",
-         "runc", "crun", "local", "bwrap", "nspawn")
+         "runc", "crun", "local", "bwrap", "nspawn", "firejail")
 assert set(KINDS) == set(BUILTIN_KINDS)
 
 

@@ -55,9 +55,6 @@ class Sandbox(Runtime):
                     f"{engine().unavailable_reason()}")
         return None
 
-    def unsupported_profile(self, profile) -> str | None:
-        return None
-
     def versions(self) -> dict:
         package = self.host.package_versions([self.package])[self.package]
         return {"engine": f"none ({self.program}, Debian {self.package} {package or 'not installed'})",
