@@ -102,7 +102,7 @@ class Selection:
         unsupported = self.unsupported()
         for runtime in self.runtimes:
             for image in self.images:
-                if (image == "host") != (runtime == "local"):
+                if (image == "host") != get_runtime(runtime).host_libc:
                     continue
                 arch, libc = self.image_arch(image), self.image_libc(image)
                 for profile in self.profiles:
@@ -211,11 +211,13 @@ def resolve(catalogue: Catalogue, images_opt: str | None, runtimes_opt: str | No
     notes = []
     if runtimes == ["local"] and not split(runtimes_opt):
         notes.append("no container engine is available: running the local runtime on the host libc")
+    on_host = [r for r in runtimes if get_runtime(r).host_libc]  # local, wrap:<command>
     if not image_ids:
-        image_ids = (["host"] if "local" in runtimes else []) + (
-            list(images.DEFAULT_IMAGES) if any(r != "local" for r in runtimes) else [])
-    elif "local" in runtimes and "host" not in image_ids:
-        notes.append("the local runtime only runs the image 'host'; add it to --images to include it")
+        image_ids = (["host"] if on_host else []) + (
+            list(images.DEFAULT_IMAGES) if len(on_host) < len(runtimes) else [])
+    elif on_host and "host" not in image_ids:
+        notes.append(f"{' and '.join(on_host)} only run{'s' if len(on_host) == 1 else ''} the image 'host' "
+                     "(this machine's libc); add it to --images to include it")
     arches = {"amd64"} | {images.lookup(i).arch for i in image_ids if images.lookup(i)}
     wanted = split_profiles(profiles_opt)
     if not wanted:
@@ -230,7 +232,7 @@ def resolve(catalogue: Catalogue, images_opt: str | None, runtimes_opt: str | No
         notes += [f"profile {pid} is not applicable on {rid}: {why}; its cells are left out" for pid, why in reasons.items()]
     every = selection.all_cells(catalogue)
     if not every:
-        raise UsageError("the selection has no cells: the local runtime pairs only with --images host, "
+        raise UsageError("the selection has no cells: the local runtime and wrap: pair only with --images host, "
                          "container runtimes and sandboxes only with container images, and a runtime's cells "
                          "are left out for the profiles it cannot take")
     if shard is not None:

@@ -144,6 +144,10 @@ class Runtime:
             return str(exc)
         return f"{type(exc).__name__}: {exc}"
 
+    # True for a runtime that runs this machine's own libc (the image `host`) rather than
+    # container images: local, and wrap:<command>.
+    host_libc = False
+
     # A runtime that starts something costly per image (a kernel host boots a VM) runs the
     # batches of one image together; the others run them one by one.
     shares_start = False

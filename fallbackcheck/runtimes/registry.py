@@ -75,7 +75,7 @@ def plugin_kinds() -> dict:
 
         found = {}
         for point in entry_points(group=ENTRY_POINT_GROUP):
-            if point.name in BUILTIN_KINDS or point.name.startswith(OCI_PREFIX) or "@" in point.name:
+            if point.name in BUILTIN_KINDS or point.name.startswith((OCI_PREFIX, WRAP_PREFIX)) or "@" in point.name:
                 raise UsageError(f"runtime plug-in {point.value}: kind {point.name!r} clashes with fallbackcheck's own; "
                                  "give it another name")
             try:
@@ -95,15 +95,24 @@ _PLUGINS: dict | None = None
 OCI_PREFIX = "oci:"  # oci:/path/to/runtime: any binary with runc's command line
 
 
+WRAP_PREFIX = "wrap:"  # wrap:<command>: a sandbox command the runner is appended to (wrap.py)
+
+
 def split_id(runtime_id: str) -> tuple[str, str]:
     if runtime_id.startswith(OCI_PREFIX):
         check_oci_binary(runtime_id[len(OCI_PREFIX):])
+        return runtime_id, ""
+    if runtime_id.startswith(WRAP_PREFIX):  # the command is the user's: an '@' in it names no host
+        from .wrap import parse_command
+
+        parse_command(runtime_id[len(WRAP_PREFIX):])
         return runtime_id, ""
     kind, _, host = runtime_id.partition("@")
     if kind not in BUILTIN_KINDS and kind not in plugin_kinds():
         raise UsageError(f"unknown runtime {runtime_id!r}: use one of {', '.join((*KINDS, *plugin_kinds()))}, "
                          "optionally @<generation> or @* (every generation), local@<kernel host> (local@linux-6.1), "
-                         "or oci:/path/to/runtime (a runtime binary with runc's command line)")
+                         "oci:/path/to/runtime (a runtime binary with runc's command line), or wrap:<command> "
+                         "(a sandbox command the runner is appended to)")
     return kind, host
 
 
@@ -143,6 +152,10 @@ def get(runtime_id: str) -> Runtime:
             from .oci import OciRuntime
 
             runtime = OciRuntime(kind[len(OCI_PREFIX):], host, kind=kind)
+        elif kind.startswith(WRAP_PREFIX):
+            from .wrap import WrapRuntime
+
+            runtime = WrapRuntime(kind[len(WRAP_PREFIX):], host)
         else:
             runtime = (BUILTIN_KINDS.get(kind) or plugin_kinds()[kind])(host)
         _CACHE[runtime_id] = runtime
