@@ -134,16 +134,17 @@ def test_bwrap_delivers_each_profile_and_glibc_answers_as_the_catalogue_says(tmp
 
 @pytest.mark.engine
 @pytest.mark.xdist_group("sandboxes")  # one at a time: they compare the host before and after
-def test_a_run_stopped_during_a_bwrap_batch_leaves_nothing(tmp_path):
+@pytest.mark.parametrize("signame", ["SIGINT", "SIGTERM"])
+def test_a_run_stopped_during_a_bwrap_batch_leaves_nothing(tmp_path, signame):
     _require_bwrap()
     session = "test-bwrap-stop-" + uuid.uuid4().hex[:8]
     before = host_traces(session)
     profiles = ",".join(f"deny:clone3:{e}" for e in ("EPERM", "ENOSYS", "EACCES", "EINVAL", "EBUSY", "EIO"))
     rc, out = stop_run("--runtimes", "bwrap", "--images", "debian-12", "--probes", "raw:*",
                        "--profiles", f"unconfined,{profiles},vintage:5.4:EPERM,vintage:5.10:EPERM",
-                       session=session, report_dir=tmp_path, signum=signal.SIGINT,
+                       session=session, report_dir=tmp_path, signum=getattr(signal, signame),
                        wait_for=lambda: bool(host_traces(session)["processes"]))
     if rc == 0:
         pytest.fail(f"the run ended before the signal; choose a longer selection\n{out[-2000:]}")
-    assert_stopped_cleanly(rc, out, session, "SIGINT")
+    assert_stopped_cleanly(rc, out, session, signame)
     assert host_traces(session) == before

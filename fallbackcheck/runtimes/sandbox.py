@@ -73,12 +73,7 @@ class Sandbox(Runtime):
         return "rootfs-" + images.tar_digest(images.lookup(image_id))[:32]  # as runc/crun: the same root
 
     def abandon(self) -> None:
-        """The run is stopping: every sandbox of this process dies now, and none starts after."""
-        with _LOCK:
-            STOP.set()
-            running = list(_RUNNING)
-        for proc in running:
-            _kill(proc)
+        abandon_all()
 
     def cleanup(self, session: str | None) -> int:
         """Kill what a batch of `session` left running (found by its name in the command line,
@@ -102,6 +97,15 @@ STOP = threading.Event()
 _LOCK = threading.Lock()
 _RUNNING: set[subprocess.Popen] = set()
 MARK = "FALLBACKCHECK_BATCH"  # the variable a sandbox's command line sets to the batch's name
+
+
+def abandon_all() -> None:
+    """The run is stopping: every sandbox command of this process dies now, none starts after."""
+    with _LOCK:
+        STOP.set()
+        running = list(_RUNNING)
+    for proc in running:
+        _kill(proc)
 
 
 def batch_name(session: str) -> str:

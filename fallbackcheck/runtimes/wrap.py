@@ -28,7 +28,7 @@ from .. import probebuild
 from ..errors import UsageError
 from .base import BatchOutput, BatchPlan, Runtime
 from .local import LocalRuntime
-from .sandbox import run_group
+from .sandbox import abandon_all, run_group
 
 PREFIX = "wrap:"
 
@@ -83,6 +83,9 @@ class WrapRuntime(Runtime):
         return {"engine": f"none (wrapper command: {self.command})", "wrapper": self.prefix,
                 "wrapper_binary": path, "oci_runtime_version": package or path or self.prefix[0],
                 "default_profile": "whatever the wrapper applies: measured, black box"}
+
+    def abandon(self) -> None:
+        abandon_all()  # the wrapper runs in a process group of its own, as a sandbox does
 
     def prepare_image(self, image_id: str) -> tuple[str, str]:
         return "host", "amd64"
