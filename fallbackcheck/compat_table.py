@@ -26,9 +26,9 @@ from .survival import oldest_surviving, survives
 FORMAT = "fallbackcheck-compat"
 FORMAT_VERSION = 1
 KERNELS = "kernels"  # the column of every kernel host
-# Runtime kinds in the order a reader looks for them: engines first, then bare runtimes.
-KIND_ORDER = ("docker-runc", "docker-crun", "podman-runc", "podman-crun", "containerd-runc", "containerd-crun",
-              "runc", "crun", "local")
+# Where a runtime's column goes: the run wrote each kind's column_order (engines first, then
+# bare runtimes) into environment.runtime_kinds; a runtime without one goes last.
+LAST = 1000
 
 
 def _split(runtime: str) -> tuple[str, str]:
@@ -60,13 +60,12 @@ def _columns(report, runtimes: list[str]) -> list[dict]:
     env = report["environment"]
     order = [""] + list(env.get("generation_order") or []) + sorted(env.get("engine_hosts") or {})
     infos = env.get("runtimes") or {}
+    kinds = env.get("runtime_kinds") or {}
 
     def rank(rid: str):
         kind, host = _split(rid)
-        base = kind.split("~")[0]
         host_rank = order.index(host) if host in order else len(order)
-        kind_rank = KIND_ORDER.index(base) if base in KIND_ORDER else len(KIND_ORDER)
-        return (host_rank, host, kind_rank, kind)
+        return (host_rank, host, (kinds.get(rid) or {}).get("column_order", LAST), kind)
 
     out = []
     for rid in sorted({column_of(r) for r in runtimes if column_of(r) != KERNELS}, key=rank):
@@ -74,13 +73,21 @@ def _columns(report, runtimes: list[str]) -> list[dict]:
         info = infos.get(rid) or {}
         engine = ", ".join(str(v) for v in (info.get("engine"), (info.get("oci_runtime_version") or "")
                                             .replace(" version", "")) if v)
-        out.append({"id": rid, "kind": kind, "host": host or "this host", "versions": engine})
+        out.append({"id": rid, "kind": kind, "host": host or "this host", "versions": engine,
+                    "environment": {**_scalars(info), "kernel": env.get("kernel")}})
     kernels = sorted({r for r in runtimes if column_of(r) == KERNELS},
                      key=lambda r: parse_version(_split(r)[1].removeprefix("linux-")))
     if kernels:
         out.append({"id": KERNELS, "kind": "kernel hosts", "host": "QEMU", "runtimes": kernels,
-                    "versions": ", ".join(_split(r)[1].removeprefix("linux-") for r in kernels)})
+                    "versions": ", ".join(_split(r)[1].removeprefix("linux-") for r in kernels),
+                    "environment": {r: _scalars(infos.get(r) or {}) for r in kernels}})
     return out
+
+
+def _scalars(info: dict) -> dict:
+    """What the run reported of a runtime's environment (engine, OCI runtime, libseccomp
+    versions ...), its plain values only."""
+    return {k: v for k, v in info.items() if isinstance(v, (str, int, float)) and v != ""}
 
 
 def _since_vintage(cells: list[dict]) -> tuple[dict[str, str], dict[str, str]]:

@@ -9,10 +9,11 @@ from .memo import IdentityMemo
 from .survival import survives
 from .tables import Table
 
-# Engine families: the answer a deployment needs is per family, whichever OCI runtime.
-FAMILIES = {"docker-runc": "Docker + runc", "docker-crun": "Docker + crun", "podman-runc": "Podman",
-            "podman-crun": "Podman", "containerd-runc": "containerd (Kubernetes RuntimeDefault)",
-            "containerd-crun": "containerd (Kubernetes RuntimeDefault)", "runc": "runc", "crun": "crun"}
+
+def family_of(report: dict, runtime_id: str) -> str | None:
+    """The engine family a deployment asks about (the answer is per family, whichever OCI
+    runtime), as the run wrote it for the runtime's kind (environment.runtime_kinds)."""
+    return ((report["environment"].get("runtime_kinds") or {}).get(runtime_id) or {}).get("family")
 
 
 def split(runtime_id: str) -> tuple[str, str]:
@@ -48,7 +49,7 @@ def oldest_default(report: dict) -> Table | None:
     every API probe work (`works`; failures exactly like an old kernel's excused)."""
     order = host_order(report)
     api = [c for c in report["cells"] if c["kind"] == "api" and c["profile"] == "default"
-           and split(c["runtime"])[0] in FAMILIES]
+           and family_of(report, c["runtime"])]
     if len(order) < 2 or not api:
         return None
     table = Table("Oldest generation whose default profile lets every API probe work",
@@ -58,11 +59,11 @@ def oldest_default(report: dict) -> Table | None:
                   "generation measured on.",
                   ["image", "family", "oldest measured that works", *[host_name(h) for h in order]])
     for image in sorted({c["image"] for c in api}):
-        for family in dict.fromkeys(FAMILIES[split(c["runtime"])[0]] for c in api if c["image"] == image):
+        for family in dict.fromkeys(family_of(report, c["runtime"]) for c in api if c["image"] == image):
             marks, first = [], ""
             for host in order:
                 cells = [c for c in api if c["image"] == image and split(c["runtime"])[1] == host
-                         and FAMILIES[split(c["runtime"])[0]] == family]
+                         and family_of(report, c["runtime"]) == family]
                 if not cells:
                     marks.append("")
                     continue

@@ -145,7 +145,7 @@ def merge(sources: list[Source]) -> Merged:
     first: dict[tuple, tuple[dict, str]] = {}
     conflicts: list[dict] = []
     duplicates = 0
-    env: dict = {"runtimes": {}, "engine_hosts": {}, "kernel_baseline": {}, "skipped_runtimes": {},
+    env: dict = {"runtimes": {}, "runtime_kinds": {}, "engine_hosts": {}, "kernel_baseline": {}, "skipped_runtimes": {},
                  "notes": [], "generation_order": [], "loaded_here": [], "swept_leftovers": 0}
     selection: dict = {"images": [], "runtimes": [], "profiles": [], "probes": []}
     sections: dict = {"fixes": [], "unfixable": {}, "received_profiles": {}}
@@ -161,6 +161,8 @@ def merge(sources: list[Source]) -> Merged:
             if info.get("kernel_host") in renamed_machines:
                 info["kernel_host"] = renamed_machines[info["kernel_host"]]
             env["runtimes"].setdefault(names.get((src.label, rid), rid), info)
+        for rid, facts in (senv.get("runtime_kinds") or {}).items():
+            env["runtime_kinds"].setdefault(names.get((src.label, rid), rid), facts)
         for rid, why in (senv.get("skipped_runtimes") or {}).items():
             env["skipped_runtimes"].setdefault(rid, f"{why} ({src.label})")
         env["notes"] += [f"{src.label}: {note}" for note in senv.get("notes") or []]

@@ -10,20 +10,18 @@ import gc
 import os
 import shutil
 import sys
-from pathlib import Path
 
 import pytest
 
-from . import cache, cellprotocol, paths, progressline, stopping
+from . import cache, cellprotocol, progressline, stopping
 from .errors import UsageError
 from .matrix.finish import write_report
-from .matrix.options import RunOptions, positive_seconds
+from .matrix.invocation import asked_for_details, items_are_the_selection, runs_matrix
+from .matrix.options import COMMAND_LINE, RunOptions
 from .matrix.order import CELL_FIXTURES, batch_group, cell_of, cells_of, grouped_by_batch
 from .matrix.run import MatrixRun
 from .matrix.texts import header_lines, summary_lines
-from .scheduler import DEFAULT_CONCURRENCY
 
-SUITES = paths.SUITES
 # Up to this many cores, `-n auto` runs the matrix in one process (its batches still run
 # concurrently): measured on 2-core machines, see docs/benchmark.md.
 AUTO_SINGLE_PROCESS_CORES = 4
@@ -58,53 +56,8 @@ def run_of(config) -> MatrixRun | None:
 
 def pytest_addoption(parser):
     group = parser.getgroup("fallbackcheck", "fallbackcheck compatibility matrix")
-    group.addoption("--images", help="comma-separated image ids (debian-11,debian-12,... or registry/name:tag)")
-    group.addoption("--runtimes", help="comma-separated runtime ids (docker-runc,docker-crun,...,local)")
-    group.addoption("--profiles", help="comma-separated profile ids (unconfined,default,deny:clone3:EPERM,"
-                                       "vintage:5.2:EPERM,file:path.json) or sets: sweep (deny each catalogued "
-                                       "syscall with EPERM and ENOSYS), vintages (LTS-kernel vintages)")
-    group.addoption("--probes", help="comma-separated probe ids or globs (pthread_create,raw:*)")
-    group.addoption("--report-dir", default=None,
-                    help="where matrix.json/.md/.html go (default: reports/ of the checkout, else ./reports)")
-    group.addoption("--batches", type=int, default=None, metavar="N",
-                    help=f"batches in flight at once per pytest process (default {DEFAULT_CONCURRENCY}, "
-                         "or $FALLBACKCHECK_BATCHES)")
-    group.addoption("--probe-timeout", type=positive_seconds, default=10.0,
-                    help="seconds each probe may run (default 10; must be > 0)")
-    group.addoption("--engine-hosts", help="comma-separated name=ssh://user@host[:port] machines whose engines "
-                                           "become runtimes <kind>@<name>")
-    group.addoption("--baseline", help="an earlier matrix.json: cells whose outcome, works, delivered errno or "
-                                       "verdict changed fail, and the report lists them")
-    group.addoption("--no-fixes", action="store_true",
-                    help="do not write patched profiles to <report-dir>/fixes/ nor rerun cells under them")
-    group.addoption("--shard", metavar="K/N",
-                    help="run only the K-th of N parts of the selection, split by batch (never a batch across "
-                         "shards) and balanced by expected cost; merge the N reports with fallbackcheck.merge")
-    group.addoption("--summary", help="write a short Markdown summary here (also appended to $GITHUB_STEP_SUMMARY "
-                                      "when that is set)")
-
-
-def _items_will_be_the_selection(config) -> bool:
-    """Whether this process will run exactly the selection's cells, which is then known
-    before pytest has collected them: one process runs every cell (no xdist workers), the
-    command line names the suites directory only (no single file, no node id) and nothing
-    deselects (-k, -m, --deselect, --lf, --sw). A conftest that deselects is found out when
-    collection is done (pytest_collection_finish)."""
-    opt = config.option
-    if not _is_controller(config) or config.pluginmanager.getplugin("dsession") is not None:
-        return False
-    if opt.collectonly or opt.keyword or opt.markexpr or getattr(opt, "deselect", None) or \
-            getattr(opt, "lf", False) or getattr(opt, "stepwise", False) or getattr(opt, "stepwise_skip", False):
-        return False
-    return bool(config.args) and all("::" not in arg and Path(arg).resolve() == SUITES for arg in config.args)
-
-
-def _runs_matrix(config) -> bool:
-    for arg in config.args:
-        path = Path(arg.split("::")[0]).resolve()
-        if path == SUITES or SUITES in path.parents:
-            return True
-    return False
+    for flag, spec in COMMAND_LINE:
+        group.addoption(flag, **spec)
 
 
 def _is_controller(config) -> bool:
@@ -123,21 +76,10 @@ def pytest_sessionfinish(session, exitstatus):
         run.end_process(cancel=exitstatus not in (0, 1), cut_short=bool(session.shouldfail or session.shouldstop))
 
 
-def _asked_for_details(config) -> bool:
-    """Did the user ask for per-test lines (-r..., -v) on the command line itself? (pyproject's
-    addopts has -ra, which would list every skipped and xfailed cell of a matrix run.)"""
-    for arg in config.invocation_params.args:
-        arg = str(arg)
-        if arg.startswith(("-r", "-v", "--verbose")) or (arg.startswith("-") and not arg.startswith("--")
-                                                           and "v" in arg[1:] and arg[1:].isalpha()):
-            return True
-    return False
-
-
 def pytest_configure(config):
     cache.set_progress_stream(cache.real_stderr())
     config.addinivalue_line("markers", "cell: one (probe, image, runtime, profile) cell of the compatibility matrix")
-    if _runs_matrix(config):
+    if runs_matrix(config.args):
         # Before the run starts anything (an engine generation is provisioned while the
         # selection is resolved): a signal then must still end in the clean-up.
         stopping.install()
@@ -190,7 +132,7 @@ def pytest_xdist_auto_num_workers(config):
     every xdist worker adds a pytest per test plus the controller's share; on machines with
     few cores that costs more than it brings (docs/benchmark.md), so the matrix then runs in
     one process. Other test runs keep xdist's own choice."""
-    if not _runs_matrix(config):
+    if not runs_matrix(config.args):
         return None
     cores = os.cpu_count() or 1
     return 0 if cores <= AUTO_SINGLE_PROCESS_CORES else cores // 2
@@ -206,8 +148,10 @@ def pytest_collection_modifyitems(session, config, items):
 
 @pytest.hookimpl(tryfirst=True)
 def pytest_collection(session):
-    run = run_of(session.config)
-    if run is not None and _items_will_be_the_selection(session.config):
+    config = session.config
+    run = run_of(config)
+    one_process = _is_controller(config) and config.pluginmanager.getplugin("dsession") is None
+    if run is not None and items_are_the_selection(config.option, config.args, one_process):
         run.start_batches_early()
 
 
@@ -253,7 +197,7 @@ def pytest_sessionstart(session):
     progress = progressline.install(config, lambda: run.scheduler.progress() if run.scheduler else (0, 0))
     if progress is not None:
         run.before_waiting = progress.refresh
-    if _asked_for_details(config):
+    if asked_for_details(config.invocation_params.args):
         return
     # A matrix run has thousands of skipped and xfailed cells: the summary keeps only the
     # failed and errored ones (and warnings) unless -r/-v was given explicitly.

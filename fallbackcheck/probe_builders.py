@@ -10,8 +10,8 @@ import time
 
 from . import images, runs
 from .cache import locked
-from .hosts import loads
-from .runtimes.docker_engine import engine
+from .engines import loads
+from .engines.docker import engine
 
 ULIMITS = ["--ulimit", "nofile=1024:1024", "--ulimit", "nproc=1024:1024"]
 

@@ -3,38 +3,24 @@
 pytest would write a letter per cell and the test file's name each time it changes (a matrix
 alternates its two suite files batch by batch). While the cells run, their reports get an
 empty letter and word (the status hook: the terminal writes nothing, its statistics and
-summary stay), showfspath is off, and this plugin writes "cells done/total, batches, failed,
-elapsed": rewritten in place on a terminal, a new line at most every LOG_INTERVAL seconds
-elsewhere (CI logs). Not registered under -v, which keeps pytest's lines.
+summary stay), showfspath is off, and the line of fallbackcheck.matrix.progress is written
+instead. Not registered under -v, which keeps pytest's lines.
 """
 
 from __future__ import annotations
 
-import time
-
 import pytest
 
+from .matrix.progress import Progress
+
 PLUGIN_NAME = "fallbackcheck-progress"
-TTY_INTERVAL = 0.5  # seconds between rewrites of the line on a terminal
-LOG_INTERVAL = 15.0  # seconds between lines where the output is not a terminal
 
 
-class ProgressLine:
-    """Registered on the controller (the process that writes the terminal) of a matrix run.
-    `batches()`, where known (one process runs every batch), gives (finished, asked)."""
+class ProgressLine(Progress):
+    """The progress line fed by pytest's hooks; registered on the controller (the process
+    that writes the terminal) of a matrix run."""
 
-    def __init__(self, terminal, batches=None, clock=time.monotonic):
-        self.terminal = terminal
-        self.tty = bool(terminal.isatty)  # a bool in pytest 8, a callable bool in pytest 9
-        self.interval = TTY_INTERVAL if self.tty else LOG_INTERVAL
-        self.batches = batches
-        self.clock = clock
-        self.total = 0
-        self.done = 0
-        self.failed = 0
-        self.started = self.shown_at = clock()
-        self.shown = ""
-        self.running = False
+    running = False  # whether the cells run now (pytest's run loop)
 
     def pytest_collection_finish(self, session):
         self.total = len(session.items)
@@ -55,16 +41,7 @@ class ProgressLine:
             self.failed += 1
 
     def pytest_runtest_logfinish(self, nodeid):
-        self.done += 1
-        now = self.clock()
-        if now - self.shown_at >= self.interval:
-            self.show(now)
-
-    def refresh(self) -> None:
-        """Before the run waits for a batch: the line as it is now, on a terminal."""
-        now = self.clock()
-        if self.tty and now - self.shown_at >= 0.1:
-            self.show(now)
+        self.cell_done()
 
     @pytest.hookimpl(wrapper=True)
     def pytest_runtestloop(self, session):
@@ -73,32 +50,7 @@ class ProgressLine:
             return (yield)
         finally:
             self.running = False
-            if self.done and self.tty:  # a log's last line would only repeat the summary's counts
-                self.show(self.clock(), last=True)
-
-    def line(self, now: float) -> str:
-        parts = [f"{self.done:,}/{self.total:,} cells"]
-        if self.batches is not None:
-            finished, asked = self.batches()
-            if asked:
-                parts.append(f"{finished:,}/{asked:,} batches")
-        if self.failed:
-            parts.append(f"{self.failed:,} failed")
-        elapsed = int(now - self.started)
-        parts.append(f"{elapsed // 60}:{elapsed % 60:02d}")
-        return "fallbackcheck: " + ", ".join(parts)
-
-    def show(self, now: float, last: bool = False) -> None:
-        self.shown_at = now
-        text = self.line(now)
-        if self.tty:
-            self.terminal.rewrite(text, erase=True)
-            if last:
-                self.terminal.write_line("")
-            self.terminal.flush()
-        elif text != self.shown:
-            self.terminal.write_line(text)
-        self.shown = text
+            self.finish()
 
 
 def install(config, batches=None) -> ProgressLine | None:

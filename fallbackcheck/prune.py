@@ -117,7 +117,7 @@ def main(argv: list[str]) -> int:
         if not args.dry_run:
             shutil.rmtree(path) if path.is_dir() else path.unlink()
     if args.engine:
-        from .runtimes.docker_engine import engine
+        from .engines.docker import engine
 
         reason = engine().unavailable_reason()
         if reason:

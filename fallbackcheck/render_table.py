@@ -88,7 +88,7 @@ def markdown(data: dict) -> str:
     cols = data["columns"]
     out = ["# fallbackcheck compatibility table", "",
            f"_Generated from matrix.json ({data['generated_from']['generated']}); format "
-           f"`{data['format']}` {data['version']} (matrix-table.json)._", "",
+           f"`{data['format']}` {data['version']} (matrix-table.json).{' ' + published_line(data) if published_line(data) else ''}_", "",
            *[line for w in _warnings(data) for line in (f"**{w}**", "")],
            "A cell: what the API does under the runtime's `default` profile (kernel hosts: no filter, newest kernel): "
            "✓ works, ✗ breaks with that errno, n/a; then since when it works: `≥6.6 EPERM` = under every vintage "
@@ -142,6 +142,7 @@ td small { color: #444; } tr.group td { background: #eef; font-weight: bold; }
 td.api { font-family: monospace; } #find { margin: 0.5em 0; }
 td.images { white-space: normal; max-width: 16em; font-size: 11px; } th { white-space: normal; max-width: 12em; }
 td.older { background: #fcf3cf; } p.warn { color: #a94442; font-weight: bold; }
+table.env td { max-width: none; font-size: 11px; }
 """
 
 SCRIPT = r"""
@@ -180,11 +181,39 @@ def _warnings(data: dict) -> list[str]:
     return out
 
 
+def published_line(data: dict) -> str:
+    """The stamp of a published data set (fallbackcheck.publish), or ""."""
+    p = data.get("published")
+    if not p:
+        return ""
+    return (f"Published {p['date']}: measured {p['measured']} with fallbackcheck {p['fallbackcheck']}, "
+            f"catalogue {p['catalogue']} ({len(p.get('catalogue_probes') or [])} APIs).")
+
+
+def environment_text(column: dict) -> str:
+    """A column's environment as the run reported it, in one line."""
+    env = column.get("environment") or {}
+    if column["id"] == KERNELS:
+        return "; ".join(f"{rid}: " + ", ".join(f"{k} {v}" for k, v in sub.items()) for rid, sub in env.items())
+    return "; ".join(f"{k}: {v}" for k, v in env.items())
+
+
+def _environments_html(cols: list[dict]) -> list[str]:
+    e = html.escape
+    if not any(c.get("environment") for c in cols):
+        return []
+    return ["<h2>The environment of each column</h2>", '<table class="env"><tr><th>column</th><th>where</th>'
+            "<th>environment</th></tr>",
+            *[f"<tr><td>{e(c['id'])}</td><td>{e(c['host'])}</td><td>{e(environment_text(c))}</td></tr>" for c in cols],
+            "</table>"]
+
+
 def html_text(data: dict) -> str:
     e = html.escape
     cols = data["columns"]
     out = ["<!doctype html>", '<html><head><meta charset="utf-8"><title>fallbackcheck compatibility table</title>',
            f"<style>{STYLE}</style></head><body>", "<h1>Which glibc API works where</h1>",
+           *([f"<p>{e(published_line(data))}</p>"] if published_line(data) else []),
            f"<p>Generated from matrix.json ({e(str(data['generated_from']['generated']))}); the data is "
            f"<a href=\"matrix-table.json\">matrix-table.json</a> (format <code>{e(data['format'])}</code> "
            f"{data['version']}), also as CSV. A cell: what the API does under the runtime's <code>default</code> "
@@ -208,8 +237,8 @@ def html_text(data: dict) -> str:
                 css = "older"  # works under `default`, breaks under older vintages
             tds.append(f'<td class="{css}">{e(head)}' + (f" <small>{e(since)}</small>" if since else "") + "</td>")
         out.append(f'<tr class="row" data-api="{e(probe.lower())}" id="api-{e(probe)}-{e(images[0])}">'
-                   f'<td class="api">{e(probe)}</td><td class="images">{e(", ".join(images))}</td>' + "".join(tds) + "</tr>")
-    out += ["</table>", f"<script>{SCRIPT}</script>", "</body></html>"]
+                   f'<td class="api">{e(probe).replace(".", ".<wbr>")}</td><td class="images">{e(", ".join(images))}</td>' + "".join(tds) + "</tr>")
+    out += ["</table>", *_environments_html(cols), f"<script>{SCRIPT}</script>", "</body></html>"]
     return "\n".join(out)
 
 

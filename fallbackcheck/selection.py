@@ -60,6 +60,12 @@ PROFILE_SETS = {
 }
 
 
+def start_cost(runtime_id: str) -> float:
+    """Expected seconds to start one unit of `runtime_id` (its kind's start_s): what shards
+    are balanced by."""
+    return get_runtime(runtime_id).start_s
+
+
 def default_profiles(catalogue: Catalogue, arches: set[str]) -> list[str]:
     """The main job: no filter, the runtime's own default, and what runtimes of each LTS
     era would ship, with either default errno."""
@@ -90,7 +96,7 @@ class Selection:
     def cells(self, catalogue: Catalogue) -> list[Cell]:
         """The cells this run measures: the selection's, or this shard's part of them."""
         every = self.all_cells(catalogue)
-        return every if self.shard is None else shard_mod.pick(every, self.shard)
+        return every if self.shard is None else shard_mod.pick(every, self.shard, start_cost)
 
     def runtimes_with_cells(self, catalogue: Catalogue) -> list[str]:
         """The runtimes this run starts anything on (a shard may have none of some)."""

@@ -23,11 +23,10 @@ from dataclasses import dataclass
 
 from .errors import UsageError
 
-# Expected seconds, measured on the 2-core machines of docs/benchmark.md: starting one
-# container (or booting one kernel) per unit, and each cell in it. Rough on purpose: they
-# only need to rank units, so that no shard gets all the kernel boots or all of Podman.
-START_S = {"docker": 0.5, "podman": 1.0, "containerd": 0.6, "local@": 25.0}
-START_S_OTHER = 0.3  # runc, crun, oci: binaries driven directly, local
+# Expected seconds, measured on the 2-core machines of docs/benchmark.md, of each cell; a
+# unit's start (one container, or one kernel boot) is its runtime kind's start_s
+# (runtimes/base.py). Rough on purpose: they only need to rank units, so that no shard gets
+# all the kernel boots or all of Podman.
 CELL_S = 0.02
 
 
@@ -54,16 +53,9 @@ def unit_of(image: str, runtime: str, profile: str) -> tuple:
     return (image, runtime) if runtime.startswith("local@") else (image, runtime, profile)
 
 
-def start_cost(runtime: str) -> float:
-    for prefix, seconds in START_S.items():
-        if runtime.startswith(prefix):
-            return seconds
-    return START_S_OTHER
-
-
-def plan(cells, shards: int) -> dict[tuple, int]:
+def plan(cells, shards: int, start_cost) -> dict[tuple, int]:
     """Unit -> its shard (1-based) for every unit of `cells` (Cell or row: image, runtime,
-    profile, probe)."""
+    profile, probe); `start_cost(runtime id)`: the expected seconds of one start."""
     cells_of: dict[tuple, int] = defaultdict(int)
     starts: dict[tuple, set] = defaultdict(set)
     for cell in cells:
@@ -81,9 +73,9 @@ def plan(cells, shards: int) -> dict[tuple, int]:
     return out
 
 
-def pick(cells: list, shard: Shard) -> list:
+def pick(cells: list, shard: Shard, start_cost) -> list:
     """The cells of `cells` in this shard, in their order."""
-    owner = plan(cells, shard.of)
+    owner = plan(cells, shard.of, start_cost)
     return [c for c in cells if owner[unit_of(c.image, c.runtime, c.profile)] == shard.index]
 
 

@@ -11,7 +11,7 @@ REQUIRE_ENGINE = "FALLBACKCHECK_REQUIRE_ENGINE"
 def pytest_runtest_setup(item):
     if item.get_closest_marker("engine") is None:
         return
-    from fallbackcheck.runtimes.docker_engine import engine
+    from fallbackcheck.engines.docker import engine
 
     reason = engine().unavailable_reason()
     if reason:

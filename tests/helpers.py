@@ -127,3 +127,10 @@ def host_traces(session: str) -> dict:
     state = Path("/run/systemd/nspawn")  # systemd-nspawn's lock and propagation directories
     return {"cgroups": sorted(cgroups), "mounts": sorted(mounts), "processes": processes,
             "nspawn_state": sorted(str(p) for p in state.rglob("*")) if state.exists() else None}
+
+
+def runtime_kinds(*runtime_ids: str) -> dict:
+    """environment.runtime_kinds as a run writes it for these runtimes (their kinds' facts)."""
+    from fallbackcheck.runtimes import get
+
+    return {rid: get(rid).kind_facts() for rid in runtime_ids}

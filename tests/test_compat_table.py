@@ -11,6 +11,7 @@ import pytest
 
 from fallbackcheck import browser, compat_table, render_table, report
 
+from helpers import runtime_kinds
 from test_answers import ok, row
 
 
@@ -36,7 +37,8 @@ def _rows():
 
 
 def _table():
-    data = report.build(_rows(), {"generation_order": ["debian-13"]}, {}, True)
+    data = report.build(_rows(), {"generation_order": ["debian-13"],
+                                  "runtime_kinds": runtime_kinds("docker-crun", "crun", "docker-crun@debian-13")}, {}, True)
     return compat_table.table(report.Report(data))
 
 

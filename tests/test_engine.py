@@ -24,7 +24,7 @@ PROFILES = ",".join(["unconfined"] + [f"deny:{s}:{e}" for s in FOUR.split(",") f
 def _containers(session: str, kind: str | None = None):
     """This test's containers: other engine tests may run beside it (-n 2), so look only
     at the session label the test chose."""
-    from fallbackcheck.runtimes.docker_engine import engine
+    from fallbackcheck.engines.docker import engine
 
     found = engine().client.api.containers(all=True, filters={"label": f"fallbackcheck.session={session}"})
     return [c["Id"][:12] for c in found if kind is None or (c.get("Labels") or {}).get("fallbackcheck") == kind]

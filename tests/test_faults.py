@@ -140,7 +140,7 @@ def test_engine_restarted_mid_run(tmp_path, private_dockerd):
 
 def test_leftovers_of_dead_runs_are_swept_and_live_runs_untouched(tmp_path):
     client = _client()
-    from fallbackcheck.runtimes.docker_engine import engine
+    from fallbackcheck.engines.docker import engine
 
     ref, _ = engine().reference("debian-12")
     dead = subprocess.Popen(["true"])

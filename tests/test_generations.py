@@ -24,7 +24,7 @@ ARGS = ("--images", "debian-13", "--profiles", "default,vintage:5.2:ENOSYS",
 
 
 def _leftovers(session: str) -> tuple[list, list]:
-    from fallbackcheck.runtimes.docker_engine import engine
+    from fallbackcheck.engines.docker import engine
 
     client = engine().client
     containers = client.api.containers(all=True, filters={"label": f"fallbackcheck.session={session}"})

@@ -9,6 +9,7 @@ from fallbackcheck.hosts.recipes import GENERATIONS
 from fallbackcheck.hosts.ssh import parse_engine_hosts
 from fallbackcheck.received import changes, content_hash
 from fallbackcheck.runtimes.registry import expand, split_id
+from helpers import runtime_kinds
 
 
 def test_runtime_ids_carry_their_host():
@@ -71,7 +72,9 @@ def test_generation_views_from_the_report_alone():
     from fallbackcheck import generation_views, render_md
 
     report = {"environment": {"generation_order": ["debian-13", "debian-sid"], "engine_hosts": {},
-                              "runtimes": {"docker-crun": {"engine": "docker 20.10.24"}}},
+                              "runtimes": {"docker-crun": {"engine": "docker 20.10.24"}},
+                              "runtime_kinds": runtime_kinds("docker-crun", "docker-crun@debian-13",
+                                                             "docker-crun@debian-sid", "podman-crun@debian-sid")},
               "cells": [_cell("docker-crun", works=False, outcome="error", errno="EPERM", delivered="EPERM"),
                         _cell("docker-crun@debian-13"), _cell("docker-crun@debian-sid"),
                         _cell("podman-crun@debian-sid")]}

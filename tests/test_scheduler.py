@@ -114,7 +114,7 @@ def test_engine_calls_from_batch_threads_survive_pytest_changing_the_environment
     """pytest sets and deletes PYTEST_CURRENT_TEST in the main thread for every test phase;
     batch threads talk to the engine at the same time (the main job once lost 262 cells to a
     KeyError from requests reading proxies out of os.environ)."""
-    from fallbackcheck.runtimes.docker_engine import engine
+    from fallbackcheck.engines.docker import engine
 
     errors, stop = [], threading.Event()
 
@@ -274,7 +274,7 @@ def _progress(tty: bool, batches=None):
 
 @pytest.mark.parametrize("tty", [True, False], ids=["terminal", "log"])
 def test_the_progress_line_is_written_at_most_every_interval(tty):
-    from fallbackcheck.progressline import LOG_INTERVAL, TTY_INTERVAL
+    from fallbackcheck.matrix.progress import LOG_INTERVAL, TTY_INTERVAL
 
     progress, clock = _progress(tty, batches=lambda: (1, 2))
     interval = TTY_INTERVAL if tty else LOG_INTERVAL

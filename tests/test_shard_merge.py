@@ -28,9 +28,18 @@ def _cells():
     return out
 
 
+# Each kind's start_s (runtimes/base.py and its kinds), as the selection hands them to shards.
+START_S = {"docker-runc": 0.5, "podman-crun": 1.0, "runc": 0.3, "local@linux-6.1": 25.0}
+
+
+def test_a_units_start_costs_what_its_runtime_kind_says():
+    from fallbackcheck.selection import start_cost
+    assert {rid: start_cost(rid) for rid in START_S} == START_S
+
+
 def test_shards_partition_the_batches_and_never_split_one():
     cells = _cells()
-    parts = [shard.pick(cells, shard.Shard(k, 3)) for k in (1, 2, 3)]
+    parts = [shard.pick(cells, shard.Shard(k, 3), START_S.get) for k in (1, 2, 3)]
     assert sorted(map(repr, sum(parts, []))) == sorted(map(repr, cells))  # every cell once
     owners = {}
     for k, part in enumerate(parts, 1):
@@ -48,8 +57,8 @@ def test_shards_are_stable_whatever_the_order_and_balanced_by_cost():
     cells = _cells()
     shuffled = list(cells)
     random.Random(7).shuffle(shuffled)
-    assert shard.plan(cells, 3) == shard.plan(shuffled, 3)
-    plan = shard.plan(cells, 3)
+    assert shard.plan(cells, 3, START_S.get) == shard.plan(shuffled, 3, START_S.get)
+    plan = shard.plan(cells, 3, START_S.get)
     kernel_shards = {k for u, k in plan.items() if u[1].startswith("local@")}
     assert len(kernel_shards) == 3  # the three kernel boots (one per image) do not all land in one shard
     costs = [0.0] * 3
@@ -58,8 +67,8 @@ def test_shards_are_stable_whatever_the_order_and_balanced_by_cost():
         counts[shard.unit_of(c.image, c.runtime, c.profile)] = counts.get(shard.unit_of(c.image, c.runtime, c.profile), 0) + 1
     for unit, k in plan.items():
         starts = 4 if len(unit) == 2 else 1
-        costs[k - 1] += shard.start_cost(unit[1]) * (1 if len(unit) == 2 else starts) + shard.CELL_S * counts[unit]
-    assert max(costs) - min(costs) <= max(shard.START_S.values())  # greedy: within one unit of each other
+        costs[k - 1] += START_S[unit[1]] * (1 if len(unit) == 2 else starts) + shard.CELL_S * counts[unit]
+    assert max(costs) - min(costs) <= max(START_S.values())  # greedy: within one unit of each other
 
 
 @pytest.mark.parametrize("text", ["0/3", "4/3", "3", "a/b", "1/0", ""])
@@ -93,7 +102,7 @@ def _shard_sel(k, n):
 
 def _split(rows, n):
     cells = [Cell(r["probe"], r["image"], r["runtime"], r["profile"]) for r in rows]
-    owner = shard.plan(cells, n)
+    owner = shard.plan(cells, n, lambda runtime: 0.3)
     return [[r for r in rows if owner[shard.unit_of(r["image"], r["runtime"], r["profile"])] == k]
             for k in range(1, n + 1)]
 
@@ -178,7 +187,7 @@ def test_the_example_workflow_is_what_run_workflow_locally_runs():
     script = runpy.run_path(str(ROOT / "scripts" / "run-workflow-locally"))
     text = (ROOT / "docs" / "examples" / "fallbackcheck-matrix.yml").read_text()
     names = [p["name"] for p in script["parts"](text)]
-    assert names[:3] == ["shard-1", "shard-2", "shard-3"] and len(names) == 5
+    assert names == ["shard-1", "shard-2", "shard-3", "gen-debian-13", "gen-debian-sid", "kernels"]
     measure = script["runs"](text, "measure")
     assert any("--report-dir reports/${{ matrix.part.name }} ${{ matrix.part.args }}" in r for r in measure)
     assert script["runs"](text, "publish") == ["python3 -m fallbackcheck.merge site parts/report-*"]

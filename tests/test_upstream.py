@@ -18,7 +18,7 @@ UPSTREAM = ROOT / "docs" / "upstream"
 def _glibc_lines(out: Path, image_id: str) -> dict:
     """The reproducer's own report in `image_id`: {(call, errno-before): {field: value}}."""
     from fallbackcheck import images
-    from fallbackcheck.runtimes.docker_engine import engine
+    from fallbackcheck.engines.docker import engine
 
     eng = engine()
     logs = eng.run_tool(eng.ensure(images.lookup(image_id)), ["/out/glibc-stale-enosys"],
@@ -37,7 +37,7 @@ def glibc_reproducer(tmp_path_factory):
     """docs/upstream/glibc-stale-enosys.c compiled in the i386 builder (glibc 2.31: the
     program finds the 2.34 symbols at run time), exactly as the report tells a maintainer."""
     from fallbackcheck.images import BUILDERS
-    from fallbackcheck.runtimes.docker_engine import engine
+    from fallbackcheck.engines.docker import engine
 
     out = tmp_path_factory.mktemp("glibc-repro")
     out.chmod(0o755)

@@ -26,7 +26,7 @@ def leftovers(session: str) -> list[str]:
     import subprocess
 
     from ..runs import SESSION_LABEL
-    from ..runtimes.docker_engine import engine
+    from ..engines.docker import engine
 
     found: list[str] = []
     client = engine().client if not engine().unavailable_reason() else None

@@ -22,9 +22,9 @@ from pathlib import Path
 
 from .. import runs, stopping
 from ..cache import locked
-from ..runtimes.base import LABEL, SESSION_LABEL
+from ..runs import LABEL, SESSION_LABEL
 from .recipes import ENTRYPOINT, GENERATIONS, EngineRecipe
-from . import loads
+from ..engines import loads
 from .remote import CommandHost
 
 GENERATION_LABEL = f"{LABEL}.generation"
@@ -35,7 +35,7 @@ START_TIMEOUT_S = 90
 
 
 def host_engine():
-    from ..runtimes.docker_engine import engine
+    from ..engines.docker import engine
 
     return engine()
 
@@ -84,7 +84,7 @@ class Generation(CommandHost):
 
     @cached_property
     def _docker(self):
-        from ..runtimes.docker_engine import DockerEngine
+        from ..engines.docker import DockerEngine
 
         return DockerEngine(f"unix://{self.socket_dir}/docker.sock", where=self.name)
 

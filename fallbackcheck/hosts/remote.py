@@ -9,7 +9,7 @@ import uuid
 from pathlib import Path
 
 from ..cache import cache_dir
-from . import loads
+from ..engines import loads
 from .base import Host, completed
 
 

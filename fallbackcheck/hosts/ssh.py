@@ -88,7 +88,7 @@ class SshHost(CommandHost):
             return self._open_docker()
 
     def _open_docker(self):
-        from ..runtimes.docker_engine import DockerEngine
+        from ..engines.docker import DockerEngine
 
         if "_docker" not in self.__dict__:
             local = Path("/tmp") / f"fbc-ssh-{os.getpid()}-{self.name}.sock"

@@ -29,7 +29,7 @@ class ThisHost(Host):
         return completed(argv, proc, check, "this host")
 
     def docker(self):
-        from ..runtimes.docker_engine import engine
+        from ..engines.docker import engine
 
         return engine()
 

@@ -23,7 +23,8 @@ from .. import cache, diff, fixes, fixruns, images, paths, report, runs, stoppin
 from ..batch import BatchKey, run as run_batch, run_many
 from ..cells import Cell, judge, record
 from ..errors import UsageError
-from ..hosts import loads, registry as hosts_registry
+from ..engines import loads
+from ..hosts import registry as hosts_registry
 from ..hosts.cleanup import cleanup_hosts
 from ..hosts.generation import cleanup_generations
 from ..hosts.recipes import GENERATIONS
@@ -435,10 +436,12 @@ class MatrixRun:
         self._loaded = loads.read(self.parts)
 
     def environment(self) -> dict:
-        runtimes = {}
+        runtimes, kinds = {}, {}
         for rid in self.selection.runtimes:
             try:
-                runtimes[rid] = get_runtime(rid).cached_versions()  # asked once per process
+                runtime = get_runtime(rid)
+                kinds[rid] = runtime.kind_facts()
+                runtimes[rid] = runtime.cached_versions()  # asked once per process
             except Exception as exc:  # the report must still be written
                 runtimes[rid] = {"error": str(exc)}
         hosts = {}
@@ -452,7 +455,7 @@ class MatrixRun:
                                    "loaded": [x for x in loaded if x["host"] == name]}
                 except Exception as exc:  # the report must still be written
                     hosts[name] = {"error": str(exc)}
-        return {"session": self.session, "runtimes": runtimes, "engine_hosts": hosts,
+        return {"session": self.session, "runtimes": runtimes, "runtime_kinds": kinds, "engine_hosts": hosts,
                 "generation_order": list(GENERATIONS),
                 "loaded_here": [x for x in loaded if x["host"] == "this host"],
                 "skipped_runtimes": self.selection.skipped_runtimes,

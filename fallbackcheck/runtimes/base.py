@@ -38,6 +38,19 @@ class Runtime:
     """How one kind of runtime starts a batch, on one engine host (WHERE: hosts/)."""
 
     kind = "?"  # docker-runc, podman-crun, containerd-runc, runc, ...
+    # Facts of the kind, which the run writes into matrix.json (environment.runtime_kinds) for
+    # the views to read, so that a new kind is its own module and no table elsewhere:
+    family: str | None = None  # the engine family a deployment asks about ("Docker + runc"); None: none
+    column_order = 60  # where its column goes in the tables (engines first, bare runtimes, local)
+    start_s = 0.3  # expected seconds to start one batch (or boot once): shards are balanced by it
+
+    @staticmethod
+    def oci_rank(oci_runtime: str) -> int:
+        """runc, then crun, then any other OCI runtime an engine has (columns within a family)."""
+        return {"runc": 0, "crun": 1}.get(oci_runtime, 2)
+
+    def kind_facts(self) -> dict:
+        return {"family": self.family, "column_order": self.column_order, "start_s": self.start_s}
 
     def __init__(self, host=None):
         from ..hosts import this_host

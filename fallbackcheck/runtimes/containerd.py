@@ -15,7 +15,7 @@ import uuid
 
 from .. import images, runs
 from ..cache import locked
-from ..hosts import loads
+from ..engines import loads
 from ..errors import UsageError
 from .base import (LABEL, SESSION_LABEL, BatchOutput, BatchPlan, Runtime, placed_probe_dir, oci_runtime_version,
                    run_cli_batch)
@@ -25,9 +25,13 @@ OCI_BINARY = {"runc": "/usr/bin/runc", "crun": "/usr/bin/crun"}
 
 
 class ContainerdRuntime(Runtime):
+    family = "containerd (Kubernetes RuntimeDefault)"
+    start_s = 0.6
+
     def __init__(self, oci_runtime: str, host=None):
         self.oci_runtime = oci_runtime
         self.kind = f"containerd-{oci_runtime}"
+        self.column_order = 30 + self.oci_rank(oci_runtime)
         super().__init__(host)
 
     def ctr(self, *args: str, timeout: float = 120, check: bool = True):

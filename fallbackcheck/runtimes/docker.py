@@ -70,9 +70,12 @@ def _server_error(exc: BaseException) -> bool:
 
 
 class DockerRuntime(Runtime):
+    start_s = 0.5
     def __init__(self, oci_runtime: str, host=None):
         self.oci_runtime = oci_runtime
         self.kind = f"docker-{oci_runtime}"
+        self.family = f"Docker + {oci_runtime}"
+        self.column_order = 10 + self.oci_rank(oci_runtime)
         super().__init__(host)
 
     @property

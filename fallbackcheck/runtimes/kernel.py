@@ -66,6 +66,8 @@ def guest_helper() -> Path:
 
 class KernelRuntime(Runtime):
     shares_start = True
+    column_order = 50
+    start_s = 25.0  # a kernel boot in QEMU
 
     def __init__(self, host: str):
         kernels.lookup(host)  # an unknown host is a usage error here, before anything runs
@@ -82,7 +84,7 @@ class KernelRuntime(Runtime):
             missing.append("libseccomp.a (libseccomp-dev)")
         if missing:
             return f"{', '.join(missing)} missing: run scripts/setup-host"
-        from .docker_engine import engine
+        from ..engines.docker import engine
 
         if engine().unavailable_reason() and shutil.which("podman") is None:
             return f"the probes are compiled in a builder container: {engine().unavailable_reason()}"

@@ -21,6 +21,7 @@ from .base import BatchOutput, BatchPlan, Runtime
 class LocalRuntime(Runtime):
     kind = "local"
     host_libc = True
+    column_order = 50
 
     def unavailable_reason(self) -> str | None:
         if shutil.which("cc") is None or shutil.which("make") is None:

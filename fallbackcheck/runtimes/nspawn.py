@@ -76,6 +76,7 @@ class NspawnRuntime(Sandbox):
     kind = "nspawn"
     program = "systemd-nspawn"
     package = "systemd-container"
+    start_s = 0.3  # measured: 120-260 ms a batch
 
     def unsupported_profile(self, profile) -> str | None:
         if profile.kind == "own":

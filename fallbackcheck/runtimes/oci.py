@@ -20,7 +20,7 @@ from ..errors import UsageError
 from ..seccomp_json import DEFAULT_CAPS, resolve
 from .base import (PIDS_LIMIT, BatchOutput, BatchPlan, Runtime, oci_runtime_version, placed_probe_dir,
                    stream_text)
-from .docker_engine import engine
+from ..engines.docker import engine
 
 MEMORY_LIMIT_BYTES = 512 * 1024 * 1024
 
@@ -83,6 +83,8 @@ class OciRuntime(Runtime):
     def __init__(self, binary: str, host=None, kind: str | None = None):
         self.binary = binary
         self.kind = kind or binary
+        if self.kind in ("runc", "crun"):  # Debian's own: a family of their own, after the engines
+            self.family, self.column_order = self.kind, 40 + self.oci_rank(self.kind)
         super().__init__(host)
 
     def _run(self, *args: str, timeout: float = 60):

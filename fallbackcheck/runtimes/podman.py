@@ -15,11 +15,11 @@ import uuid
 
 from .. import images, runs
 from ..cache import locked
-from ..hosts import loads
+from ..engines import loads
 from ..errors import UsageError
 from .base import (LABEL, MEMORY_LIMIT, PIDS_LIMIT, SESSION_LABEL, BatchOutput, BatchPlan, Runtime, placed_probe_dir,
                    oci_runtime_version, run_cli_batch)
-from .docker_engine import engine
+from ..engines.docker import engine
 from ..probe_builders import ULIMITS, PodmanTools, _label_args, podman
 
 DEFAULT_PROFILE = "/usr/share/containers/seccomp.json"
@@ -28,9 +28,13 @@ DEFAULT_PROFILE = "/usr/share/containers/seccomp.json"
 # last ones go with the run's cleanup (by session label), Ctrl-C included.
 REMOVE_AT_ONCE = 16
 class PodmanRuntime(Runtime):
+    family = "Podman"
+    start_s = 1.0
+
     def __init__(self, oci_runtime: str, host=None):
         self.oci_runtime = oci_runtime
         self.kind = f"podman-{oci_runtime}"
+        self.column_order = 20 + self.oci_rank(oci_runtime)
         self._ended: list[str] = []  # batch containers that ended and wait for removal
         self._lock = threading.Lock()
         super().__init__(host)

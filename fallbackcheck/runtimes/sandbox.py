@@ -44,11 +44,12 @@ class Sandbox(Runtime):
 
     program = "?"
     package = "?"
+    column_order = 55  # after the engines, runc/crun and local
 
     def unavailable_reason(self) -> str | None:
         if shutil.which(self.program) is None:
             return f"{self.program} is not installed (apt-get install {self.package}, or run scripts/setup-host)"
-        from .docker_engine import engine
+        from ..engines.docker import engine
 
         if engine().unavailable_reason() and shutil.which("podman") is None:
             return ("the probes are compiled in a builder container, which needs the Docker engine or podman: "

@@ -46,6 +46,7 @@ def parse_command(text: str) -> list[str]:
 
 class WrapRuntime(Runtime):
     host_libc = True
+    column_order = 57  # after local and the sandboxes
 
     def __init__(self, command: str, host=None):
         self.command = command

@@ -116,7 +116,7 @@ class DockerEngine:
 
         with locked(f"import-docker-{recipe.id}-{recipe.hash}"):
             if not self.has(recipe.tag):
-                from ..hosts.loads import record as record_load
+                from .loads import record as record_load
 
                 started = time.monotonic()
                 tar = images.build_tar(recipe)
