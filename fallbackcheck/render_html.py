@@ -14,7 +14,7 @@ import json
 import sys
 from pathlib import Path
 
-from . import causes, generation_views, kernel_views, matrix_views, merge_views
+from . import causes, generation_views, kernel_views, matrix_views, merge_views, sandbox_views
 from .tables import Table
 from .report import as_report
 from .views import (machine_faults, by_image, cell_label, change_lines, counts_line, fix_lines, fix_status, image_heading, list_text,
@@ -257,6 +257,7 @@ def render(report) -> str:
     out += tables_html(merge_views.tables(report))  # a merged report's conflicts come before anything else
     out += _changes(report)
     out += _what_breaks(report)
+    out += tables_html(sandbox_views.tables(report))  # "which APIs break under my sandbox's default?"
     faults = machine_faults(report.cells)
     if faults:
         out += ["<h2>Problems of this machine</h2>", "<ul>"] + [

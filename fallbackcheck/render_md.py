@@ -5,7 +5,7 @@ from __future__ import annotations
 import sys
 from pathlib import Path
 
-from . import generation_views, kernel_views, matrix_views, merge_views
+from . import generation_views, kernel_views, matrix_views, merge_views, sandbox_views
 from .report import as_report
 from .survival import survives  # noqa: F401  (re-exported: render_md.survives was its home)
 from .tables import Table
@@ -142,6 +142,7 @@ def render(report) -> str:
     out += tables_md(merge_views.tables(report))  # a merged report's conflicts come before anything else
     out += _what_changed(report)
     out += what_breaks_lines(report)
+    out += tables_md(sandbox_views.tables(report))  # "which APIs break under my sandbox's default?"
     out += ["## Counts", "", f"- {counts_line(report)}",
             f"- generated: {report['generated']}" + ("" if report.get("complete", True) else " (**partial run**)"),
             f"- kernel: {env.get('kernel')} ({env.get('machine')})"]
