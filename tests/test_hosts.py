@@ -18,7 +18,8 @@ def test_runtime_ids_carry_their_host():
     assert expand("podman-crun@*") == [f"podman-crun@{g}" for g in GENERATIONS]
     assert {"debian-13", "debian-sid"} <= set(GENERATIONS)
     with pytest.raises(UsageError, match="unknown runtime"):
-        split_id("docker-runx@debian-13")
+        split_id("dockr-runc@debian-13")
+    assert split_id("docker-youki@debian-13") == ("docker-youki", "debian-13")  # registered in dockerd, or not: its runtime says
 
 
 def test_engine_hosts_option():
