@@ -1,7 +1,8 @@
-"""docker-<name>: any OCI runtime registered in dockerd is measured by that name, and what it
-delivers is judged by what it did, not by what it is called. The test registers a wrapper
-around crun that drops every seccomp errno on its way (as gVisor's runsc did:
-google/gvisor#14688) under a name of its own, and removes it again."""
+"""docker-<name> and podman-<name>: any OCI runtime registered in dockerd or in Podman's
+containers.conf is measured by that name, and what it delivers is judged by what it did, not by
+what it is called. The tests register a wrapper around crun that drops every seccomp errno on
+its way (as gVisor's runsc did: google/gvisor#14688) under a name of their own, and remove it
+again (Podman's through CONTAINERS_CONF, so the host's configuration is never touched)."""
 
 import json
 import os
@@ -70,17 +71,24 @@ def _reload_dockerd(wanted, timeout: float = 30) -> None:
 
 
 @pytest.fixture
-def registered(tmp_path):
-    """A wrapper runtime registered in this host's dockerd for the test, then unregistered
-    (daemon.json as it was, dockerd reloaded)."""
+def wrapper(tmp_path) -> Path:
     crun = shutil.which("crun")
-    if crun is None or shutil.which("dockerd") is None or not subprocess.run(["pidof", "dockerd"]).returncode == 0:
-        skip_or_fail("needs dockerd and crun (scripts/setup-host)")
-    wrapper = tmp_path / "errno-dropping-runtime"
+    if crun is None:
+        skip_or_fail("needs crun (scripts/setup-host)")
+    path = tmp_path / "errno-dropping-runtime"
     copies = tmp_path / "bundles"
     copies.mkdir()
-    wrapper.write_text(WRAPPER.format(crun=crun, copies=str(copies)))
-    wrapper.chmod(0o755)
+    path.write_text(WRAPPER.format(crun=crun, copies=str(copies)))
+    path.chmod(0o755)
+    return path
+
+
+@pytest.fixture
+def registered(wrapper):
+    """A wrapper runtime registered in this host's dockerd for the test, then unregistered
+    (daemon.json as it was, dockerd reloaded)."""
+    if shutil.which("dockerd") is None or not subprocess.run(["pidof", "dockerd"]).returncode == 0:
+        skip_or_fail("needs dockerd (scripts/setup-host)")
     name = "fbc-test-dropper-" + uuid.uuid4().hex[:6]
     before = DAEMON_JSON.read_text() if DAEMON_JSON.exists() else None
     config = json.loads(before or "{}")
@@ -99,10 +107,29 @@ def registered(tmp_path):
 
 def test_a_runtime_registered_in_dockerd_is_measured_by_its_name(tmp_path, registered):
     name, wrapper = registered
-    rid = f"docker-{name}"
+    _measured_as_what_it_delivers(tmp_path, f"docker-{name}", f"Docker + {name}", wrapper)
+
+
+def test_a_runtime_registered_in_podman_is_measured_by_its_name(tmp_path, wrapper):
+    if shutil.which("podman") is None:
+        skip_or_fail("needs podman (scripts/setup-host)")
+    name = "fbc-test-dropper-" + uuid.uuid4().hex[:6]
+    host_conf = Path("/etc/containers/containers.conf")
+    text = host_conf.read_text() if host_conf.exists() else ""
+    line = f'{name} = ["{wrapper}"]\n'
+    # CONTAINERS_CONF: Podman then reads this file only, the host's settings copied in.
+    text = text.replace("[engine.runtimes]\n", "[engine.runtimes]\n" + line) if "[engine.runtimes]" in text \
+        else text + "\n[engine.runtimes]\n" + line
+    conf = tmp_path / "containers.conf"
+    conf.write_text(text)
+    _measured_as_what_it_delivers(tmp_path, f"podman-{name}", f"Podman + {name}", wrapper,
+                                  env={"CONTAINERS_CONF": str(conf)})
+
+
+def _measured_as_what_it_delivers(tmp_path, rid, family, wrapper, env=None):
     proc = run_suites("--runtimes", rid, "--images", "debian-13", "--profiles", "deny:clone3:ENOSYS,deny:clone3:EPERM",
                       "--probes", "pthread_create,raw:clone3", "--no-fixes", report_dir=tmp_path / "report",
-                      env={"FALLBACKCHECK_SESSION": "test-registered-" + uuid.uuid4().hex[:8]})
+                      env={"FALLBACKCHECK_SESSION": "test-registered-" + uuid.uuid4().hex[:8], **(env or {})})
     assert proc.returncode == 1, proc.stdout[-3000:] + proc.stderr[-2000:]  # the dropped errno fails cells
     report = load_report(tmp_path / "report")
     [raw] = cells_by(report, runtime=rid, probe="raw:clone3", profile="deny:clone3:ENOSYS")
@@ -114,13 +141,15 @@ def test_a_runtime_registered_in_dockerd_is_measured_by_its_name(tmp_path, regis
     assert (api["verdict"], api["errno"]) == ("expected-break", "EPERM"), api  # judged by what was delivered
     env = report["environment"]["runtimes"][rid]
     assert env["oci_runtime_path"] == str(wrapper) and env["oci_runtime_version"].startswith("errno-dropping-runtime")
-    assert report["environment"]["runtime_kinds"][rid]["family"] == f"Docker + {name}"
+    assert report["environment"]["runtime_kinds"][rid]["family"] == family
     assert not any((tmp_path / "bundles").iterdir())  # the wrapper's copies went with their containers
 
 
-def test_an_unregistered_name_is_one_line(tmp_path):
-    proc = run_suites("--runtimes", "docker-no-such-runtime", "--images", "debian-13", report_dir=tmp_path, timeout=120)
+@pytest.mark.parametrize("rid, says", [("docker-no-such-runtime", "dockerd has no runtime named 'no-such-runtime'"),
+                                       ("podman-no-such-runtime", "podman has no runtime named 'no-such-runtime'")])
+def test_an_unregistered_name_is_one_line(tmp_path, rid, says):
+    proc = run_suites("--runtimes", rid, "--images", "debian-13", report_dir=tmp_path, timeout=120)
     out = proc.stdout + proc.stderr
     assert proc.returncode == 4, out
     [line] = [ln for ln in out.splitlines() if ln.startswith("ERROR:")]
-    assert "dockerd has no runtime named 'no-such-runtime'" in line and "Traceback" not in out
+    assert says in line and "Traceback" not in out, line

@@ -65,15 +65,16 @@ BUILTIN_KINDS = {
     "firejail": _sandbox("firejail", "FirejailRuntime"),
 }
 KINDS = tuple(BUILTIN_KINDS)  # in the order error messages list them
-# docker-<name>: any OCI runtime registered in dockerd under <name> (`docker info` -> Runtimes:
-# a youki, a runsc, a wrapper); whether it is registered is the runtime's unavailable_reason.
-ENGINE_REGISTERED = re.compile(r"docker-([A-Za-z0-9][A-Za-z0-9_.+-]*)")
+# docker-<name> / podman-<name>: any OCI runtime registered in dockerd under <name> (`docker info`
+# -> Runtimes: a youki, a runsc, a wrapper) or in Podman's containers.conf ([engine.runtimes]);
+# whether it is registered is the runtime's unavailable_reason.
+ENGINE_REGISTERED = re.compile(r"(docker|podman)-([A-Za-z0-9][A-Za-z0-9_.+-]*)")
 
 
 def engine_registered(kind: str):
     """The factory of an engine-registered runtime's kind, or None."""
     match = ENGINE_REGISTERED.fullmatch(kind)
-    return _engine_kind("docker", match.group(1)) if match else None
+    return _engine_kind(match.group(1), match.group(2)) if match else None
 
 
 def plugin_kinds() -> dict:
@@ -120,7 +121,7 @@ def split_id(runtime_id: str) -> tuple[str, str]:
     if kind not in BUILTIN_KINDS and kind not in plugin_kinds() and engine_registered(kind) is None:
         raise UsageError(f"unknown runtime {runtime_id!r}: use one of {', '.join((*KINDS, *plugin_kinds()))}, "
                          "optionally @<generation> or @* (every generation), local@<kernel host> (local@linux-6.1), "
-                         "docker-<name> (a runtime registered in dockerd under <name>), "
+                         "docker-<name> or podman-<name> (a runtime registered in the engine under <name>), "
                          "oci:/path/to/runtime (a runtime binary with runc's command line), or wrap:<command> "
                          "(a sandbox command the runner is appended to)")
     return kind, host
