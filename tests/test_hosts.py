@@ -70,7 +70,7 @@ def _cell(runtime, probe="lchmod", works=True, outcome="ok", errno=None, deliver
 
 
 def test_generation_views_from_the_report_alone():
-    from fallbackcheck import generation_views, render_md
+    from fallbackcheck.report import generation_views, render_md
 
     report = {"environment": {"generation_order": ["debian-13", "debian-sid"], "engine_hosts": {},
                               "runtimes": {"docker-crun": {"engine": "docker 20.10.24"}},

@@ -36,7 +36,7 @@ def test_the_wrapper_takes_default_and_unconfined_only_and_keeps_its_at_signs():
 
 
 def test_the_sandbox_section_lists_what_breaks_and_what_the_filter_answered():
-    from fallbackcheck.sandbox_views import tables
+    from fallbackcheck.report.sandbox_views import tables
 
     def cell(probe, kind, profile, delivered, works=None, errno=None):
         return {"probe": probe, "kind": kind, "runtime": "nspawn", "image": "debian-12", "profile": profile,

@@ -9,9 +9,9 @@ from pathlib import Path
 from ..errors import SetupError
 
 # Every container we start carries the run's labels (runs.py), so that leftovers can be found.
-from ..runs import LABEL, SESSION_LABEL  # noqa: F401  (re-exported for the runtimes)
+from ..runs import LABEL, SESSION_LABEL
 
-from ..launch import MEMORY_LIMIT, PIDS_LIMIT, BatchOutput, BatchPlan  # noqa: F401  (the runtimes' imports)
+from ..launch import MEMORY_LIMIT, PIDS_LIMIT, BatchOutput, BatchPlan
 
 
 def oci_runtime_version(binary: str, host=None) -> dict:

@@ -18,7 +18,7 @@ from ..cache import locked
 from ..engines import loads
 from ..errors import UsageError
 from .base import (LABEL, MEMORY_LIMIT, PIDS_LIMIT, SESSION_LABEL, BatchOutput, BatchPlan, Runtime, placed_probe_dir,
-                   oci_runtime_version, run_cli_batch)
+    oci_runtime_version, run_cli_batch)
 from ..engines.docker import engine
 from ..probe_builders import ULIMITS, PodmanTools, _label_args, podman
 
