@@ -40,3 +40,26 @@ def test_an_incomplete_run_is_refused_in_one_line(tmp_path):
                           capture_output=True, text=True)
     assert done.returncode == 2 and not (tmp_path / "out").exists()
     assert len(done.stderr.strip().splitlines()) == 1 and "incomplete" in done.stderr, done.stderr
+
+
+def test_a_job_that_measured_nothing_publishes_nothing(tmp_path, capsys):
+    """scripts/publish-matrix: every job must have written a complete report that measured
+    something; a job whose every cell errored (a build that failed) stops the publication."""
+    import importlib.machinery
+    import importlib.util
+
+    from helpers import ROOT
+
+    loader = importlib.machinery.SourceFileLoader("publish_matrix", str(ROOT / "scripts" / "publish-matrix"))
+    script = importlib.util.module_from_spec(importlib.util.spec_from_loader(loader.name, loader))
+    loader.exec_module(script)
+    script.workflow.main = lambda argv: 0  # the jobs "ran": their reports are written below
+    names = [p["name"] for p in script.workflow.parts(script.workflow.WORKFLOW.read_text())]
+    for name in names:
+        part = tmp_path / "parts" / f"report-{name}"
+        part.mkdir(parents=True)
+        verdicts = {"error": 10} if name == names[-1] else {"pass": 10}
+        (part / "matrix.json").write_text(json.dumps({"complete": True, "summary": {"cells": 10, "verdicts": verdicts}}))
+    assert script.main([str(tmp_path)]) == 1
+    [line] = capsys.readouterr().err.strip().splitlines()
+    assert f"job {names[-1]} measured nothing" in line and "nothing published" in line
