@@ -110,11 +110,14 @@ def test_an_arm64_image_on_an_x86_kernel_is_said_plainly():
         get("local@linux-6.12").prepare_image("debian-13-arm64")
 
 
-def test_the_arm64_image_is_opt_in():
+@pytest.mark.parametrize("image, suite", [("debian-12-arm64", "bookworm"), ("debian-13-arm64", "trixie")])
+def test_the_arm64_images_are_opt_in(image, suite):
     from fallbackcheck import images
 
-    assert images.lookup("debian-13-arm64").arch == "arm64"
-    assert "debian-13-arm64" not in images.DEFAULT_IMAGES
+    recipe = images.lookup(image)
+    assert (recipe.arch, recipe.suites) == ("arm64", (suite,))
+    assert image not in images.DEFAULT_IMAGES
+    assert images.libc_family(image) == "glibc" and recipe.role == "target"
 
 
 def test_an_image_no_selected_runtime_can_run_is_noted():
