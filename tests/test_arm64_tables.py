@@ -100,7 +100,8 @@ def test_pthread_create_on_arm64_follows_glibcs_aarch64_sources(libc, arch, deli
 # sources. An entry added here without that check, or opted in by accident, fails this test.
 ARM64_APIS = {"pthread_create", "pthread_create.errno_after", "faccessat", "faccessat.eaccess",
               "faccessat.errno_after", "lchmod", "closefrom", "close_range", "epoll_pwait2", "statx",
-              "stat", "stat.errno_after", "fstat", "lstat", "fstatat"}
+              "stat", "stat.errno_after", "fstat", "lstat", "fstatat", "posix_spawn", "access", "euidaccess",
+              "realpath", "realpath.dotdot", "renameat2"}
 
 
 def test_the_api_entries_opted_in_to_arm64():
@@ -142,3 +143,22 @@ def test_the_stat_family_never_calls_statx_on_arm64(entry, libc):
 def test_the_generic_wrappers_hold_on_arm64(entry, delivered, observed, verdict):
     judged = _judge(entry, "glibc 2.36", "arm64", delivered, observed)
     assert judged.verdict == verdict and "aarch64" in judged.source
+
+
+@pytest.mark.parametrize("libc, delivered, observed, verdict", [
+    # spawni.c goes through __clone_internal, which has no clone3 on aarch64 before 2.38
+    ("glibc 2.36", "EPERM", ("ok", None), "pass"),
+    ("glibc 2.36", "EPERM", ("error", "EPERM"), "unexpected"),
+    ("glibc 2.41", "EPERM", ("error", "EPERM"), "expected-break"),
+    ("glibc 2.41", "EINVAL", ("ok", None), "pass"),
+])
+def test_posix_spawn_on_arm64_follows_the_clone3_wrapper(libc, delivered, observed, verdict):
+    assert _judge("posix_spawn", libc, "arm64", delivered, observed).verdict == verdict
+    if libc == "glibc 2.36" and delivered == "EPERM" and observed[0] == "error":
+        assert _judge("posix_spawn", libc, "amd64", delivered, observed).verdict == "expected-break"
+
+
+def test_access_on_arm64_is_faccessat_not_access():
+    judged = _judge("access", "glibc 2.41", "arm64", "EPERM", ("ok", None))
+    assert judged.verdict == "pass" and "no __NR_access" in judged.source
+    assert "faccessat" in judged.source and "access syscall where __NR_access exists" not in judged.source
