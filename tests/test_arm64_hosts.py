@@ -110,7 +110,8 @@ def test_an_arm64_image_on_an_x86_kernel_is_said_plainly():
         get("local@linux-6.12").prepare_image("debian-13-arm64")
 
 
-@pytest.mark.parametrize("image, suite", [("debian-12-arm64", "bookworm"), ("debian-13-arm64", "trixie")])
+@pytest.mark.parametrize("image, suite", [("debian-12-arm64", "bookworm"), ("debian-13-arm64", "trixie"),
+                                         ("debian-sid-arm64", "sid")])
 def test_the_arm64_images_are_opt_in(image, suite):
     from fallbackcheck import images
 
