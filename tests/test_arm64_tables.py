@@ -101,7 +101,7 @@ def test_pthread_create_on_arm64_follows_glibcs_aarch64_sources(libc, arch, deli
 ARM64_APIS = {"pthread_create", "pthread_create.errno_after", "faccessat", "faccessat.eaccess",
               "faccessat.errno_after", "lchmod", "closefrom", "close_range", "epoll_pwait2", "statx",
               "stat", "stat.errno_after", "fstat", "lstat", "fstatat", "posix_spawn", "access", "euidaccess",
-              "realpath", "realpath.dotdot", "renameat2"}
+              "realpath", "realpath.dotdot", "renameat2", "openat2"}
 
 
 def test_the_api_entries_opted_in_to_arm64():
