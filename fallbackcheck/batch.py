@@ -11,7 +11,7 @@ from .catalogue import ApiEntry, Catalogue, RawEntry, is_errno_name
 from .kernel import KERNEL_ENOSYS, KernelBaseline
 from .observation import FILTER_LIKE, Observation, classify, delivered
 from .profiles import Profile
-from .launch import BatchOutput, BatchPlan, parse_output  # noqa: F401  (parse_output: batch.parse_output stays)
+from .launch import BatchOutput, BatchPlan, parse_output
 
 if TYPE_CHECKING:
     from .runtimes.base import Runtime

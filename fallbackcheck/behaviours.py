@@ -41,9 +41,10 @@ def oci_family(runtime_id: str) -> str:
 
 def runtime_family(runtime) -> str:
     """The OCI runtime a runtime object drives, by what its binary says (`--version`) where it
-    is a user's binary given by path (oci:/path), else by its id."""
+    is a user's binary (oci:/path, or docker-<name>: whatever dockerd has registered under
+    that name), else by its id (Debian's runc and crun)."""
     rid = getattr(runtime, "id", "") or ""
-    if rid.startswith("oci:"):
+    if rid.startswith("oci:") or oci_family(rid) not in ("runc", "crun"):
         return family_said(runtime.cached_versions().get("oci_runtime_version"))
     return oci_family(rid)
 

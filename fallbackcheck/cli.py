@@ -16,14 +16,14 @@ import pytest
 
 from .matrix.invocation import command_args
 
-# `fallbackcheck <tool> ...`: the report tools, by name (each also runs as python3 -m fallbackcheck.<tool>).
+# `fallbackcheck <tool> ...`: the report tools, by name (each also runs as python3 -m fallbackcheck.report.<tool>).
 TOOLS = ("merge", "diff", "render_md", "render_html", "render_table")
 
 
 def main(argv: list[str] | None = None) -> int:
     argv = list(sys.argv[1:] if argv is None else argv)
     if argv and argv[0] in TOOLS:
-        module = importlib.import_module(f"fallbackcheck.{argv[0]}")
+        module = importlib.import_module(f"fallbackcheck.report.{argv[0]}")
         return int(module.main(argv[1:]))
     # xdist found, not imported: importing it before pytest does would stop pytest rewriting it.
     return int(pytest.main(command_args(argv, with_xdist=importlib.util.find_spec("xdist") is not None)))

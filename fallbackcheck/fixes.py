@@ -28,7 +28,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from .causes import Group, groups
-from .profiles import Profile
+from .profiles import Profile, errno_name
 
 PATCHABLE = ("deny", "vintage", "file")
 # A current engine's default profile: where it allows a syscall, allowing it is a fix we can
@@ -250,9 +250,30 @@ def plan(rows, profiles: dict[str, Profile], directory: Path, catalogue,
 
 
 def proof(fix: dict, group: str, fix_rows: list[dict]) -> tuple[int, int]:
-    """(cells that work under the patched profile, cells rerun) for one cause group of a fix."""
+    """(cells that work under the patched profile, cells rerun) for one cause group of a fix.
+    A cell proves the fix only where its rules were delivered: a runtime that drops a rule
+    (systemd-nspawn takes no errno) may let the API work for another reason."""
     from .causes import works
 
+    rules = (fix.get("groups") or {}).get(group, {}).get("rules") or []
     rows = [r for r in fix_rows if r.get("fix_group") == group and r.get("fix_of") == fix["profile"]
             and r.get("kind") == "api"]
-    return sum(1 for r in rows if works(r)), len(rows)
+    return sum(1 for r in rows if works(r) and _delivered_as_fixed(r, rules)), len(rows)
+
+
+def _delivered_as_fixed(row: dict, rules: list[dict]) -> bool:
+    """Every syscall a fix rule names got what the rule asks, where the cell measured it."""
+    from .kernel import KERNEL_ENOSYS
+
+    for rule in rules:
+        for name in rule.get("names") or []:
+            got = (row.get("delivered") or {}).get(name)
+            if got is None:
+                continue  # not a syscall of this API
+            if rule.get("action") == "SCMP_ACT_ALLOW" and not got.startswith("allowed"):
+                return False
+            if rule.get("action") == "SCMP_ACT_ERRNO" and \
+                    got not in (errno_name(int(rule.get("errnoRet", 1))), KERNEL_ENOSYS) and \
+                    got != f"allowed|{errno_name(int(rule.get('errnoRet', 1)))}":
+                return False
+    return True

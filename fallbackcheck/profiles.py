@@ -1,13 +1,15 @@
 """Profile ids -> seccomp profiles in the OCI/Docker JSON format, and what a profile asks for.
 
 Grammar (docs/design.md): unconfined | default | deny:<sys>[,<sys>...]:<ERRNO> |
-vintage:<kernel>:<ERRNO> | file:<path>.
+vintage:<kernel>:<ERRNO> | file:<path> | own:<name> (a filter a sandbox builds itself, by the
+name it gives it: firejail's `own:seccomp`, docs/sandboxes.md).
 """
 
 from __future__ import annotations
 
 import errno as errno_mod
 import json
+import re
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -32,6 +34,10 @@ KNOWN_ARCHES = {
     "SCMP_ARCH_PPC64LE", "SCMP_ARCH_S390", "SCMP_ARCH_S390X", "SCMP_ARCH_PARISC",
     "SCMP_ARCH_PARISC64", "SCMP_ARCH_RISCV64", "SCMP_ARCH_LOONGARCH64",
 }
+# The default action of a filter in force that is a sandbox's own list with our rules on top
+# (systemd-nspawn's): what it answers for a syscall our rules do not name is not known, so
+# asks() says None for those (the raw cell is then n/a, with what was delivered).
+UNKNOWN_DEFAULT = "FALLBACKCHECK_SANDBOX_OWN"
 _KILL = {"SCMP_ACT_KILL", "SCMP_ACT_KILL_THREAD", "SCMP_ACT_KILL_PROCESS", "SCMP_ACT_TRAP"}
 
 
@@ -60,6 +66,8 @@ class Profile:
     def in_force(self, runtime=None) -> dict | None:
         """The seccomp JSON in force: {} for none, None where it cannot be known (the
         `default` of a runtime that does not expose it, or of no runtime)."""
+        if hasattr(runtime, "seccomp_in_force"):  # a Runtime: it may put our rules on a filter of its own
+            return runtime.seccomp_in_force(self)
         if self.kind == "unconfined":
             return {}
         if self.kind == "default":
@@ -226,4 +234,7 @@ def parse(profile_id: str) -> Profile:
         return _vintage(text, body)
     if sep and kind == "file":
         return _file(text, body)
-    raise UsageError(f"unknown profile {profile_id!r}: use unconfined, default, deny:<syscalls>:<ERRNO>, vintage:<kernel>:<ERRNO> or file:<path>")
+    if sep and kind == "own" and re.fullmatch(r"[a-z0-9][a-z0-9.-]*", body):
+        return Profile(text, "own", None)  # the sandbox knows it by name (Runtime.unsupported_profile)
+    raise UsageError(f"unknown profile {profile_id!r}: use unconfined, default, deny:<syscalls>:<ERRNO>, "
+                     "vintage:<kernel>:<ERRNO>, file:<path> or own:<name> (a sandbox's own filter)")

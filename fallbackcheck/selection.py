@@ -105,10 +105,11 @@ class Selection:
 
     def all_cells(self, catalogue: Catalogue) -> list[Cell]:
         out = []
+        unsupported = self.unsupported()
         for runtime in self.runtimes:
             runs_arch = get_runtime(runtime).runs_arch
             for image in self.images:
-                if (image == "host") != (runtime == "local"):
+                if (image == "host") != get_runtime(runtime).host_libc:
                     continue
                 if not runs_arch(self.image_arch(image)):
                     continue  # an arm64 image only on an arm64 kernel host, and the other way round
@@ -116,6 +117,8 @@ class Selection:
                 for profile in self.profiles:
                     if profile == "default" and is_kernel_runtime(runtime):
                         continue  # no runtime default on a kernel host: not applicable (noted at resolve)
+                    if profile in unsupported.get(runtime, ()):
+                        continue  # a profile this runtime cannot take (noted at resolve)
                     for pid in self.probes:
                         entry = catalogue.get(pid)
                         if entry.kind == "api" and (arch not in entry.arches or libc not in entry.libcs):
@@ -123,6 +126,17 @@ class Selection:
                         if entry.kind == "raw" and not entry.exists_on(arch):
                             continue
                         out.append(Cell(pid, image, runtime, profile))
+        return out
+
+    def unsupported(self) -> dict[str, dict[str, str]]:
+        """runtime -> {profile: why it cannot take it} (Runtime.unsupported_profile)."""
+        out: dict[str, dict[str, str]] = {}
+        for rid in self.runtimes:
+            runtime = get_runtime(rid)
+            for pid, profile in self.profiles.items():
+                reason = runtime.unsupported_profile(profile)
+                if reason:
+                    out.setdefault(rid, {})[pid] = reason
         return out
 
     def for_workers(self, shard_opt: str | None) -> dict:
@@ -206,11 +220,13 @@ def resolve(catalogue: Catalogue, images_opt: str | None, runtimes_opt: str | No
     notes = []
     if runtimes == ["local"] and not split(runtimes_opt):
         notes.append("no container engine is available: running the local runtime on the host libc")
+    on_host = [r for r in runtimes if get_runtime(r).host_libc]  # local, wrap:<command>
     if not image_ids:
-        image_ids = (["host"] if "local" in runtimes else []) + (
-            list(images.DEFAULT_IMAGES) if any(r != "local" for r in runtimes) else [])
-    elif "local" in runtimes and "host" not in image_ids:
-        notes.append("the local runtime only runs the image 'host'; add it to --images to include it")
+        image_ids = (["host"] if on_host else []) + (
+            list(images.DEFAULT_IMAGES) if len(on_host) < len(runtimes) else [])
+    elif on_host and "host" not in image_ids:
+        notes.append(f"{' and '.join(on_host)} only run{'s' if len(on_host) == 1 else ''} the image 'host' "
+                     "(this machine's libc); add it to --images to include it")
     arches = {"amd64"} | {images.lookup(i).arch for i in image_ids if images.lookup(i)}
     wanted = split_profiles(profiles_opt)
     if not wanted:
@@ -221,6 +237,8 @@ def resolve(catalogue: Catalogue, images_opt: str | None, runtimes_opt: str | No
         notes.append("profile `default` is not applicable on kernel hosts (local@linux-*): there is no runtime "
                      "whose default could apply; their cells are left out")
     selection = Selection(image_ids, runtimes, parsed, probes, skipped, notes)
+    for rid, reasons in selection.unsupported().items():
+        notes += [f"profile {pid} is not applicable on {rid}: {why}; its cells are left out" for pid, why in reasons.items()]
     every = selection.all_cells(catalogue)
     paired = {c.image for c in every}
     for image in image_ids:
@@ -229,9 +247,10 @@ def resolve(catalogue: Catalogue, images_opt: str | None, runtimes_opt: str | No
                          "arm64 images run only on arm64 kernel hosts (local@linux-6.12-arm64), x86 images "
                          "only on x86 kernels")
     if not every:
-        raise UsageError("the selection has no cells: the local runtime pairs only with --images host, "
-                         "container runtimes only with container images, arm64 images only with arm64 kernel "
-                         "hosts (local@linux-6.12-arm64)")
+        raise UsageError("the selection has no cells: the local runtime and wrap: pair only with --images host, "
+                         "container runtimes and sandboxes only with container images, arm64 images only with "
+                         "arm64 kernel hosts (local@linux-6.12-arm64), and a runtime's cells are left out for the "
+                         "profiles it cannot take")
     if shard is not None:
         selection.shard = shard
         mine = selection.cells(catalogue)

@@ -9,7 +9,7 @@ the same shards on every machine, whatever order the ids were given in.
 
 Each shard writes an ordinary report whose `selection.shard` says which part of which
 selection it is (`of_selection`: a digest of the whole selection's ids), so that
-`fallbackcheck.merge` can tell shards of one selection apart from other reports and name
+`fallbackcheck.report.merge` can tell shards of one selection apart from other reports and name
 the ones missing.
 """
 

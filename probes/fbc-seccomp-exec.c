@@ -3,6 +3,11 @@
  * runtime (no container engine on the machine).
  *
  *   fbc-seccomp-exec POLICY_FILE PROGRAM [ARG...]
+ *   fbc-seccomp-exec --bpf POLICY_FILE OUT_FILE
+ *
+ * The second form writes the compiled filter (struct sock_filter[], as
+ * seccomp_export_bpf gives it) to OUT_FILE instead of installing it: the
+ * program bubblewrap's --seccomp FD loads (fallbackcheck/runtimes/bwrap.py).
  *
  * POLICY_FILE, written by the harness, one directive a line ('#' comments):
  *   default ACTION          exactly once
@@ -20,6 +25,7 @@
  * guest, from the boot's own work share.
  */
 #include <errno.h>
+#include <fcntl.h>
 #include <seccomp.h>
 #include <stdarg.h>
 #include <stdint.h>
@@ -98,9 +104,15 @@ int main(int argc, char **argv)
 	size_t linecap = 0;
 	scmp_filter_ctx ctx;
 	FILE *f;
+	const char *bpf_out = NULL;
 
+	if (argc == 4 && strcmp(argv[1], "--bpf") == 0) {
+		bpf_out = argv[3];
+		argv++;
+		argc--;
+	}
 	if (argc < 3)
-		die(0, "usage: fbc-seccomp-exec POLICY_FILE PROGRAM [ARG...]");
+		die(0, "usage: fbc-seccomp-exec POLICY_FILE PROGRAM [ARG...] | --bpf POLICY_FILE OUT_FILE");
 	policy_path = argv[1];
 	f = fopen(policy_path, "r");
 	if (!f)
@@ -184,6 +196,19 @@ int main(int argc, char **argv)
 			die(dirs[i].lineno, "seccomp_rule_add(%s): %s", dirs[i].name, strerror(-rc));
 	}
 
+	if (bpf_out) {
+		int fd = open(bpf_out, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+
+		if (fd < 0)
+			die(0, "cannot create %s: %s", bpf_out, strerror(errno));
+		rc = seccomp_export_bpf(ctx, fd);
+		if (rc < 0)
+			die(0, "seccomp_export_bpf: %s", strerror(-rc));
+		if (close(fd) < 0)
+			die(0, "close %s: %s", bpf_out, strerror(errno));
+		seccomp_release(ctx);
+		return 0;
+	}
 	rc = seccomp_attr_set(ctx, SCMP_FLTATR_CTL_NNP, 1);
 	if (rc < 0)
 		die(0, "seccomp_attr_set(CTL_NNP): %s", strerror(-rc));

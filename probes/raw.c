@@ -101,6 +101,7 @@
 #define X_rseq                       334
 #define X_renameat2                  316
 #define X_mlock2                     325
+#define X_mlock                      149
 #define X_preadv2                    327
 #define X_pwritev2                   328
 #define X_execveat                   322
@@ -151,6 +152,7 @@
 #define X_rseq                       386
 #define X_renameat2                  353
 #define X_mlock2                     376
+#define X_mlock                      150
 #define X_preadv2                    378
 #define X_pwritev2                   379
 #define X_execveat                   358
@@ -202,6 +204,7 @@
 #define X_rseq                       293
 #define X_renameat2                  276
 #define X_mlock2                     284
+#define X_mlock                      228 /* generic table; raw.toml has no arm64 nr yet: built, not run */
 #define X_preadv2                    286
 #define X_pwritev2                   287
 #define X_execveat                   281
@@ -337,6 +340,7 @@ static long p_rseq(long n)              { return sc(n, 0, 0, 0x40000000L, 0, 0, 
 static long p_renameat2(long n)
 { return sc(n, -1, P(""), -1, P(""), RENAME_NOREPLACE_ | RENAME_EXCHANGE_, 0); }
 static long p_mlock2(long n)            { return sc(n, 0, 0, ALLBITS, 0, 0, 0); }
+static long p_mlock(long n)             { return sc(n, 0, 0, 0, 0, 0, 0); }
 static long p_preadv2(long n)           { return sc(n, -1, 0, 0, 0, 0, 0); }
 static long p_pwritev2(long n)          { return sc(n, -1, 0, 0, 0, 0, 0); }
 static long p_execveat(long n)          { return sc(n, -1, P(""), 0, 0, ALLBITS, 0); }
@@ -439,6 +443,7 @@ static const struct probe probes[] = {
 	ROW(rseq),                   /* unknown flag (not UNREGISTER) -> EINVAL; nothing registered */
 	ROW(renameat2),              /* NOREPLACE|EXCHANGE together -> EINVAL before any lookup */
 	ROW(mlock2),                 /* undefined flags -> EINVAL before locking */
+	ROW(mlock),                  /* length 0: nothing to lock -> 0 (RLIMIT_MEMLOCK > 0 here) */
 	ROW(preadv2),                /* fd -1 -> EBADF */
 	ROW(pwritev2),               /* fd -1 -> EBADF, nothing written */
 	ROW(execveat),               /* fd -1, "", all flag bits: flag check on open -> EINVAL; never executes */

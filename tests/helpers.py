@@ -105,6 +105,30 @@ def assert_stopped_cleanly(returncode: int, out: str, session: str, signame: str
     assert stops[0].endswith("no container of the run is left"), stops[0]
 
 
+def host_traces(session: str) -> dict:
+    """What a sandbox run could leave on this machine, for a before/after comparison: the
+    host's cgroup tree where sandboxes touch it (the /sys/fs/cgroup tmpfs itself, and the
+    root of the name=systemd and cgroup2 hierarchies, where systemd-nspawn creates its
+    `payload` and `supervisor`), mounts of the run's cache or of a sandbox's state, and the
+    processes of `session`'s batches (found by the name their command line carries)."""
+    from fallbackcheck.cache import cache_dir
+    from fallbackcheck.runtimes.sandbox import _named_processes
+
+    cgroups = {str(p) for p in Path("/sys/fs/cgroup").iterdir()}
+    for root in ("systemd", "unified"):
+        if Path(f"/sys/fs/cgroup/{root}").is_dir():
+            cgroups |= {str(p) for p in Path(f"/sys/fs/cgroup/{root}").iterdir() if p.is_dir()}
+    # a batch cgroup of another run (nspawn.py) that happens to be running now is not ours
+    cgroups = {c for c in cgroups if not Path(c).name.startswith("fbc-") or Path(c).name.startswith(f"fbc-{session}-")}
+    marks = (str(cache_dir()), "/run/systemd/nspawn", "/run/firejail", "fbc-")
+    mounts = [line.split()[4] for line in Path("/proc/self/mountinfo").read_text().splitlines()
+              if any(m in line.split()[4] or m in line.split()[3] for m in marks)]
+    processes = [name for _, name in _named_processes() if name.startswith(f"fbc-{session}-")]
+    state = Path("/run/systemd/nspawn")  # systemd-nspawn's lock and propagation directories
+    return {"cgroups": sorted(cgroups), "mounts": sorted(mounts), "processes": processes,
+            "nspawn_state": sorted(str(p) for p in state.rglob("*")) if state.exists() else None}
+
+
 def runtime_kinds(*runtime_ids: str) -> dict:
     """environment.runtime_kinds as a run writes it for these runtimes (their kinds' facts)."""
     from fallbackcheck.runtimes import get

@@ -8,7 +8,8 @@ import sys
 import pytest
 
 from fallbackcheck import catalogue as catalogue_mod
-from fallbackcheck import causes, ci_summary, diff, fixes, profiles, render_html, render_md, report
+from fallbackcheck import causes, fixes, profiles, report
+from fallbackcheck.report import ci_summary, diff, render_html, render_md
 
 from helpers import ROOT
 
@@ -302,7 +303,7 @@ def test_compare_lists_changed_new_and_vanished():
 
 
 def _diff(*args):
-    return subprocess.run([sys.executable, "-m", "fallbackcheck.diff", *map(str, args)], cwd=ROOT,
+    return subprocess.run([sys.executable, "-m", "fallbackcheck.report.diff", *map(str, args)], cwd=ROOT,
                           capture_output=True, text=True, timeout=60)
 
 

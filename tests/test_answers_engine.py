@@ -12,7 +12,8 @@ from pathlib import Path
 
 import pytest
 
-from fallbackcheck import ci_summary, report
+from fallbackcheck.report import ci_summary
+from fallbackcheck import report
 
 from helpers import ROOT, cells_by, load_report, run_suites
 
@@ -95,10 +96,10 @@ def test_baseline_fails_exactly_the_changed_cell(run, tmp_path):
     now = load_report(tmp_path / "now")
     assert [c["cell"] for c in now["changes"]["changed"]] == [["faccessat", "debian-12", "docker-runc", "unconfined"]]
     assert "## What changed since" in (tmp_path / "now" / "matrix.md").read_text()
-    same = subprocess.run([sys.executable, "-m", "fallbackcheck.diff", str(out / "reports" / "matrix.json"),
+    same = subprocess.run([sys.executable, "-m", "fallbackcheck.report.diff", str(out / "reports" / "matrix.json"),
                            str(tmp_path / "now" / "matrix.json")], cwd=ROOT, capture_output=True, text=True)
     assert (same.returncode, same.stdout) == (0, "no changes\n")
-    differ = subprocess.run([sys.executable, "-m", "fallbackcheck.diff", str(baseline),
+    differ = subprocess.run([sys.executable, "-m", "fallbackcheck.report.diff", str(baseline),
                              str(tmp_path / "now" / "matrix.json")], cwd=ROOT, capture_output=True, text=True)
     assert differ.returncode == 1
     assert "changed: faccessat debian-12 docker-runc unconfined: outcome error -> ok" in differ.stdout

@@ -14,7 +14,7 @@ NO_ENGINE = {"DOCKER_HOST": "unix:///nonexistent/docker.sock"}
     (["--profiles", "deny:clone3"], "expected deny:<syscall>"),
     (["--profiles", "deny:clonee3:EPERM"], "unknown syscall name"),
     (["--profiles", "deny:clone3:EPREM"], "not an errno name"),
-    (["--runtimes", "docker-runx"], "unknown runtime 'docker-runx'"),
+    (["--runtimes", "dockr-runc"], "unknown runtime 'dockr-runc'"),
     (["--runtimes", "docker-runc"], "cannot reach the Docker engine"),
     (["--probe-timeout", "-1"], "must be a number of seconds greater than 0"),
     (["--probe-timeout", "0"], "must be a number of seconds greater than 0"),

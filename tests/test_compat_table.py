@@ -9,7 +9,8 @@ import os
 
 import pytest
 
-from fallbackcheck import browser, compat_table, render_table, report
+from fallbackcheck import browser, report
+from fallbackcheck.report import compat_table, render_table
 
 from helpers import runtime_kinds
 from test_answers import ok, row

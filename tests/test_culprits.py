@@ -4,7 +4,8 @@ cells that fail exactly like an old kernel listed apart with no fix offered."""
 
 from pathlib import Path
 
-from fallbackcheck import causes, report, render_md, views
+from fallbackcheck import causes, report
+from fallbackcheck.report import render_md, views
 
 from test_answers import ok, raw, row
 

@@ -18,7 +18,8 @@ def test_runtime_ids_carry_their_host():
     assert expand("podman-crun@*") == [f"podman-crun@{g}" for g in GENERATIONS]
     assert {"debian-13", "debian-sid"} <= set(GENERATIONS)
     with pytest.raises(UsageError, match="unknown runtime"):
-        split_id("docker-runx@debian-13")
+        split_id("dockr-runc@debian-13")
+    assert split_id("docker-youki@debian-13") == ("docker-youki", "debian-13")  # registered in dockerd, or not: its runtime says
 
 
 def test_engine_hosts_option():
@@ -69,7 +70,7 @@ def _cell(runtime, probe="lchmod", works=True, outcome="ok", errno=None, deliver
 
 
 def test_generation_views_from_the_report_alone():
-    from fallbackcheck import generation_views, render_md
+    from fallbackcheck.report import generation_views, render_md
 
     report = {"environment": {"generation_order": ["debian-13", "debian-sid"], "engine_hosts": {},
                               "runtimes": {"docker-crun": {"engine": "docker 20.10.24"}},

@@ -8,7 +8,8 @@ import os
 
 import pytest
 
-from fallbackcheck import browser, causes, render_html, report, synthetic
+from fallbackcheck import browser, causes, report, synthetic
+from fallbackcheck.report import render_html
 
 from test_answers import many_rows
 

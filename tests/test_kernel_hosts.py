@@ -18,7 +18,7 @@ from fallbackcheck.catalogue import load
 from fallbackcheck.errors import UsageError
 from fallbackcheck.kernel import KERNEL_ENOSYS, KernelBaseline
 from fallbackcheck.observation import Observation
-from fallbackcheck import kernel_views, render_html, render_md
+from fallbackcheck.report import kernel_views, render_html, render_md
 from fallbackcheck.runtimes import get
 from fallbackcheck.selection import resolve
 

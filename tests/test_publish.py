@@ -1,11 +1,12 @@
-"""fallbackcheck.publish: a merged run becomes the published data set, stamped, with the
+"""fallbackcheck.report.publish: a merged run becomes the published data set, stamped, with the
 README's answers read from it; an incomplete run is refused in one line."""
 
 import json
 import subprocess
 import sys
 
-from fallbackcheck import publish, report
+from fallbackcheck.report import publish
+from fallbackcheck import report
 
 from test_compat_table import _rows
 
@@ -35,7 +36,7 @@ def test_publishing_writes_the_data_set_and_the_readmes_answers(tmp_path):
 
 def test_an_incomplete_run_is_refused_in_one_line(tmp_path):
     site = _site(tmp_path, complete=False)
-    done = subprocess.run([sys.executable, "-m", "fallbackcheck.publish", str(site), str(tmp_path / "out")],
+    done = subprocess.run([sys.executable, "-m", "fallbackcheck.report.publish", str(site), str(tmp_path / "out")],
                           capture_output=True, text=True)
     assert done.returncode == 2 and not (tmp_path / "out").exists()
     assert len(done.stderr.strip().splitlines()) == 1 and "incomplete" in done.stderr, done.stderr

@@ -1,4 +1,4 @@
-"""The published matrix (docs/matrix/, fallbackcheck.publish): the committed data set loads,
+"""The published matrix (docs/matrix/, fallbackcheck.report.publish): the committed data set loads,
 is the rendering of its own data, names the environment of every column, answers the
 README's questions, and says which catalogue probes it lacks."""
 
@@ -9,8 +9,8 @@ import warnings
 
 import pytest
 
-from fallbackcheck import publish, render_table
-from fallbackcheck.render_table import since_text
+from fallbackcheck.report import publish, render_table
+from fallbackcheck.report.render_table import since_text
 from fallbackcheck.catalogue import load as load_catalogue
 
 from test_compat_table import chromium  # noqa: F401 (the fixture)
@@ -74,7 +74,7 @@ def test_probes_added_or_removed_since_publication_are_named(data, tmp_path):
     copy = dict(data, published=dict(data["published"],
                                      catalogue_probes=sorted(published - {"lchmod"}) + ["gone_probe"]))
     (tmp_path / "matrix-table.json").write_text(json.dumps(copy))
-    done = subprocess.run([sys.executable, "-m", "fallbackcheck.publish", "--check", str(tmp_path)],
+    done = subprocess.run([sys.executable, "-m", "fallbackcheck.report.publish", "--check", str(tmp_path)],
                           capture_output=True, text=True)
     assert done.returncode == 0
     assert "added to the catalogue since): " in done.stdout and "lchmod" in done.stdout.splitlines()[0]

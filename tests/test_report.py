@@ -2,7 +2,8 @@
 
 import json
 
-from fallbackcheck import render_md, report, survival
+from fallbackcheck.report import render_md
+from fallbackcheck import report, survival
 
 
 def cell(**kw):
@@ -111,7 +112,7 @@ def test_vintage_view_leaves_out_apis_broken_without_a_filter():
 
 
 def test_html_is_rendered_from_json_with_verdict_classes_and_escaped_detail(tmp_path):
-    from fallbackcheck import render_html
+    from fallbackcheck.report import render_html
 
     data = report.build([cell(detail="<script>x</script>"), cell(profile="deny:clone3:ENOSYS", verdict="unexpected")],
                         {}, {}, True)
@@ -126,7 +127,7 @@ def test_html_is_rendered_from_json_with_verdict_classes_and_escaped_detail(tmp_
 
 def test_a_report_given_its_rows_reads_and_renders_as_one_decoded():
     # the run hands the views the rows it built the report from instead of decoding them again
-    from fallbackcheck import render_html
+    from fallbackcheck.report import render_html
 
     rows = [cell(), cell(probe="raw:clone3", kind="raw", verdict="pass", outcome="ok", errno="EPERM"),
             cell(runtime="crun", container="c2", detail="other"),

@@ -14,7 +14,8 @@ def test_every_builtin_kind_makes_its_own_runtime_and_no_other():
     assert made == {"docker-runc": "DockerRuntime", "docker-crun": "DockerRuntime", "podman-runc": "PodmanRuntime",
                     "podman-crun": "PodmanRuntime", "containerd-runc": "ContainerdRuntime",
                     "containerd-crun": "ContainerdRuntime", "runc": "OciRuntime", "crun": "OciRuntime",
-                    "local": "LocalRuntime"}
+                    "local": "LocalRuntime", "bwrap": "BwrapRuntime",
+                    "nspawn": "NspawnRuntime", "firejail": "FirejailRuntime"}
 
 
 TOY_KIND = """

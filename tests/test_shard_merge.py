@@ -9,7 +9,8 @@ import sys
 
 import pytest
 
-from fallbackcheck import catalogue, diff, merge, report, shard
+from fallbackcheck import catalogue, report, shard
+from fallbackcheck.report import diff, merge
 from fallbackcheck.cells import Cell
 from fallbackcheck.errors import UsageError
 from fallbackcheck.selection import Selection
@@ -167,7 +168,7 @@ def test_bad_input_is_one_error_line(tmp_path):
     (tmp_path / "bad.json").write_text("{not json")
     for args in ([str(tmp_path / "out"), str(tmp_path / "bad.json")], [str(tmp_path / "out"), str(tmp_path / "none")],
                  [str(tmp_path / "out")]):
-        done = subprocess.run([sys.executable, "-m", "fallbackcheck.merge", *args], cwd=ROOT,
+        done = subprocess.run([sys.executable, "-m", "fallbackcheck.report.merge", *args], cwd=ROOT,
                               capture_output=True, text=True)
         assert done.returncode == 4, done
         assert done.stderr.startswith("ERROR: ") and len(done.stderr.strip().splitlines()) == 1, done.stderr
@@ -187,7 +188,7 @@ def test_the_example_workflow_is_what_run_workflow_locally_runs():
     script = runpy.run_path(str(ROOT / "scripts" / "run-workflow-locally"))
     text = (ROOT / "docs" / "examples" / "fallbackcheck-matrix.yml").read_text()
     names = [p["name"] for p in script["parts"](text)]
-    assert names == ["shard-1", "shard-2", "shard-3", "gen-debian-13", "gen-debian-sid", "kernels"]
+    assert names == ["shard-1", "shard-2", "shard-3", "gen-debian-13", "gen-debian-sid", "kernels", "sandboxes", "arm64"]
     measure = script["runs"](text, "measure")
     assert any("--report-dir reports/${{ matrix.part.name }} ${{ matrix.part.args }}" in r for r in measure)
-    assert script["runs"](text, "publish") == ["python3 -m fallbackcheck.merge site parts/report-*"]
+    assert script["runs"](text, "publish") == ["python3 -m fallbackcheck.report.merge site parts/report-*"]

@@ -4,7 +4,8 @@ No engine: the runtime is a stand-in that answers each run_batch from a script."
 
 from pathlib import Path
 
-from fallbackcheck import batch, profiles, render_md, report
+from fallbackcheck import batch, profiles, report
+from fallbackcheck.report import render_md
 from fallbackcheck.batch import BatchKey, BatchResult
 from fallbackcheck.launch import BatchOutput, BatchPlan
 
@@ -109,13 +110,13 @@ def test_the_matrix_says_a_machine_fault_once_per_runtime():
     assert f"- `crun`: {detail} (6 cells not measured)" in text
     assert "the container did not start under this profile: runc said" in text  # the runtime's answer stays a cell
     # and the terminal's summary says it in one line, the runtime's answer not at all
-    from fallbackcheck import ci_summary
+    from fallbackcheck.report import ci_summary
 
     lines = ci_summary.terminal_lines(report.build(rows, {}, {}, True))
     problems = [line for line in lines if line.startswith("PROBLEM OF THIS MACHINE")]
     assert problems == [f"PROBLEM OF THIS MACHINE: {detail} (6 cells not measured)"], lines
     # and the HTML view, once, above the counts
-    from fallbackcheck import render_html
+    from fallbackcheck.report import render_html
 
     page = render_html.render(report.build(rows, {}, {}, True))
     text = page.split('<script type="application/json"')[0]  # the page's text, before the grid's cell data

@@ -7,7 +7,8 @@ import pickle
 import shutil
 from pathlib import Path
 
-from .. import diff, fixes, fixruns, render_html, render_md, render_table, report, stopping
+from ..report import diff, render_html, render_md, render_table
+from .. import fixes, fixruns, report, stopping
 from ..scheduler import CellTiming
 from .texts import stop_line, stop_section, write_summaries
 

@@ -66,7 +66,7 @@ COMMAND_LINE = (
                                                   "cells under them")),
     ("--shard", dict(metavar="K/N", help="run only the K-th of N parts of the selection, split by batch (never a "
                                          "batch across shards) and balanced by expected cost; merge the N reports "
-                                         "with fallbackcheck.merge")),
+                                         "with fallbackcheck.report.merge")),
     ("--summary", dict(help="write a short Markdown summary here (also appended to $GITHUB_STEP_SUMMARY when that "
                             "is set)")),
 )

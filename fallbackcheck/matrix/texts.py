@@ -6,7 +6,8 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
-from .. import ci_summary, stopping
+from ..report import ci_summary
+from .. import stopping
 from ..causes import works
 from ..hosts.cleanup import leftovers
 

@@ -9,9 +9,9 @@ from pathlib import Path
 from ..errors import SetupError
 
 # Every container we start carries the run's labels (runs.py), so that leftovers can be found.
-from ..runs import LABEL, SESSION_LABEL  # noqa: F401  (re-exported for the runtimes)
+from ..runs import LABEL, SESSION_LABEL
 
-from ..launch import MEMORY_LIMIT, PIDS_LIMIT, BatchOutput, BatchPlan  # noqa: F401  (the runtimes' imports)
+from ..launch import MEMORY_LIMIT, PIDS_LIMIT, BatchOutput, BatchPlan
 
 
 def oci_runtime_version(binary: str, host=None) -> dict:
@@ -62,6 +62,15 @@ class Runtime:
     def unavailable_reason(self) -> str | None:
         raise NotImplementedError
 
+    def unsupported_profile(self, profile) -> str | None:
+        """Why this runtime cannot take `profile` (a profiles.Profile) at all, or None: its
+        cells are left out of the run and the selection says why, once (a sandbox whose
+        filter option has no errno per syscall, say). Not for a profile the runtime refuses
+        at start: that refusal is the runtime's answer, measured (startcheck.py)."""
+        if profile.kind == "own":  # a sandbox's own named filter: only that sandbox has it
+            return f"{self.id} has no filter of its own named {profile.id.partition(':')[2]!r}"
+        return None
+
     def versions(self) -> dict:
         return {}
 
@@ -96,6 +105,16 @@ class Runtime:
         """A key that changes whenever the image's content does (the engine's image id, the
         root file system's digest): what the libc reading is cached by. None: do not cache."""
         return None
+
+    def seccomp_in_force(self, profile) -> dict | None:
+        """The seccomp JSON in force here under `profile` (profiles.Profile.in_force): {} for
+        none, None where it cannot be known. A sandbox that puts our rules on top of a filter
+        of its own says so here (profiles.UNKNOWN_DEFAULT)."""
+        if profile.kind == "unconfined":
+            return {}
+        if profile.kind == "default":
+            return self.default_seccomp()
+        return profile.oci
 
     def default_seccomp(self) -> dict | None:
         """The profile this runtime applies when told nothing ({} = no filter), or None
@@ -146,6 +165,10 @@ class Runtime:
         if type(exc) in (RuntimeError, OSError) or isinstance(exc, SetupError):
             return str(exc)
         return f"{type(exc).__name__}: {exc}"
+
+    # True for a runtime that runs this machine's own libc (the image `host`) rather than
+    # container images: local, and wrap:<command>.
+    host_libc = False
 
     # A runtime that starts something costly per image (a kernel host boots a VM) runs the
     # batches of one image together; the others run them one by one.

@@ -18,7 +18,7 @@ from ..cache import locked
 from ..engines import loads
 from ..errors import UsageError
 from .base import (LABEL, SESSION_LABEL, BatchOutput, BatchPlan, Runtime, placed_probe_dir, oci_runtime_version,
-                   run_cli_batch)
+    run_cli_batch)
 
 MEMORY_LIMIT_BYTES = 512 * 1024 * 1024
 OCI_BINARY = {"runc": "/usr/bin/runc", "crun": "/usr/bin/crun"}

@@ -20,6 +20,7 @@ from .base import BatchOutput, BatchPlan, Runtime
 
 class LocalRuntime(Runtime):
     kind = "local"
+    host_libc = True
     column_order = 50
 
     def unavailable_reason(self) -> str | None:

@@ -18,8 +18,7 @@ from .. import images, runs
 from ..behaviours import family_said
 from ..errors import UsageError
 from ..seccomp_json import DEFAULT_CAPS, resolve
-from .base import (PIDS_LIMIT, BatchOutput, BatchPlan, Runtime, oci_runtime_version, placed_probe_dir,
-                   stream_text)
+from .base import PIDS_LIMIT, BatchOutput, BatchPlan, Runtime, oci_runtime_version, placed_probe_dir, stream_text
 from ..engines.docker import engine
 
 MEMORY_LIMIT_BYTES = 512 * 1024 * 1024

@@ -18,7 +18,7 @@ from ..cache import locked
 from ..engines import loads
 from ..errors import UsageError
 from .base import (LABEL, MEMORY_LIMIT, PIDS_LIMIT, SESSION_LABEL, BatchOutput, BatchPlan, Runtime, placed_probe_dir,
-                   oci_runtime_version, run_cli_batch)
+    oci_runtime_version, run_cli_batch)
 from ..engines.docker import engine
 from ..probe_builders import ULIMITS, PodmanTools, _label_args, podman
 
@@ -27,6 +27,10 @@ DEFAULT_PROFILE = "/usr/share/containers/seccomp.json"
 # of about 50 ms of CPU, and one `rm` per batch was a tenth of the main job's podman CPU. The
 # last ones go with the run's cleanup (by session label), Ctrl-C included.
 REMOVE_AT_ONCE = 16
+# Debian's OCI runtimes, found on PATH; any other name is looked up as Podman looks it up.
+DEBIAN_RUNTIMES = ("runc", "crun")
+
+
 class PodmanRuntime(Runtime):
     family = "Podman"
     start_s = 1.0
@@ -35,6 +39,8 @@ class PodmanRuntime(Runtime):
         self.oci_runtime = oci_runtime
         self.kind = f"podman-{oci_runtime}"
         self.column_order = 20 + self.oci_rank(oci_runtime)
+        if oci_runtime not in DEBIAN_RUNTIMES:  # a runtime of the user's: the family says which
+            self.family = f"Podman + {oci_runtime}"
         self._ended: list[str] = []  # batch containers that ended and wait for removal
         self._lock = threading.Lock()
         super().__init__(host)
@@ -48,7 +54,7 @@ class PodmanRuntime(Runtime):
             return reason
         if not self.host.which("podman"):
             return "podman is not installed (apt-get install podman)"
-        if not self.host.which(self.oci_runtime):
+        if self.oci_runtime in DEBIAN_RUNTIMES and not self.host.which(self.oci_runtime):
             return f"{self.oci_runtime} is not installed"
         try:
             self.podman("info", "--format", "{{.Host.OCIRuntime.Name}}", timeout=60)
@@ -60,13 +66,25 @@ class PodmanRuntime(Runtime):
             except subprocess.TimeoutExpired:
                 version = ""
             return f"podman does not work here ({version or 'podman --version says nothing'}): {exc}"
+        if self.oci_runtime not in DEBIAN_RUNTIMES and not self._runtime_path():
+            return (f"podman has no runtime named {self.oci_runtime!r}: name it in containers.conf's [engine.runtimes] "
+                    f"({self.oci_runtime} = [\"/path/to/it\"])")
         return None
+
+    def _runtime_path(self) -> str:
+        """The binary Podman runs for this runtime name (its own lookup: containers.conf's
+        [engine.runtimes], then PATH), or "" where it knows none."""
+        def ask():
+            done = self.podman("--runtime", self.oci_runtime, "info", "--format", "{{.Host.OCIRuntime.Path}}",
+                               timeout=60, check=False)
+            return done.stdout.strip() if done.returncode == 0 else ""
+        return self.once("runtime path", ask)
 
     def versions(self) -> dict:
         version = self.podman("version", "--format", "{{.Client.Version}}").stdout.strip()
-        path = self.host.run(["sh", "-c", f"command -v {self.oci_runtime}"], check=False).stdout.strip()
+        path = self._runtime_path()
         has_default = self.host.run(["test", "-e", DEFAULT_PROFILE], check=False).returncode == 0
-        return {"engine": f"podman {version}", "oci_runtime": self.oci_runtime,
+        return {"engine": f"podman {version}", "oci_runtime": self.oci_runtime, "oci_runtime_path": path or None,
                 **oci_runtime_version(path or self.oci_runtime, self.host),
                 # Debian 13 and later ship the default profile in golang-github-containers-common
                 "containers-common": next((v for v in self.host.package_versions(

@@ -3,6 +3,8 @@ engine generation or an engine host); `<kind>@*` means every generation."""
 
 from __future__ import annotations
 
+import re
+
 from ..errors import UsageError
 from .base import Runtime
 
@@ -40,6 +42,17 @@ def _local(host):
     return LocalRuntime()
 
 
+def _sandbox(module: str, name: str):
+    """A sandbox kind (runtimes/sandbox.py): its own module, imported when asked for."""
+    def make(host):
+        from importlib import import_module
+
+        from .sandbox import on_this_machine
+
+        return on_this_machine(getattr(import_module(f".{module}", __package__), name))(host)
+    return make
+
+
 # Every kind a host can have -> how to make its runtime on a host (containerd's are opt-in:
 # --runtimes containerd-runc,...). A kind is here or it is unknown: nothing falls back to
 # another kind.
@@ -47,8 +60,21 @@ BUILTIN_KINDS = {
     **{f"{family}-{oci}": _engine_kind(family, oci) for family in ("docker", "podman", "containerd")
        for oci in ("runc", "crun")},
     "runc": _oci_kind("runc"), "crun": _oci_kind("crun"), "local": _local,
+    # Sandboxes that are not OCI runtimes (opt-in, like containerd's: --runtimes bwrap,...).
+    "bwrap": _sandbox("bwrap", "BwrapRuntime"), "nspawn": _sandbox("nspawn", "NspawnRuntime"),
+    "firejail": _sandbox("firejail", "FirejailRuntime"),
 }
 KINDS = tuple(BUILTIN_KINDS)  # in the order error messages list them
+# docker-<name> / podman-<name>: any OCI runtime registered in dockerd under <name> (`docker info`
+# -> Runtimes: a youki, a runsc, a wrapper) or in Podman's containers.conf ([engine.runtimes]);
+# whether it is registered is the runtime's unavailable_reason.
+ENGINE_REGISTERED = re.compile(r"(docker|podman)-([A-Za-z0-9][A-Za-z0-9_.+-]*)")
+
+
+def engine_registered(kind: str):
+    """The factory of an engine-registered runtime's kind, or None."""
+    match = ENGINE_REGISTERED.fullmatch(kind)
+    return _engine_kind(match.group(1), match.group(2)) if match else None
 
 
 def plugin_kinds() -> dict:
@@ -59,7 +85,7 @@ def plugin_kinds() -> dict:
 
         found = {}
         for point in entry_points(group=ENTRY_POINT_GROUP):
-            if point.name in BUILTIN_KINDS or point.name.startswith(OCI_PREFIX) or "@" in point.name:
+            if point.name in BUILTIN_KINDS or point.name.startswith((OCI_PREFIX, WRAP_PREFIX)) or "@" in point.name:
                 raise UsageError(f"runtime plug-in {point.value}: kind {point.name!r} clashes with fallbackcheck's own; "
                                  "give it another name")
             try:
@@ -79,15 +105,25 @@ _PLUGINS: dict | None = None
 OCI_PREFIX = "oci:"  # oci:/path/to/runtime: any binary with runc's command line
 
 
+WRAP_PREFIX = "wrap:"  # wrap:<command>: a sandbox command the runner is appended to (wrap.py)
+
+
 def split_id(runtime_id: str) -> tuple[str, str]:
     if runtime_id.startswith(OCI_PREFIX):
         check_oci_binary(runtime_id[len(OCI_PREFIX):])
         return runtime_id, ""
+    if runtime_id.startswith(WRAP_PREFIX):  # the command is the user's: an '@' in it names no host
+        from .wrap import parse_command
+
+        parse_command(runtime_id[len(WRAP_PREFIX):])
+        return runtime_id, ""
     kind, _, host = runtime_id.partition("@")
-    if kind not in BUILTIN_KINDS and kind not in plugin_kinds():
+    if kind not in BUILTIN_KINDS and kind not in plugin_kinds() and engine_registered(kind) is None:
         raise UsageError(f"unknown runtime {runtime_id!r}: use one of {', '.join((*KINDS, *plugin_kinds()))}, "
                          "optionally @<generation> or @* (every generation), local@<kernel host> (local@linux-6.1), "
-                         "or oci:/path/to/runtime (a runtime binary with runc's command line)")
+                         "docker-<name> or podman-<name> (a runtime registered in the engine under <name>), "
+                         "oci:/path/to/runtime (a runtime binary with runc's command line), or wrap:<command> "
+                         "(a sandbox command the runner is appended to)")
     return kind, host
 
 
@@ -127,7 +163,11 @@ def get(runtime_id: str) -> Runtime:
             from .oci import OciRuntime
 
             runtime = OciRuntime(kind[len(OCI_PREFIX):], host, kind=kind)
+        elif kind.startswith(WRAP_PREFIX):
+            from .wrap import WrapRuntime
+
+            runtime = WrapRuntime(kind[len(WRAP_PREFIX):], host)
         else:
-            runtime = (BUILTIN_KINDS.get(kind) or plugin_kinds()[kind])(host)
+            runtime = (BUILTIN_KINDS.get(kind) or plugin_kinds().get(kind) or engine_registered(kind))(host)
         _CACHE[runtime_id] = runtime
     return _CACHE[runtime_id]

@@ -1,5 +1,5 @@
 """matrix-table.{json,md,csv,html}: the published compatibility table (compat_table.py),
-rendered from matrix.json only: `python3 -m fallbackcheck.render_table [matrix.json]`.
+rendered from matrix.json only: `python3 -m fallbackcheck.report.render_table [matrix.json]`.
 
 Rows: one per API and image, grouped by the syscalls the API depends on; images whose
 row reads the same are one row. Columns: the environments of compat_table. A cell: what
@@ -17,7 +17,7 @@ import sys
 from pathlib import Path
 
 from .compat_table import KERNELS, table
-from .report import as_report, atomic_write_all, load
+from . import as_report, atomic_write_all, load
 
 FILES = ("matrix-table.json", "matrix-table.md", "matrix-table.csv", "matrix-table.html")
 
@@ -182,7 +182,7 @@ def _warnings(data: dict) -> list[str]:
 
 
 def published_line(data: dict) -> str:
-    """The stamp of a published data set (fallbackcheck.publish), or ""."""
+    """The stamp of a published data set (fallbackcheck.report.publish), or ""."""
     p = data.get("published")
     if not p:
         return ""

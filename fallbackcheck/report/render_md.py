@@ -1,17 +1,17 @@
-"""reports/matrix.md, rendered from matrix.json only (python -m fallbackcheck.render_md [matrix.json])."""
+"""reports/matrix.md, rendered from matrix.json only (python -m fallbackcheck.report.render_md [matrix.json])."""
 
 from __future__ import annotations
 
 import sys
 from pathlib import Path
 
-from . import generation_views, kernel_views, matrix_views, merge_views
-from .report import as_report
-from .survival import survives  # noqa: F401  (re-exported: render_md.survives was its home)
+from . import generation_views, kernel_views, matrix_views, merge_views, sandbox_views
+from . import as_report
+from ..survival import survives
 from .tables import Table
-from .views import (machine_faults, by_image, cell_label, change_lines, counts_line, fix_lines, fix_status, grid, image_heading,
-                    list_text, mechanism_text, old_kernel_like, proofs_text, unfixable_lines, view_main, what_breaks,
-                    write_view)
+from .views import (machine_faults, by_image, cell_label, change_lines, counts_line, fix_lines, fix_status, grid,
+    image_heading, list_text, mechanism_text, old_kernel_like, proofs_text, unfixable_lines, view_main, what_breaks,
+    write_view)
 
 LEGEND = """\
 How to read a cell: what the API did, then the verdict.
@@ -142,6 +142,7 @@ def render(report) -> str:
     out += tables_md(merge_views.tables(report))  # a merged report's conflicts come before anything else
     out += _what_changed(report)
     out += what_breaks_lines(report)
+    out += tables_md(sandbox_views.tables(report))  # "which APIs break under my sandbox's default?"
     out += ["## Counts", "", f"- {counts_line(report)}",
             f"- generated: {report['generated']}" + ("" if report.get("complete", True) else " (**partial run**)"),
             f"- kernel: {env.get('kernel')} ({env.get('machine')})"]

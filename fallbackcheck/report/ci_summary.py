@@ -5,9 +5,9 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from .report import as_report
+from . import as_report
 from .views import (change_lines, counts_line, fix_lines, list_text, machine_faults, mechanism_text, proofs_text,
-                    what_breaks)
+    what_breaks)
 
 MAX_LINES = 60
 

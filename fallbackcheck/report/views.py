@@ -8,11 +8,11 @@ from collections import defaultdict
 from dataclasses import dataclass
 from pathlib import Path
 
-from . import causes
+from .. import causes
 from .diff import change_text, key_text
-from .fixes import proof
-from .memo import IdentityMemo
-from .report import Report, as_report, atomic_write, load
+from ..fixes import proof
+from ..memo import IdentityMemo
+from . import Report, as_report, atomic_write, load
 
 
 def cell_label(cell: dict) -> str:

@@ -1,4 +1,4 @@
-"""What changed between two reports: `python3 -m fallbackcheck.diff A/matrix.json B/matrix.json`.
+"""What changed between two reports: `python3 -m fallbackcheck.report.diff A/matrix.json B/matrix.json`.
 
 A cell is the same cell in both when its (probe, image, runtime, profile) is; it changed when
 its outcome, works, delivered errnos or verdict did. Cells only in B are new, cells only in
@@ -12,8 +12,8 @@ import os
 import sys
 from pathlib import Path
 
-from .causes import works
-from .report import Report, load
+from ..causes import works
+from . import Report, load
 
 COMPARED = ("outcome", "works", "delivered", "verdict")
 
@@ -79,7 +79,7 @@ def lines(changes: dict, limit: int | None = None) -> list[str]:
 
 def main(argv: list[str]) -> int:
     if len(argv) != 2:
-        print("ERROR: usage: python3 -m fallbackcheck.diff OLD/matrix.json NEW/matrix.json", file=sys.stderr)
+        print("ERROR: usage: python3 -m fallbackcheck.report.diff OLD/matrix.json NEW/matrix.json", file=sys.stderr)
         return 4
     reports: list[Report] = []
     for arg in argv:

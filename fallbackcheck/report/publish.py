@@ -1,7 +1,7 @@
 """The published matrix: docs/matrix/, a measured, versioned data set in the repository.
 
-    python3 -m fallbackcheck.publish SITE [OUT]     SITE: a merged run (its matrix.json)
-    python3 -m fallbackcheck.publish --check [OUT]  what the data set says of itself now
+    python3 -m fallbackcheck.report.publish SITE [OUT]     SITE: a merged run (its matrix.json)
+    python3 -m fallbackcheck.report.publish --check [OUT]  what the data set says of itself now
 
 From a merged report (scripts/publish-matrix runs the workflow's jobs and merges them) it
 writes OUT (default docs/matrix/): the table data (matrix-table.json, .csv), the page
@@ -20,16 +20,16 @@ import sys
 from datetime import datetime, timezone
 from pathlib import Path
 
-from . import __version__, paths
-from .catalogue import CATALOGUE_DIR, load as load_catalogue
+from .. import __version__, paths
+from ..catalogue import CATALOGUE_DIR, load as load_catalogue
 from .compat_table import table
-from .errors import UsageError
+from ..errors import UsageError
 from .render_table import csv_text, environment_text, html_text, markdown
-from .report import atomic_write, atomic_write_all, load
+from . import atomic_write, atomic_write_all, load
 
 OUT = paths.BASE / "docs" / "matrix"  # a checkout's
 README = paths.BASE / "README.md"
-ANSWERS_BEGIN = "<!-- answers from docs/matrix/matrix-table.json (python3 -m fallbackcheck.publish) -->"
+ANSWERS_BEGIN = "<!-- answers from docs/matrix/matrix-table.json (python3 -m fallbackcheck.report.publish) -->"
 ANSWERS_END = "<!-- end of the answers -->"
 # The questions most people come with, as (probe, image, column, profile): answered from the
 # data set. A 5.4-era profile: what a runtime whose allow-list stopped at Linux 5.4 ships.
@@ -150,7 +150,7 @@ def main(argv: list[str]) -> int:
             print("\n".join(lines) or "the published matrix has every probe of the catalogue")
             return 0
         if not argv:
-            raise UsageError("usage: python3 -m fallbackcheck.publish SITE [OUT] | --check [OUT]")
+            raise UsageError("usage: python3 -m fallbackcheck.report.publish SITE [OUT] | --check [OUT]")
         print(publish(Path(argv[0]), Path(argv[1]) if len(argv) > 1 else OUT))
         return 0
     except (UsageError, OSError, ValueError) as exc:

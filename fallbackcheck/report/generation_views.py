@@ -5,8 +5,8 @@ version. Each view is a titled table (tables.Table), rendered by render_md and r
 
 from __future__ import annotations
 
-from .memo import IdentityMemo
-from .survival import survives
+from ..memo import IdentityMemo
+from ..survival import survives
 from .tables import Table
 
 
@@ -156,7 +156,7 @@ def versions(report: dict) -> Table | None:
 
 
 def tables(report) -> list[Table]:
-    from .report import Report, as_report
+    from . import Report, as_report
 
     if isinstance(report, dict) and report.get("schema"):
         report = as_report(report)  # matrix.json as written: its cells encoded

@@ -1,4 +1,4 @@
-"""The views of a merged report (fallbackcheck.merge), computed from matrix.json only:
+"""The views of a merged report (fallbackcheck.report.merge), computed from matrix.json only:
 its conflicts (first, before anything else a reader sees), the shards missing, and the
 sources it was made from."""
 

@@ -1,4 +1,4 @@
-"""reports/matrix.html, rendered from matrix.json only (python -m fallbackcheck.render_html [matrix.json]).
+"""reports/matrix.html, rendered from matrix.json only (python -m fallbackcheck.report.render_html [matrix.json]).
 
 One self-contained page: what changed and what breaks first (plain HTML, readable before
 any script runs), then counts, then the full grid. The grid is drawn by a small script from
@@ -14,11 +14,13 @@ import json
 import sys
 from pathlib import Path
 
-from . import causes, generation_views, kernel_views, matrix_views, merge_views
+from .. import causes
+from . import generation_views, kernel_views, matrix_views, merge_views, sandbox_views
 from .tables import Table
-from .report import as_report
-from .views import (machine_faults, by_image, cell_label, change_lines, counts_line, fix_lines, fix_status, image_heading, list_text,
-                    mechanism_text, old_kernel_like, proofs_text, unfixable_lines, view_main, what_breaks, write_view)
+from . import as_report
+from .views import (machine_faults, by_image, cell_label, change_lines, counts_line, fix_lines, fix_status,
+    image_heading, list_text, mechanism_text, old_kernel_like, proofs_text, unfixable_lines, view_main, what_breaks,
+    write_view)
 
 STYLE = """
 body { font-family: sans-serif; margin: 1.5em; }
@@ -257,6 +259,7 @@ def render(report) -> str:
     out += tables_html(merge_views.tables(report))  # a merged report's conflicts come before anything else
     out += _changes(report)
     out += _what_breaks(report)
+    out += tables_html(sandbox_views.tables(report))  # "which APIs break under my sandbox's default?"
     faults = machine_faults(report.cells)
     if faults:
         out += ["<h2>Problems of this machine</h2>", "<ul>"] + [

@@ -1,4 +1,4 @@
-"""One matrix from many reports: `python3 -m fallbackcheck.merge OUT_DIR REPORT...`
+"""One matrix from many reports: `python3 -m fallbackcheck.report.merge OUT_DIR REPORT...`
 (also `fallbackcheck merge OUT_DIR REPORT...`).
 
 The reports may be shards of one selection (--shard K/N), or runs on other machines, engine
@@ -10,7 +10,7 @@ generations, kernels, architectures or dates. Each is a *source*, named after it
   the id `<runtime>~<source>` (docker-runc~arm-runner), and its versions, kernel baseline and
   engine hosts are kept under that name. Shards of one run on one machine share their ids.
 - **Conflicts first.** A cell (probe, image, runtime, profile) measured by two sources of
-  the same environment must agree on what `fallbackcheck.diff` compares (outcome, works,
+  the same environment must agree on what `fallbackcheck.report.diff` compares (outcome, works,
   delivered errno, verdict). If it does not, the first source's row is kept with
   `merge_conflict` naming the other source and what it saw, every view lists the conflicts
   before anything else, and the merge exits 1. Nothing is silently overwritten.
@@ -29,8 +29,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from . import diff
-from . import report as report_mod
-from .report import Report
+from .. import report as report_mod
+from . import Report
 
 QUALIFIER = "~"
 
@@ -230,7 +230,7 @@ def write(merged: Merged, directory: Path) -> tuple[Path, ...]:
     return report_mod.atomic_write_all(directory, texts)
 
 
-USAGE = "usage: python3 -m fallbackcheck.merge OUT_DIR REPORT [REPORT...]  (REPORT: matrix.json, its directory, or NAME=PATH)"
+USAGE = "usage: python3 -m fallbackcheck.report.merge OUT_DIR REPORT [REPORT...]  (REPORT: matrix.json, its directory, or NAME=PATH)"
 
 
 def main(argv: list[str]) -> int:
