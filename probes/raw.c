@@ -204,7 +204,7 @@
 #define X_rseq                       293
 #define X_renameat2                  276
 #define X_mlock2                     284
-#define X_mlock                      228 /* generic table; raw.toml has no arm64 nr yet: built, not run */
+#define X_mlock                      228
 #define X_preadv2                    286
 #define X_pwritev2                   287
 #define X_execveat                   281

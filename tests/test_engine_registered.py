@@ -20,6 +20,7 @@ from helpers import cells_by, load_report, run_suites, skip_or_fail
 pytestmark = pytest.mark.engine
 
 DAEMON_JSON = Path("/etc/docker/daemon.json")
+DOCKERD_PID = Path("/var/run/docker.pid")
 
 WRAPPER = """\
 #!/usr/bin/python3
@@ -60,10 +61,18 @@ def _dockerd_runtimes() -> set:
     return set(json.loads(done.stdout or "{}"))
 
 
-def _reload_dockerd(wanted, timeout: float = 30) -> None:
+def _host_dockerd() -> int | None:
+    """This host's dockerd, by its pid file (`pidof dockerd` also finds the dockerd of every
+    engine generation, each in its own container)."""
+    try:
+        return int(DOCKERD_PID.read_text().strip())
+    except (OSError, ValueError):
+        return None
+
+
+def _reload_dockerd(wanted, timeout: float = 90) -> None:
     """dockerd rereads daemon.json's runtimes on SIGHUP; wait until `wanted(runtimes)` holds."""
-    pid = subprocess.run(["pidof", "dockerd"], capture_output=True, text=True).stdout.split()
-    os.kill(int(pid[0]), signal.SIGHUP)
+    os.kill(_host_dockerd(), signal.SIGHUP)
     deadline = time.monotonic() + timeout
     while not wanted(_dockerd_runtimes()):
         assert time.monotonic() < deadline, "dockerd did not reload its runtimes"
@@ -87,8 +96,8 @@ def wrapper(tmp_path) -> Path:
 def registered(wrapper):
     """A wrapper runtime registered in this host's dockerd for the test, then unregistered
     (daemon.json as it was, dockerd reloaded)."""
-    if shutil.which("dockerd") is None or not subprocess.run(["pidof", "dockerd"]).returncode == 0:
-        skip_or_fail("needs dockerd (scripts/setup-host)")
+    if _host_dockerd() is None or not _dockerd_runtimes():
+        skip_or_fail("needs this host's dockerd running (scripts/setup-host)")
     name = "fbc-test-dropper-" + uuid.uuid4().hex[:6]
     before = DAEMON_JSON.read_text() if DAEMON_JSON.exists() else None
     config = json.loads(before or "{}")
