@@ -88,3 +88,30 @@ def test_sigterm_during_an_arm64_boot_leaves_no_qemu(tmp_path):
             os.killpg(proc.pid, signal.SIGKILL)
             proc.wait()
         guest.kill(guest.leftovers(session))
+
+
+def test_debian_12_on_debian_12s_arm64_kernel(tmp_path):
+    """Stage 2 in one boot: glibc 2.36 on arm64 has no clone3 wrapper (aarch64 got it in 2.38),
+    so pthread_create survives a filter that denies clone3 (x86_64's 2.36 does not); and stat
+    never calls statx on a 64-bit kABI. raw:clone3 shows the filter was really there."""
+    kernel, session = "local@linux-6.1-arm64", f"fbcarm12-{uuid.uuid4().hex[:6]}"
+    proc = run_suites("--runtimes", kernel, "--images", "debian-12-arm64",
+                      "--profiles", "unconfined,deny:clone3:EPERM,deny:statx:EPERM",
+                      "--probes", "pthread_create,stat,raw:clone3,raw:statx", report_dir=tmp_path / "report",
+                      env={"FALLBACKCHECK_SESSION": session}, timeout=2400)
+    assert proc.returncode == 0, proc.stdout[-3000:]
+    report = load_report(tmp_path / "report")
+    cells = cells_by(report, runtime=kernel)
+    assert len(cells) == 12 and {c["arch"] for c in cells} == {"arm64"}
+    assert len({c["batch"]["boot"]["boot"] for c in cells}) == 1
+    info = report["environment"]["runtimes"][kernel]
+    assert info["kernel_arch"] == "arm64" and info["kernel_release"].startswith("6.1.0-")
+    assert {c["libc"] for c in cells if c["kind"] == "api"} == {"glibc 2.36"}
+    got = {(c["probe"], c["profile"]): c for c in cells}
+    assert got[("raw:clone3", "deny:clone3:EPERM")]["delivered"] == {"clone3": "EPERM"}
+    assert got[("raw:statx", "deny:statx:EPERM")]["delivered"] == {"statx": "EPERM"}
+    for probe, profile in (("pthread_create", "deny:clone3:EPERM"), ("stat", "deny:statx:EPERM")):
+        cell = got[(probe, profile)]
+        assert (cell["outcome"], cell["works"], cell["verdict"]) == ("ok", True, "pass"), cell
+    assert all(c["verdict"] == "pass" for c in cells), [(c["probe"], c["profile"], c["verdict"]) for c in cells]
+    assert guest.leftovers(session) == []

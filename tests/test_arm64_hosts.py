@@ -20,11 +20,29 @@ def test_arm64_kernel_host_ids():
     assert host.arch == "arm64" and host.suites == ("trixie", "trixie-security")
     assert host.pattern.endswith("-arm64-unsigned")  # the generic flavour: cloud-arm64 has no 9p
     named = kernels.lookup("linux-image-6.12.48+deb13-arm64-unsigned")
-    assert named.arch == "arm64" and "trixie" in named.suites and "bookworm" not in named.suites
+    # looked up in the arm64 hosts' suites only (bullseye has an x86 kernel host, no arm64 one)
+    assert named.arch == "arm64" and "trixie" in named.suites and "bullseye" not in named.suites
     runtime = get("local@linux-6.12-arm64")
     assert (runtime.kernel_arch, runtime.machine) == ("arm64", "linux-6.12-arm64")
     assert runtime.runs_arch("arm64") and not runtime.runs_arch("amd64") and not runtime.runs_arch("i386")
     assert get("local@linux-6.12").runs_arch("i386") and not get("local@linux-6.12").runs_arch("arm64")
+
+
+def test_debian_12s_arm64_kernel_host():
+    host = kernels.lookup("linux-6.1-arm64")
+    assert host.arch == "arm64" and host.suites == ("bookworm", "bookworm-security")
+    import re
+
+    assert re.fullmatch(host.pattern, "linux-image-6.1.0-57-arm64-unsigned")
+    # the generic flavour only: cloud-arm64 has no 9p, and the signed package is the same kernel
+    for other in ("linux-image-6.1.0-57-cloud-arm64-unsigned", "linux-image-6.1.0-57-arm64",
+                  "linux-image-6.1.0-57-amd64", "linux-image-6.12.48+deb13-arm64-unsigned"):
+        assert not re.fullmatch(host.pattern, other), other
+    named = kernels.lookup("linux-image-6.1.0-57-arm64-unsigned")
+    assert named.arch == "arm64" and {"bookworm", "bookworm-security"} <= set(named.suites)
+    runtime = get("local@linux-6.1-arm64")
+    assert (runtime.kernel_arch, runtime.machine) == ("arm64", "linux-6.1-arm64")
+    assert runtime.runs_arch("arm64") and not runtime.runs_arch("amd64")
 
 
 def test_the_arm64_image_is_booted_as_debian_ships_it(tmp_path):
@@ -92,11 +110,15 @@ def test_an_arm64_image_on_an_x86_kernel_is_said_plainly():
         get("local@linux-6.12").prepare_image("debian-13-arm64")
 
 
-def test_the_arm64_image_is_opt_in():
+@pytest.mark.parametrize("image, suite", [("debian-12-arm64", "bookworm"), ("debian-13-arm64", "trixie"),
+                                         ("debian-sid-arm64", "sid")])
+def test_the_arm64_images_are_opt_in(image, suite):
     from fallbackcheck import images
 
-    assert images.lookup("debian-13-arm64").arch == "arm64"
-    assert "debian-13-arm64" not in images.DEFAULT_IMAGES
+    recipe = images.lookup(image)
+    assert (recipe.arch, recipe.suites) == ("arm64", (suite,))
+    assert image not in images.DEFAULT_IMAGES
+    assert images.libc_family(image) == "glibc" and recipe.role == "target"
 
 
 def test_an_image_no_selected_runtime_can_run_is_noted():

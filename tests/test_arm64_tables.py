@@ -96,6 +96,74 @@ def test_pthread_create_on_arm64_follows_glibcs_aarch64_sources(libc, arch, deli
     assert judge_api(entry, obs, {"clone3": delivered}, Libc.parse(libc), arch).verdict == verdict
 
 
+# The API entries that run on arm64 (issue 33, stages 1 and 2): each checked at glibc's aarch64
+# sources. An entry added here without that check, or opted in by accident, fails this test.
+ARM64_APIS = {"pthread_create", "pthread_create.errno_after", "faccessat", "faccessat.eaccess",
+              "faccessat.errno_after", "lchmod", "closefrom", "close_range", "epoll_pwait2", "statx",
+              "stat", "stat.errno_after", "fstat", "lstat", "fstatat", "posix_spawn", "access", "euidaccess",
+              "realpath", "realpath.dotdot", "renameat2", "openat2"}
+
+
+def test_the_api_entries_opted_in_to_arm64():
+    from fallbackcheck.catalogue import load
+
+    assert {i for i, e in load().api.items() if "arm64" in e.arches} == ARM64_APIS
+
+
+def _judge(entry_id, libc, arch, delivered, observed):
+    from fallbackcheck.catalogue import load
+    from fallbackcheck.libc import Libc
+    from fallbackcheck.observation import Observation
+    from fallbackcheck.verdict import judge_api
+
+    entry = load().api[entry_id]
+    obs = Observation(entry_id, observed[0], errno=observed[1], detail="d")
+    return judge_api(entry, obs, {entry.syscalls[0]: delivered}, Libc.parse(libc), arch)
+
+
+@pytest.mark.parametrize("entry", ["stat", "fstat", "lstat", "fstatat"])
+@pytest.mark.parametrize("libc", ["glibc 2.36", "glibc 2.41"])
+def test_the_stat_family_never_calls_statx_on_arm64(entry, libc):
+    """aarch64 is a 64-bit kABI with newfstatat: glibc's FSTATAT_USE_STATX is 0 there (unlike
+    i386 from 2.33), so a filter denying statx breaks none of them."""
+    judged = _judge(entry, libc, "arm64", "EPERM", ("ok", None))
+    assert judged.verdict == "pass" and "aarch64" in judged.source
+    assert _judge(entry, libc, "arm64", "EPERM", ("error", "EPERM")).verdict == "unexpected"
+    assert _judge(entry, libc, "i386", "EPERM", ("error", "EPERM")).verdict == "expected-break"
+
+
+@pytest.mark.parametrize("entry, delivered, observed, verdict", [
+    ("statx", "ENOSYS", ("ok", None), "pass"),            # statx_generic: aarch64's minimum kernel 3.7 < 4.11
+    ("statx", "EPERM", ("error", "EPERM"), "expected-break"),
+    ("closefrom", "EPERM", ("ok", None), "pass"),          # /proc/self/fd fallback on any error
+    ("close_range", "ENOSYS", ("error", "ENOSYS"), "pass"),
+    ("close_range", "EPERM", ("error", "EPERM"), "expected-break"),
+    ("epoll_pwait2", "EPERM", ("error", "EPERM"), "expected-break"),
+])
+def test_the_generic_wrappers_hold_on_arm64(entry, delivered, observed, verdict):
+    judged = _judge(entry, "glibc 2.36", "arm64", delivered, observed)
+    assert judged.verdict == verdict and "aarch64" in judged.source
+
+
+@pytest.mark.parametrize("libc, delivered, observed, verdict", [
+    # spawni.c goes through __clone_internal, which has no clone3 on aarch64 before 2.38
+    ("glibc 2.36", "EPERM", ("ok", None), "pass"),
+    ("glibc 2.36", "EPERM", ("error", "EPERM"), "unexpected"),
+    ("glibc 2.41", "EPERM", ("error", "EPERM"), "expected-break"),
+    ("glibc 2.41", "EINVAL", ("ok", None), "pass"),
+])
+def test_posix_spawn_on_arm64_follows_the_clone3_wrapper(libc, delivered, observed, verdict):
+    assert _judge("posix_spawn", libc, "arm64", delivered, observed).verdict == verdict
+    if libc == "glibc 2.36" and delivered == "EPERM" and observed[0] == "error":
+        assert _judge("posix_spawn", libc, "amd64", delivered, observed).verdict == "expected-break"
+
+
+def test_access_on_arm64_is_faccessat_not_access():
+    judged = _judge("access", "glibc 2.41", "arm64", "EPERM", ("ok", None))
+    assert judged.verdict == "pass" and "no __NR_access" in judged.source
+    assert "faccessat" in judged.source and "access syscall where __NR_access exists" not in judged.source
+
+
 @pytest.mark.parametrize("compiler", ["gcc", "aarch64-linux-gnu-gcc"])
 def test_the_raw_probe_table_compiles_for_each_architecture(compiler):
     """Each row of probes/raw.c needs its number for every architecture (a probe added for
