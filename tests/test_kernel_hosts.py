@@ -223,3 +223,22 @@ def test_an_abandoned_run_kills_the_vm_its_pool_thread_waits_for(tmp_path, fake_
     finally:
         guest.STOP.clear()
         guest.kill(guest.leftovers(session))
+
+
+def test_a_kernel_baseline_is_measured_again_when_the_probed_set_changes():
+    """The baseline file is named after what it probes (the raw entries of each arch and their
+    numbers), not only the probe sources: an entry that gains an arch is measured, not read
+    as missing from a file written before."""
+    from pathlib import Path
+    from types import SimpleNamespace
+
+    from fallbackcheck import catalogue
+    from fallbackcheck.runtimes.kernel import KernelRuntime
+
+    raw = sorted(catalogue.load().raw.values(), key=lambda e: e.id)
+    prepared = SimpleNamespace(path=Path("/cache/kernels/linux-image-6.12-arm64-abc"))
+    name = lambda entries: KernelRuntime._baseline_file(None, prepared, entries).name  # noqa: E731
+    every = name({"arm64": raw})
+    assert every == name({"arm64": list(reversed(raw))})  # the same set, the same file
+    assert every != name({"arm64": raw[1:]}) != name({"amd64": raw})
+    assert every.startswith("baseline-linux-image-6.12-arm64-abc-") and every.endswith(".json")

@@ -155,15 +155,21 @@ class KernelRuntime(Runtime):
         return len(pids)
 
     # -- the kernel's own answers ----------------------------------------------------------------
-    def _baseline_file(self, prepared: kernels.PreparedKernel, arches: list[str]) -> Path:
-        return cache_dir() / "kernels" / f"{baseline_prefix(prepared.path.name)}{'-'.join(arches)}.json"
+    def _baseline_file(self, prepared: kernels.PreparedKernel, entries: dict) -> Path:
+        """The baseline of these raw entries per arch: which syscalls are probed, and as which
+        number, is the catalogue's and the syscall table's (not the probe sources'), so it is in
+        the name too (an entry that gains an arch is measured, not missing from an old file)."""
+        probed = digest(*sorted(f"{arch}:{e.id}:{sorted(e.nr.items())}" for arch, found in entries.items()
+                                for e in found))[:16]
+        return cache_dir() / "kernels" / f"{baseline_prefix(prepared.path.name)}{'-'.join(entries)}-{probed}.json"
 
     def kernel_baseline(self, catalogue, arches: list[str]) -> KernelBaseline:
         """Every raw probe of `arches`, unconfined, in a boot of this kernel with no image (the
         runner and raw probes are static): measured once per kernel package and probe build."""
         arches = sorted({a for a in arches if self.runs_arch(a)} | {self.kernel_arch})
         prepared = kernels.prepare(self.host)
-        path = self._baseline_file(prepared, arches)
+        entries = {arch: [e for e in catalogue.raw.values() if e.exists_on(arch)] for arch in arches}
+        path = self._baseline_file(prepared, entries)
         if path.exists():
             return KernelBaseline.from_dict(self.machine, json.loads(path.read_text()))
         from ..launch import parse_output
@@ -171,7 +177,6 @@ class KernelRuntime(Runtime):
 
         probe_dir = self.probe_dir("i386" if "i386" in arches else self.kernel_arch)
         timeout_s = 5.0
-        entries = {arch: [e for e in catalogue.raw.values() if e.exists_on(arch)] for arch in arches}
         commands = [[self._runner(), "-t", f"{timeout_s:g}",
                      *[f"{e.id}=/fbc/{arch}/raw {e.syscall}" for e in found]] for arch, found in entries.items()]
         with tempfile.TemporaryDirectory(prefix="fbc-boot-") as tmp:
