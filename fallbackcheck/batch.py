@@ -6,7 +6,8 @@ import time
 from typing import TYPE_CHECKING
 from dataclasses import dataclass, field
 
-from . import images, libcinfo, profiles, received as received_mod, startcheck, stopping
+from .artefacts import images
+from . import libcinfo, profiles, received as received_mod, startcheck, stopping
 from .catalogue import ApiEntry, Catalogue, RawEntry, is_errno_name
 from .kernel import KERNEL_ENOSYS, KernelBaseline
 from .observation import FILTER_LIKE, Observation, classify, delivered

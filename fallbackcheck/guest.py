@@ -27,7 +27,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from .cache import cache_dir
-from .kernels import PreparedKernel
+from .artefacts.kernels import PreparedKernel
 
 QEMU = "qemu-system-x86_64"
 # Per kernel architecture: the QEMU binary, its machine and CPU, and the console device.

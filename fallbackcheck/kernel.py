@@ -63,7 +63,7 @@ def play_wrapper(tmp: Path) -> list[str]:
     profile = play_profile()
     if profile is None:
         return []
-    from . import probebuild
+    from .artefacts import probebuild
     from .seccomp_policy import render_policy
 
     policy = tmp / "kernel-play.policy"

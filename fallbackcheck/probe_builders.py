@@ -8,7 +8,8 @@ import shutil
 import subprocess
 import time
 
-from . import images, runs
+from .artefacts import images
+from . import runs
 from .cache import locked
 from .engines import loads
 from .engines.docker import engine

@@ -17,7 +17,7 @@ import shutil
 import sys
 from pathlib import Path
 
-from . import crossbuild, images, probebuild
+from .artefacts import crossbuild, images, probebuild
 from .cache import cache_dir
 
 
@@ -51,7 +51,7 @@ def stale_paths() -> list[Path]:
 # and kernel baselines. Anything else there (a preparation in progress) is left alone.
 def stale_kernel_paths(directory: Path) -> list[Path]:
     """Kernel-host entries no current kernel table, probe build or helper source refers to."""
-    from . import kernels
+    from .artefacts import kernels
     from .runtimes.kernel import baseline_prefix, helper_dir
 
     if not directory.is_dir():

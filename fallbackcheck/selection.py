@@ -5,7 +5,8 @@ from __future__ import annotations
 import fnmatch
 from dataclasses import dataclass, field
 
-from . import images, profiles, shard as shard_mod
+from .artefacts import images
+from . import profiles, shard as shard_mod
 from .catalogue import Catalogue
 from .cells import Cell
 from .errors import UsageError

@@ -12,7 +12,8 @@ from __future__ import annotations
 from dataclasses import replace
 from typing import TYPE_CHECKING
 
-from . import images, libcinfo, profiles
+from .artefacts import images
+from . import libcinfo, profiles
 from .launch import BatchOutput, BatchPlan
 
 if TYPE_CHECKING:

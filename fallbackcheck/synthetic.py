@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from collections import defaultdict
 
-from .images import DEFAULT_IMAGES
+from .artefacts.images import DEFAULT_IMAGES
 from .report import BATCH_KEY, is_fix_row
 from .selection import CONTAINER_RUNTIMES, vintage_profiles
 

@@ -15,7 +15,7 @@ from pathlib import Path
 
 import pytest
 
-from fallbackcheck import archives, images
+from fallbackcheck.artefacts import archives, images
 
 from helpers import run_suites, skip_or_fail
 

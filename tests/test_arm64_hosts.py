@@ -8,7 +8,8 @@ import sys
 
 import pytest
 
-from fallbackcheck import guest, kernels
+from fallbackcheck import guest
+from fallbackcheck.artefacts import kernels
 from fallbackcheck.catalogue import load
 from fallbackcheck.errors import UsageError
 from fallbackcheck.runtimes import get
@@ -113,7 +114,7 @@ def test_an_arm64_image_on_an_x86_kernel_is_said_plainly():
 @pytest.mark.parametrize("image, suite", [("debian-12-arm64", "bookworm"), ("debian-13-arm64", "trixie"),
                                          ("debian-sid-arm64", "sid")])
 def test_the_arm64_images_are_opt_in(image, suite):
-    from fallbackcheck import images
+    from fallbackcheck.artefacts import images
 
     recipe = images.lookup(image)
     assert (recipe.arch, recipe.suites) == ("arm64", (suite,))
@@ -134,7 +135,7 @@ def test_an_image_no_selected_runtime_can_run_is_noted():
 def test_prune_works_out_the_arm64_names_without_asking_the_archive(tmp_path, monkeypatch):
     """With nothing resolved in the cache, the cross build's and the arm64 kernel's names are
     simply unknown: prune must not reach for the network to find them."""
-    from fallbackcheck import crossbuild, debarchive
+    from fallbackcheck.artefacts import crossbuild, debarchive
 
     monkeypatch.setenv("FALLBACKCHECK_CACHE", str(tmp_path))
 

@@ -65,7 +65,7 @@ def _changed_under(root: Path, since: float) -> list[str]:
 @pytest.mark.xdist_group("sandboxes")  # one at a time: they compare the host before and after
 def test_firejail_profiles_and_what_its_default_does_to_glibc(tmp_path):
     _require_firejail()
-    from fallbackcheck import images
+    from fallbackcheck.artefacts import images
 
     session = "test-firejail-" + uuid.uuid4().hex[:8]
     root = images.rootfs(images.lookup("debian-12"))

@@ -12,7 +12,8 @@ import time
 
 import pytest
 
-from fallbackcheck import guest, kernels, vintagecheck
+from fallbackcheck import guest, vintagecheck
+from fallbackcheck.artefacts import kernels
 from fallbackcheck.batch import delivered_here
 from fallbackcheck.catalogue import load
 from fallbackcheck.errors import UsageError
@@ -111,7 +112,8 @@ def test_ctrl_c_during_a_boot_kills_qemu(tmp_path, fake_qemu):
     script = textwrap.dedent(f"""
         import signal, threading, os
         from pathlib import Path
-        from fallbackcheck import guest, kernels, vintagecheck
+        from fallbackcheck import guest, vintagecheck
+        from fallbackcheck.artefacts import kernels
         threading.Timer(2, lambda: os.kill(os.getpid(), signal.SIGINT)).start()
         work = Path({str(tmp_path)!r}) / "w"; work.mkdir()
         guest.boot(kernels.PreparedKernel("linux-6.1", work), "fbc-fbcint-{os.getpid()}-linux-6.1-x", None,
@@ -125,7 +127,8 @@ def test_ctrl_c_during_a_boot_kills_qemu(tmp_path, fake_qemu):
 def test_qemu_dies_with_the_harness_even_on_sigkill(tmp_path, fake_qemu):
     script = textwrap.dedent(f"""
         from pathlib import Path
-        from fallbackcheck import guest, kernels, vintagecheck
+        from fallbackcheck import guest, vintagecheck
+        from fallbackcheck.artefacts import kernels
         work = Path({str(tmp_path)!r}) / "w"; work.mkdir()
         guest.boot(kernels.PreparedKernel("linux-6.1", work), "fbc-fbckill-{os.getpid()}-linux-6.1-x", None,
                    work, work, [["x"]], 300, 300)

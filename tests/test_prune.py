@@ -1,6 +1,7 @@
 """Pruning keeps what current recipes and probe sources refer to, and nothing else."""
 
-from fallbackcheck import images, prune, probebuild
+from fallbackcheck.artefacts import images, probebuild
+from fallbackcheck import prune
 
 
 def test_prune_removes_only_stale_entries(tmp_path, monkeypatch):
@@ -70,8 +71,8 @@ def test_stale_generation_volumes():
 def test_prune_keeps_the_kernels_in_use_and_drops_the_rest(tmp_path, monkeypatch):
     import json
 
-    from fallbackcheck import kernels
-    from fallbackcheck.debarchive import Package
+    from fallbackcheck.artefacts import kernels
+    from fallbackcheck.artefacts.debarchive import Package
     from fallbackcheck.runtimes.kernel import baseline_prefix, helper_dir
 
     monkeypatch.setenv("FALLBACKCHECK_CACHE", str(tmp_path))

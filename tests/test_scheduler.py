@@ -159,7 +159,7 @@ def test_runc_and_crun_names_say_whose_container_it_is():
 def test_image_digest_taken_by_many_threads_at_once(tmp_path, monkeypatch):
     """A cold run's batch threads all want the same image's digest at once (a cold CI run
     once lost batches to two threads renaming the same temporary file)."""
-    from fallbackcheck import images
+    from fallbackcheck.artefacts import images
 
     monkeypatch.setenv("FALLBACKCHECK_CACHE", str(tmp_path))
     recipe = images.TARGETS["debian-12"]

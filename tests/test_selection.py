@@ -1,6 +1,7 @@
 import pytest
 
-from fallbackcheck import catalogue, images
+from fallbackcheck import catalogue
+from fallbackcheck.artefacts import images
 from fallbackcheck.errors import UsageError
 from fallbackcheck.selection import _select_probes, split_profiles
 

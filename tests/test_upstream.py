@@ -17,7 +17,7 @@ UPSTREAM = ROOT / "docs" / "upstream"
 
 def _glibc_lines(out: Path, image_id: str) -> dict:
     """The reproducer's own report in `image_id`: {(call, errno-before): {field: value}}."""
-    from fallbackcheck import images
+    from fallbackcheck.artefacts import images
     from fallbackcheck.engines.docker import engine
 
     eng = engine()
@@ -36,7 +36,7 @@ def _glibc_lines(out: Path, image_id: str) -> dict:
 def glibc_reproducer(tmp_path_factory):
     """docs/upstream/glibc-stale-enosys.c compiled in the i386 builder (glibc 2.31: the
     program finds the 2.34 symbols at run time), exactly as the report tells a maintainer."""
-    from fallbackcheck.images import BUILDERS
+    from fallbackcheck.artefacts.images import BUILDERS
     from fallbackcheck.engines.docker import engine
 
     out = tmp_path_factory.mktemp("glibc-repro")

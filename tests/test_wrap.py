@@ -58,7 +58,8 @@ def test_the_sandbox_section_lists_what_breaks_and_what_the_filter_answered():
 
 def _host_filter_wrapper(tmp_path: Path) -> str:
     """A wrapper command that applies deny:clone3:EPERM: the local runtime's own filter program."""
-    from fallbackcheck import probebuild, profiles
+    from fallbackcheck.artefacts import probebuild
+    from fallbackcheck import profiles
     from fallbackcheck.seccomp_policy import render_policy
 
     policy = tmp_path / "policy"

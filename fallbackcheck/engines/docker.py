@@ -7,7 +7,7 @@ import threading
 import time
 from functools import cached_property
 
-from .. import images
+from ..artefacts import images
 from ..errors import UsageError
 from .. import runs
 from ..runs import LABEL, SESSION_LABEL

@@ -12,9 +12,9 @@ import tomllib
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
-from .. import archives
+from ..artefacts import archives
 from ..cache import digest
-from ..images import RECIPES
+from ..artefacts.images import RECIPES
 
 RECIPE_VERSION = "1"
 ENTRYPOINT = Path(__file__).resolve().parent / "generation-entrypoint.sh"

@@ -19,7 +19,8 @@ from concurrent.futures import Future
 from pathlib import Path
 
 from .. import catalogue as catalogue_mod
-from .. import cache, fixes, fixruns, images, paths, report, runs, stopping
+from .. import cache, fixes, fixruns, paths, report, runs, stopping
+from ..artefacts import images
 from ..report import diff
 from ..batch import BatchKey, run as run_batch, run_many
 from ..cells import Cell, judge, record

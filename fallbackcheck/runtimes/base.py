@@ -192,7 +192,7 @@ def local_probe_dir(probe_set: str) -> Path:
     key = (probe_set, os.environ.get("FALLBACKCHECK_CACHE"), os.environ.get("XDG_CACHE_HOME"))
     found = _probe_dirs.get(key)
     if found is None or not found.is_dir():
-        from .. import probebuild
+        from ..artefacts import probebuild
         from ..probe_builders import probe_builder
 
         found = _probe_dirs[key] = probebuild.build_all(probe_builder(), probe_set)

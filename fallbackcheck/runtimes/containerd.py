@@ -13,7 +13,8 @@ import json
 import time
 import uuid
 
-from .. import images, runs
+from ..artefacts import images
+from .. import runs
 from ..cache import locked
 from ..engines import loads
 from ..errors import UsageError

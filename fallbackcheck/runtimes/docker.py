@@ -8,7 +8,7 @@ import time
 
 import requests
 
-from .. import images
+from ..artefacts import images
 from .base import MEMORY_LIMIT, PIDS_LIMIT, BatchOutput, BatchPlan, Runtime, oci_runtime_version, placed_probe_dir
 
 # Where dockerd's containerd keeps a running container's OCI bundle (exec-root

@@ -26,7 +26,8 @@ import tempfile
 import uuid
 from pathlib import Path
 
-from .. import crossbuild, guest, images, kernels, probebuild
+from ..artefacts import crossbuild, images, kernels, probebuild
+from .. import guest
 from ..cache import cache_dir, digest, locked
 from ..errors import UsageError
 from ..kernel import KernelBaseline

@@ -13,7 +13,7 @@ import subprocess
 import tempfile
 from pathlib import Path
 
-from .. import probebuild
+from ..artefacts import probebuild
 from ..kernel import play_wrapper
 from ..seccomp_policy import render_policy
 from .base import BatchOutput, BatchPlan, Runtime

@@ -14,7 +14,8 @@ import subprocess
 import uuid
 from pathlib import Path
 
-from .. import images, runs
+from ..artefacts import images
+from .. import runs
 from ..behaviours import family_said
 from ..errors import UsageError
 from ..seccomp_json import DEFAULT_CAPS, resolve

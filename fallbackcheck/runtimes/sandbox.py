@@ -20,7 +20,8 @@ import threading
 import uuid
 from pathlib import Path
 
-from .. import images, runs
+from ..artefacts import images
+from .. import runs
 from ..errors import UsageError
 from .base import BatchOutput, Runtime, placed_probe_dir
 

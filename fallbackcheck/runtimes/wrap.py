@@ -24,7 +24,7 @@ import subprocess
 import tempfile
 from pathlib import Path
 
-from .. import probebuild
+from ..artefacts import probebuild
 from ..errors import UsageError
 from .base import BatchOutput, BatchPlan, Runtime
 from .local import LocalRuntime

@@ -122,7 +122,7 @@ def newest_cached(suites: tuple[str, ...], pattern: str, arch: str, offline: boo
     `offline`: only what the cache already holds (None if nothing; prune.py asks so)."""
     import json
 
-    from .cache import cache_dir, digest, locked
+    from ..cache import cache_dir, digest, locked
 
     key = digest(*suites, pattern, arch, debian_mirror(), security_mirror())[:16]
     path = cache_dir() / "debs" / f"resolved-{arch}-{key}.json"

@@ -21,7 +21,7 @@ import time
 from pathlib import Path
 
 from . import debarchive, probebuild
-from .cache import cache_dir, digest, locked, progress
+from ..cache import cache_dir, digest, locked, progress
 
 BUILD_VERSION = "1"  # bump when the build itself changes
 # Debian architecture -> (cross compiler, the packages that make the toolchain).

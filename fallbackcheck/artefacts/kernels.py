@@ -22,13 +22,14 @@ import tomllib
 from dataclasses import dataclass
 from pathlib import Path
 
-from . import debarchive, paths
-from .cache import cache_dir, digest, locked
-from .errors import UsageError
+from . import debarchive
+from .. import paths
+from ..cache import cache_dir, digest, locked
+from ..errors import UsageError
 
 PREP_VERSION = "1"  # bump when the preparation itself changes
 TABLE = paths.BASE / "images" / "kernels.toml"
-GUEST_INIT = Path(__file__).resolve().parent / "data" / "guest-init.sh"
+GUEST_INIT = paths.PACKAGE / "data" / "guest-init.sh"
 BUSYBOX = Path("/bin/busybox")  # from busybox-static: the guest has no libc of its own
 # What the guest needs to mount the host's shares (their dependencies are added).
 NEEDED_MODULES = ("virtio_pci", "9pnet_virtio", "9p")

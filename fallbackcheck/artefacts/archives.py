@@ -21,8 +21,8 @@ import urllib.error
 import urllib.request
 from pathlib import Path
 
-from .cache import progress
-from .errors import SetupError
+from ..cache import progress
+from ..errors import SetupError
 
 MIRROR_ENV = "FALLBACKCHECK_DEBIAN_MIRROR"
 ARCHIVE_ENV = "FALLBACKCHECK_DEBIAN_ARCHIVE_MIRROR"

@@ -15,15 +15,15 @@ import time
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
-from . import paths
-from .cache import cache_dir, digest, locked, progress, tree_digest
+from .. import paths
+from ..cache import cache_dir, digest, locked, progress, tree_digest
 
 PROBES = paths.PROBES
 
 
 def musl_probes() -> list[str]:
     """The binaries the catalogue marks for musl (compiled with musl-gcc, dynamically)."""
-    from . import catalogue
+    from .. import catalogue
 
     return sorted({e.binary for e in catalogue.load().api.values() if "musl" in e.libcs})
 

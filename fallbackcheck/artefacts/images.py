@@ -17,9 +17,10 @@ import tomllib
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
-from . import archives, paths
-from .cache import cache_dir, digest, locked, progress
-from .errors import UsageError
+from . import archives
+from .. import paths
+from ..cache import cache_dir, digest, locked, progress
+from ..errors import UsageError
 
 RECIPE_VERSION = "2"  # bump when the build procedure itself changes
 MERGED_USR_HOOKS = "/usr/share/mmdebstrap/hooks/merged-usr"
