@@ -201,3 +201,24 @@ def test_every_sub_package_is_installed():
     found = {".".join(p.parent.relative_to(PACKAGE.parent).parts) for p in PACKAGE.rglob("__init__.py")
              if "share" not in p.parts}
     assert found - listed == set()
+
+
+def test_the_scripts_import_what_exists():
+    """scripts/ are run by hand (benchmark, publish-matrix): a module moved by concern must not
+    leave one of them importing its old place."""
+    import importlib
+    import importlib.util
+
+    missing = []
+    for script in sorted((Path(ROOT) / "scripts").iterdir()):
+        text = script.read_text(errors="replace")
+        if not text.startswith("#!/usr/bin/env python3"):
+            continue
+        for node in ast.walk(ast.parse(text)):
+            if isinstance(node, ast.ImportFrom) and (node.module or "").startswith("fallbackcheck"):
+                module = importlib.import_module(node.module)
+                for alias in node.names:
+                    if not hasattr(module, alias.name) and \
+                            importlib.util.find_spec(f"{node.module}.{alias.name}") is None:
+                        missing.append(f"{script.name}:{node.lineno}: {node.module}.{alias.name}")
+    assert missing == []
