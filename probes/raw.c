@@ -21,7 +21,7 @@
  * The expected answers live in probes/catalogue/raw.toml.
  *
  * Build:  musl-gcc -static -O2 -Wall -Wextra -o raw raw.c   (x86_64 or i386)
- *         aarch64-linux-gnu-gcc -static ... (arm64: fallbackcheck/crossbuild.py)
+ *         aarch64-linux-gnu-gcc -static ... (arm64: fallbackcheck/artefacts/crossbuild.py)
  *
  * Not probed: uretprobe (x86_64 335, Linux 6.11) and uprobe (x86_64 336,
  * Linux 6.18).  seccomp passes both through without running the filter, so

@@ -10,17 +10,13 @@ the raw facts, so a catalogue bent to go green would still fail here.
 """
 
 import json
-import os
 import signal
-import subprocess
-import sys
-import time
 import uuid
 
 import pytest
 
 from fallbackcheck import guest
-from helpers import ROOT, cells_by, load_report, run_suites
+from helpers import cells_by, load_report, run_suites, stop_run
 
 pytestmark = pytest.mark.engine
 
@@ -67,26 +63,14 @@ def test_sigterm_during_an_arm64_boot_leaves_no_qemu(tmp_path):
     """The kill paths are the x86 kernel hosts' (guest.py); this proves them on the aarch64
     QEMU binary, as `timeout` or a CI runner would stop a run."""
     session = f"fbcarmterm-{uuid.uuid4().hex[:6]}"
-    argv = [sys.executable, "-m", "pytest", "suites", "-q", "-p", "no:randomly", "--runtimes", KERNEL,
-            "--images", "debian-13-arm64", "--profiles", "unconfined", "--probes", "raw:clone3",
-            "--report-dir", str(tmp_path)]
-    env = {**os.environ, "FALLBACKCHECK_SESSION": session}
-    env.pop("PYTEST_XDIST_WORKER", None)
-    proc = subprocess.Popen(argv, cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
-                            start_new_session=True)
     try:
-        deadline = time.monotonic() + 2400
-        while not guest.leftovers(session) and proc.poll() is None and time.monotonic() < deadline:
-            time.sleep(0.2)
-        assert guest.leftovers(session), "no boot started"
-        proc.send_signal(signal.SIGTERM)
-        out, _ = proc.communicate(timeout=120)
-        assert proc.returncode == 2, out[-2000:]  # pytest's "interrupted"
+        rc, out = stop_run("--runtimes", KERNEL, "--images", "debian-13-arm64", "--profiles", "unconfined",
+                           "--probes", "raw:clone3", session=session, report_dir=tmp_path,
+                           wait_for=lambda: bool(guest.leftovers(session)), signum=signal.SIGTERM, timeout=2400)
+        assert rc == 2, out[-2000:]  # pytest's "interrupted": the signal came during a boot
+        assert "fallbackcheck: stopped by SIGTERM" in out, out[-2000:]
         assert guest.leftovers(session) == []
     finally:
-        if proc.poll() is None:
-            os.killpg(proc.pid, signal.SIGKILL)
-            proc.wait()
         guest.kill(guest.leftovers(session))
 
 

@@ -1,5 +1,5 @@
 #!/bin/busybox sh
-# fallbackcheck's init inside a kernel host's initramfs (fallbackcheck/kernels.py packs it,
+# fallbackcheck's init inside a kernel host's initramfs (fallbackcheck/artefacts/kernels.py packs it,
 # fallbackcheck/runtimes/kernel.py boots it). It loads the 9p modules, mounts the host's
 # work share and runs the boot script the host wrote there; then powers off. Anything it
 # cannot do is one line on the console (ttyS0, kept by the host) and a power-off.

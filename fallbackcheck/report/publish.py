@@ -84,6 +84,7 @@ def answer(data: dict, probe: str, image: str, column: str, profile: str) -> str
 
 
 def answers_markdown(data: dict) -> str:
+    """The README's answers: one line per question, then where the data set came from."""
     lines = [answer(data, *q) for q in QUESTIONS]
     published = data.get("published", {})
     lines.append(f"\n(Measured {published.get('measured', '?')}, fallbackcheck {published.get('fallbackcheck', '?')}, "
@@ -100,7 +101,7 @@ def summary_markdown(data: dict) -> str:
            "`scripts/publish-matrix`. Files: `matrix-table.html` (the page, with a find box: "
            "`matrix-table.html#find=lchmod`), `matrix-table.json` (every cell; format in "
            "[../compat-table-format.md](../compat-table-format.md)), `matrix-table.csv`, `matrix-table.md`.", "",
-           "## Answers", "", answers_markdown(data).split("\n\n(")[0], "", "## Columns and their environment", "",
+           "## Answers", "", *[answer(data, *q) for q in QUESTIONS], "", "## Columns and their environment", "",
            "| column | where | environment |", "|---|---|---|"]
     for col in data["columns"]:
         out.append(f"| {col['id']} | {col['host']} | {environment_text(col).replace('|', '/')} |")

@@ -242,7 +242,7 @@ def write_view(report, directory: Path, filename: str, render) -> Path:
 
 
 def view_main(argv: list[str], prog: str, filename: str, render) -> int:
-    """`python -m fallbackcheck.<prog> [matrix.json]`: re-render one view beside the JSON."""
+    """`python -m fallbackcheck.report.<prog> [matrix.json]`: re-render one view beside the JSON."""
     src = Path(argv[0]) if argv else Path("reports/matrix.json")
     try:
         report = load(src)

@@ -18,6 +18,13 @@ from ..kernel import play_wrapper
 from ..seccomp_policy import render_policy
 from .base import BatchOutput, BatchPlan, Runtime
 
+def host_runner_argv(plan: BatchPlan) -> list[str]:
+    """The runner of the host's probe build over a batch's probes (`local` and `wrap:` run it
+    on this machine, so the probes' /fbc paths become the build's own)."""
+    specs = [spec.replace("=/fbc/", f"={plan.probe_dir}/", 1) for spec in plan.specs]
+    return [str(plan.probe_dir / "amd64" / "runner"), "-t", f"{plan.probe_timeout_s:g}", *specs]
+
+
 class LocalRuntime(Runtime):
     kind = "local"
     host_libc = True
@@ -43,8 +50,7 @@ class LocalRuntime(Runtime):
 
     def run_batch(self, plan: BatchPlan) -> BatchOutput:
         base = plan.probe_dir / "amd64"
-        specs = [spec.replace("=/fbc/", f"={plan.probe_dir}/", 1) for spec in plan.specs]
-        argv = [str(base / "runner"), "-t", f"{plan.probe_timeout_s:g}", *specs]
+        argv = host_runner_argv(plan)
         with tempfile.TemporaryDirectory(prefix="fbc-local-") as tmp:
             if plan.profile.oci is not None:  # unconfined, and `default` (no filter of its own)
                 policy = Path(tmp) / "policy"

@@ -27,7 +27,7 @@ from pathlib import Path
 from ..artefacts import probebuild
 from ..errors import UsageError
 from .base import BatchOutput, BatchPlan, Runtime
-from .local import LocalRuntime
+from .local import LocalRuntime, host_runner_argv
 from .sandbox import abandon_all, run_group
 
 PREFIX = "wrap:"
@@ -95,9 +95,7 @@ class WrapRuntime(Runtime):
         return probebuild.build_on_host()
 
     def run_batch(self, plan: BatchPlan) -> BatchOutput:
-        base = plan.probe_dir / "amd64"
-        specs = [spec.replace("=/fbc/", f"={plan.probe_dir}/", 1) for spec in plan.specs]
-        argv = [str(base / "runner"), "-t", f"{plan.probe_timeout_s:g}", *specs]
+        argv = host_runner_argv(plan)
         if plan.profile.kind != "unconfined":
             argv = [*self.prefix, *argv]
         env = {**os.environ, "LC_ALL": "C"}
