@@ -120,7 +120,9 @@ def host_traces(session: str) -> dict:
             cgroups |= {str(p) for p in Path(f"/sys/fs/cgroup/{root}").iterdir() if p.is_dir()}
     # a batch cgroup of another run (nspawn.py) that happens to be running now is not ours
     cgroups = {c for c in cgroups if not Path(c).name.startswith("fbc-") or Path(c).name.startswith(f"fbc-{session}-")}
-    marks = (str(cache_dir()), "/run/systemd/nspawn", "/run/firejail", "fbc-")
+    # mounts of the cache or a sandbox's state, and those named after this session's batches
+    # (another run's container, a generation of a test running beside this one, is not ours)
+    marks = (str(cache_dir()), "/run/systemd/nspawn", "/run/firejail", f"fbc-{session}")
     mounts = [line.split()[4] for line in Path("/proc/self/mountinfo").read_text().splitlines()
               if any(m in line.split()[4] or m in line.split()[3] for m in marks)]
     processes = [name for _, name in _named_processes() if name.startswith(f"fbc-{session}-")]
