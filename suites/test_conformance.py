@@ -3,7 +3,7 @@
 One test per (raw probe, image, runtime, profile) cell: the errno the raw syscall got in
 the container is compared with what the profile literally asks (default errno, per-rule
 errnoRet, architectures). A difference fails, unless it is a documented runtime behaviour
-(fallbackcheck/behaviours.py, e.g. runc's ENOSYS stub), which the cell then names. With --baseline, a cell whose delivered errno or verdict
+(fallbackcheck/model/behaviours.py, e.g. runc's ENOSYS stub), which the cell then names. With --baseline, a cell whose delivered errno or verdict
 changed fails.
 """
 

@@ -7,8 +7,10 @@ import sys
 
 import pytest
 
-from fallbackcheck import catalogue as catalogue_mod
-from fallbackcheck import causes, fixes, profiles, report
+from fallbackcheck.model import catalogue as catalogue_mod
+from fallbackcheck.judging import causes, fixes
+from fallbackcheck.model import profiles
+from fallbackcheck import report
 from fallbackcheck.report import ci_summary, diff, render_html, render_md
 
 from helpers import ROOT
@@ -377,6 +379,6 @@ def test_a_profiles_fix_does_not_depend_on_other_profiles_cells(tmp_path, catalo
     (False, 3, 3, "after the last cell"),
 ])
 def test_the_report_says_when_fixes_were_proven(early, planned, missing, said):
-    from fallbackcheck import fixruns
+    from fallbackcheck.execution import fixruns
 
     assert fixruns.when_proven(early, planned, missing) == said

@@ -15,7 +15,7 @@ import uuid
 
 import pytest
 
-from fallbackcheck import guest
+from fallbackcheck.hosts import guest
 from helpers import cells_by, load_report, run_suites, stop_run
 
 pytestmark = pytest.mark.engine

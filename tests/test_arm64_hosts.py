@@ -8,12 +8,12 @@ import sys
 
 import pytest
 
-from fallbackcheck import guest
+from fallbackcheck.hosts import guest
 from fallbackcheck.artefacts import kernels
-from fallbackcheck.catalogue import load
+from fallbackcheck.model.catalogue import load
 from fallbackcheck.errors import UsageError
 from fallbackcheck.runtimes import get
-from fallbackcheck.selection import Selection
+from fallbackcheck.execution.selection import Selection
 
 
 def test_arm64_kernel_host_ids():
@@ -96,7 +96,7 @@ def test_images_pair_with_runtimes_by_arch():
     catalogue = load()
     sel = Selection(["debian-13-arm64", "debian-13"], ["local@linux-6.12-arm64", "local@linux-6.12"],
                     {}, ["pthread_create", "raw:clone3", "raw:fstatat64"], {})
-    from fallbackcheck import profiles
+    from fallbackcheck.model import profiles
 
     sel.profiles = {"unconfined": profiles.parse("unconfined")}
     cells = {(c.image, c.runtime, c.probe) for c in sel.all_cells(catalogue)}
@@ -123,7 +123,7 @@ def test_the_arm64_images_are_opt_in(image, suite):
 
 
 def test_an_image_no_selected_runtime_can_run_is_noted():
-    from fallbackcheck.selection import resolve
+    from fallbackcheck.execution.selection import resolve
 
     sel = resolve(load(), "debian-13-arm64,debian-13", "local@linux-6.12-arm64", "unconfined", "raw:clone3")
     assert {c.image for c in sel.cells(load())} == {"debian-13-arm64"}

@@ -5,8 +5,8 @@ import json
 
 import pytest
 
-from fallbackcheck import profiles, syscalls
-from fallbackcheck.seccomp_policy import render_policy
+from fallbackcheck.model import profiles, syscalls
+from fallbackcheck.model.seccomp_policy import render_policy
 
 
 @pytest.mark.parametrize("name, nr, kernel", [
@@ -86,10 +86,10 @@ def test_a_profile_naming_only_arm_still_filters_x86_64_natively():
     ("glibc 2.36", "amd64", "EPERM", ("error", "EPERM"), "expected-break"),  # x86_64 since 2.34
 ])
 def test_pthread_create_on_arm64_follows_glibcs_aarch64_sources(libc, arch, delivered, observed, verdict):
-    from fallbackcheck.catalogue import load
-    from fallbackcheck.libc import Libc
-    from fallbackcheck.observation import Observation
-    from fallbackcheck.verdict import judge_api
+    from fallbackcheck.model.catalogue import load
+    from fallbackcheck.model.libc import Libc
+    from fallbackcheck.batches.observation import Observation
+    from fallbackcheck.judging.verdict import judge_api
 
     entry = load().api["pthread_create"]
     obs = Observation("pthread_create", observed[0], errno=observed[1], detail="d")
@@ -105,16 +105,16 @@ ARM64_APIS = {"pthread_create", "pthread_create.errno_after", "faccessat", "facc
 
 
 def test_the_api_entries_opted_in_to_arm64():
-    from fallbackcheck.catalogue import load
+    from fallbackcheck.model.catalogue import load
 
     assert {i for i, e in load().api.items() if "arm64" in e.arches} == ARM64_APIS
 
 
 def _judge(entry_id, libc, arch, delivered, observed):
-    from fallbackcheck.catalogue import load
-    from fallbackcheck.libc import Libc
-    from fallbackcheck.observation import Observation
-    from fallbackcheck.verdict import judge_api
+    from fallbackcheck.model.catalogue import load
+    from fallbackcheck.model.libc import Libc
+    from fallbackcheck.batches.observation import Observation
+    from fallbackcheck.judging.verdict import judge_api
 
     entry = load().api[entry_id]
     obs = Observation(entry_id, observed[0], errno=observed[1], detail="d")

@@ -5,7 +5,7 @@ import shutil
 
 import pytest
 
-from fallbackcheck import behaviours, profiles, seccomp_json
+from fallbackcheck.model import behaviours, profiles, seccomp_json
 
 VINTAGE = profiles.parse("vintage:5.2:EPERM").oci
 DENY = profiles.parse("deny:clone3:EPERM").oci
@@ -112,7 +112,7 @@ def test_host_libseccomp_library_and_resolver_agree():
     of our syscall table on both arches."""
     import subprocess
 
-    from fallbackcheck import syscalls
+    from fallbackcheck.model import syscalls
 
     assert behaviours._libseccomp() is not None, "libseccomp.so.2 cannot be loaded (Debian libseccomp2)"
     assert shutil.which("scmp_sys_resolver"), "scmp_sys_resolver is missing (Debian package 'seccomp')"

@@ -14,8 +14,8 @@ from helpers import assert_stopped_cleanly, cells_by, host_traces, load_report, 
 
 
 def _plan(profile_id: str, image_ref: str = "/root-of-image"):
-    from fallbackcheck import profiles
-    from fallbackcheck.launch import BatchPlan
+    from fallbackcheck.model import profiles
+    from fallbackcheck.batches.launch import BatchPlan
 
     return BatchPlan("debian-12", image_ref, "amd64", profiles.parse(profile_id), ("raw:clone3=/fbc/amd64/raw clone3",),
                      Path("/probes"), 5.0, "t")
@@ -34,7 +34,7 @@ def test_the_command_line_runs_the_runner_on_the_image_root_with_the_program_on_
 
 
 def test_default_is_no_filter_and_every_generated_family_is_taken(tmp_path):
-    from fallbackcheck import profiles
+    from fallbackcheck.model import profiles
     from fallbackcheck.runtimes import get
 
     bwrap = get("bwrap")
@@ -49,7 +49,8 @@ def test_default_is_no_filter_and_every_generated_family_is_taken(tmp_path):
 
 
 def test_a_profile_bubblewrap_cannot_take_is_left_out_with_its_reason_once(tmp_path):
-    from fallbackcheck import catalogue, selection
+    from fallbackcheck.model import catalogue
+    from fallbackcheck.execution import selection
 
     with_args = tmp_path / "args.json"
     with_args.write_text(json.dumps({"defaultAction": "SCMP_ACT_ALLOW", "syscalls": [
@@ -71,7 +72,7 @@ def test_bwrap_runs_on_this_machine_only():
 
 
 def test_the_compiled_program_is_what_libseccomp_exports(tmp_path):
-    from fallbackcheck import profiles
+    from fallbackcheck.model import profiles
     from fallbackcheck.runtimes.bwrap import compile_filter
 
     if shutil.which("cc") is None:

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from fallbackcheck import catalogue
+from fallbackcheck.model import catalogue
 from fallbackcheck.errors import UsageError
 
 PROBES = Path(__file__).resolve().parent.parent / "probes"
@@ -45,7 +45,7 @@ def test_every_rule_carries_provenance(cat):
 
 def test_every_api_entry_predicts_both_errnos_for_new_glibc(cat):
     """EPERM and ENOSYS are the two questions the suite exists to answer."""
-    from fallbackcheck.libc import Libc
+    from fallbackcheck.model.libc import Libc
 
     newest = Libc("glibc", "2.43")
     for entry in cat.api.values():

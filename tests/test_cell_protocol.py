@@ -1,4 +1,4 @@
-"""The cell protocol (fallbackcheck/cellprotocol.py) reports every cell as pytest's own
+"""The cell protocol (fallbackcheck/pytest_plugin/cellprotocol.py) reports every cell as pytest's own
 protocol does: the same outcomes, terminal lines, failure texts and JUnit XML; and a cell
 that someone marked (a strict xfail from a conftest) runs under pytest's protocol, with
 pytest's meaning. Runs on the local runtime: no container engine needed."""
@@ -193,7 +193,7 @@ EXPLAINING_PLUGIN = '''
 FAILING = ("faccessat", "posix_spawn")
 
 def pytest_collection_finish(session):
-    from fallbackcheck.plugin import run_of
+    from fallbackcheck.pytest_plugin.plugin import run_of
 
     run = run_of(session.config)
     measured = run.row

@@ -9,7 +9,8 @@ import os
 
 import pytest
 
-from fallbackcheck import browser, report
+from fallbackcheck.tools import browser
+from fallbackcheck import report
 from fallbackcheck.report import compat_table, render_table
 
 from helpers import runtime_kinds

@@ -4,7 +4,8 @@ cells that fail exactly like an old kernel listed apart with no fix offered."""
 
 from pathlib import Path
 
-from fallbackcheck import causes, report
+from fallbackcheck.judging import causes
+from fallbackcheck import report
 from fallbackcheck.report import render_md, views
 
 from test_answers import ok, raw, row
@@ -51,7 +52,8 @@ def test_cells_failing_like_an_old_kernel_are_apart_and_get_no_fix():
     assert all(not c.get("fails_like_old_kernel") for g in causes.groups(rows) for c in g.cells)
     apart = causes.by_culprit(causes.like_old_kernel(rows))
     assert [c.id for c in apart] == ["mseal"]
-    from fallbackcheck import catalogue, fixes, profiles as profiles_mod
+    from fallbackcheck.model import catalogue, profiles as profiles_mod
+    from fallbackcheck.judging import fixes
     profs = {p: profiles_mod.parse(p) for p in ("vintage:5.2:EPERM", "vintage:5.2:ENOSYS")}
     newer = {"defaultAction": "SCMP_ACT_ERRNO", "architectures": ["SCMP_ARCH_X86_64"],
              "syscalls": [{"names": ["mseal", "clone3"], "action": "SCMP_ACT_ALLOW"}]}

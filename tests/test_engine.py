@@ -119,9 +119,9 @@ def test_no_container_left_behind(matrix):
 
 
 def test_hung_probe_ends_as_timeout():
-    from fallbackcheck import profiles
-    from fallbackcheck.observation import classify
-    from fallbackcheck.batch import parse_output
+    from fallbackcheck.model import profiles
+    from fallbackcheck.batches.observation import classify
+    from fallbackcheck.execution.batch import parse_output
     from fallbackcheck.runtimes import BatchPlan, get
 
     runtime = get("docker-runc")
@@ -141,8 +141,8 @@ def test_hung_probe_ends_as_timeout():
 def test_stuck_runner_is_stopped_at_the_batch_limit(monkeypatch):
     """A runner that stops making progress (here: a probe whose own limit is longer than the
     batch's) is killed at the batch's overall limit; the batch says it timed out."""
-    from fallbackcheck import profiles
-    from fallbackcheck.batch import parse_output
+    from fallbackcheck.model import profiles
+    from fallbackcheck.execution.batch import parse_output
     from fallbackcheck.runtimes import BatchPlan, get
 
     runtime = get("docker-runc")

@@ -199,7 +199,7 @@ def test_an_interruption_without_line_numbers_is_still_shown():
     left out of the interruption's traceback, the others kept."""
     from types import SimpleNamespace
 
-    from fallbackcheck.plugin import pytest_keyboard_interrupt
+    from fallbackcheck.pytest_plugin.plugin import pytest_keyboard_interrupt
 
     class Entry:  # what pytest's traceback entry does with a raw line number of None
         def __init__(self, line):

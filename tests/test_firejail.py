@@ -13,7 +13,7 @@ from helpers import assert_stopped_cleanly, cells_by, host_traces, load_report, 
 
 
 def test_each_profile_family_becomes_firejails_options():
-    from fallbackcheck import profiles
+    from fallbackcheck.model import profiles
     from fallbackcheck.runtimes.firejail import profile_options
 
     assert profile_options(profiles.parse("unconfined")) == ["--noprofile"]
@@ -25,7 +25,7 @@ def test_each_profile_family_becomes_firejails_options():
 
 
 def test_own_filters_belong_to_their_sandbox_only():
-    from fallbackcheck import profiles
+    from fallbackcheck.model import profiles
     from fallbackcheck.errors import UsageError
     from fallbackcheck.runtimes import get
 
@@ -40,7 +40,7 @@ def test_own_filters_belong_to_their_sandbox_only():
 
 
 def test_a_batch_over_firejails_argument_limit_is_several_runs_and_done_only_if_all_are():
-    from fallbackcheck.launch import BatchOutput
+    from fallbackcheck.batches.launch import BatchOutput
     from fallbackcheck.runtimes.firejail import chunks, joined
 
     parts = chunks(list(range(250)), 110)

@@ -3,11 +3,11 @@
 
 import pytest
 
-from fallbackcheck import profiles
+from fallbackcheck.model import profiles
 from fallbackcheck.errors import UsageError
 from fallbackcheck.hosts.recipes import GENERATIONS
 from fallbackcheck.hosts.ssh import parse_engine_hosts
-from fallbackcheck.received import changes, content_hash
+from fallbackcheck.batches.received import changes, content_hash
 from fallbackcheck.runtimes.registry import expand, split_id
 from helpers import runtime_kinds
 

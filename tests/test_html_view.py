@@ -8,7 +8,9 @@ import os
 
 import pytest
 
-from fallbackcheck import browser, causes, report, synthetic
+from fallbackcheck.tools import browser, synthetic
+from fallbackcheck.judging import causes
+from fallbackcheck import report
 from fallbackcheck.report import render_html
 
 from test_answers import many_rows

@@ -14,7 +14,7 @@ import uuid
 
 import pytest
 
-from fallbackcheck import guest
+from fallbackcheck.hosts import guest
 from helpers import ROOT, cells_by, load_report, run_suites
 
 pytestmark = pytest.mark.engine

@@ -12,16 +12,17 @@ import time
 
 import pytest
 
-from fallbackcheck import guest, vintagecheck
+from fallbackcheck.hosts import guest
+from fallbackcheck.judging import vintagecheck
 from fallbackcheck.artefacts import kernels
-from fallbackcheck.batch import delivered_here
-from fallbackcheck.catalogue import load
+from fallbackcheck.execution.batch import delivered_here
+from fallbackcheck.model.catalogue import load
 from fallbackcheck.errors import UsageError
-from fallbackcheck.kernel import KERNEL_ENOSYS, KernelBaseline
-from fallbackcheck.observation import Observation
+from fallbackcheck.batches.baseline import KERNEL_ENOSYS, KernelBaseline
+from fallbackcheck.batches.observation import Observation
 from fallbackcheck.report import kernel_views, render_html, render_md
 from fallbackcheck.runtimes import get
-from fallbackcheck.selection import resolve
+from fallbackcheck.execution.selection import resolve
 
 
 def _wait_for_stand_in_qemu(session: str) -> None:
@@ -112,7 +113,7 @@ def test_ctrl_c_during_a_boot_kills_qemu(tmp_path, fake_qemu):
     script = textwrap.dedent(f"""
         import signal, threading, os
         from pathlib import Path
-        from fallbackcheck import guest, vintagecheck
+        from fallbackcheck.hosts import guest
         from fallbackcheck.artefacts import kernels
         threading.Timer(2, lambda: os.kill(os.getpid(), signal.SIGINT)).start()
         work = Path({str(tmp_path)!r}) / "w"; work.mkdir()
@@ -127,7 +128,7 @@ def test_ctrl_c_during_a_boot_kills_qemu(tmp_path, fake_qemu):
 def test_qemu_dies_with_the_harness_even_on_sigkill(tmp_path, fake_qemu):
     script = textwrap.dedent(f"""
         from pathlib import Path
-        from fallbackcheck import guest, vintagecheck
+        from fallbackcheck.hosts import guest
         from fallbackcheck.artefacts import kernels
         work = Path({str(tmp_path)!r}) / "w"; work.mkdir()
         guest.boot(kernels.PreparedKernel("linux-6.1", work), "fbc-fbckill-{os.getpid()}-linux-6.1-x", None,
@@ -235,7 +236,7 @@ def test_a_kernel_baseline_is_measured_again_when_the_probed_set_changes():
     from pathlib import Path
     from types import SimpleNamespace
 
-    from fallbackcheck import catalogue
+    from fallbackcheck.model import catalogue
     from fallbackcheck.runtimes.kernel import KernelRuntime
 
     raw = sorted(catalogue.load().raw.values(), key=lambda e: e.id)

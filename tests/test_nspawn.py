@@ -13,7 +13,7 @@ from helpers import assert_stopped_cleanly, cells_by, host_traces, load_report, 
 
 
 def test_deny_profiles_go_on_system_call_filter_in_systemds_syntax():
-    from fallbackcheck import profiles
+    from fallbackcheck.model import profiles
     from fallbackcheck.runtimes.nspawn import filter_options
 
     assert filter_options(profiles.parse("deny:clone3:EPERM")) == ["--system-call-filter=~clone3"]
@@ -23,7 +23,7 @@ def test_deny_profiles_go_on_system_call_filter_in_systemds_syntax():
 
 
 def test_what_is_asked_is_known_for_the_denied_names_only(tmp_path):
-    from fallbackcheck import profiles
+    from fallbackcheck.model import profiles
     from fallbackcheck.runtimes import get
 
     nspawn = get("nspawn")
@@ -124,7 +124,7 @@ def test_a_run_stopped_during_an_nspawn_batch_leaves_nothing(tmp_path):
 def test_a_fix_is_proven_only_where_its_rule_was_delivered():
     """nspawn drops `~clone3:ENOSYS`: pthread_create then works because clone3 is allowed,
     which proves nothing about the ENOSYS fix."""
-    from fallbackcheck.fixes import proof
+    from fallbackcheck.judging.fixes import proof
 
     fix = {"profile": "deny:clone3:EPERM", "groups": {"clone3:EPERM": {"rules": [
         {"names": ["clone3"], "action": "SCMP_ACT_ERRNO", "errnoRet": 38}]}}}

@@ -1,6 +1,6 @@
 """Runner records -> observations (probes/runner.c's output format)."""
 
-from fallbackcheck.observation import classify, delivered
+from fallbackcheck.batches.observation import classify, delivered
 
 
 def rec(**kw):

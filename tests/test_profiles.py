@@ -2,7 +2,7 @@ import json
 
 import pytest
 
-from fallbackcheck import profiles
+from fallbackcheck.model import profiles
 from fallbackcheck.errors import UsageError
 
 

@@ -24,7 +24,7 @@ def test_cell_waiting_for_a_build():
 
 def test_progress_written_during_a_test_is_not_swallowed_by_capture(tmp_path):
     (tmp_path / "test_inner.py").write_text(INNER)
-    proc = subprocess.run([sys.executable, "-m", "pytest", "-q", "-p", "fallbackcheck.plugin", "-p", "no:randomly",
+    proc = subprocess.run([sys.executable, "-m", "pytest", "-q", "-p", "fallbackcheck.pytest_plugin.plugin", "-p", "no:randomly",
                            "-p", "no:cacheprovider", str(tmp_path / "test_inner.py")],
                           cwd=tmp_path, capture_output=True, text=True, env={"PYTHONPATH": str(ROOT), "PATH": "/usr/bin:/bin"})
     assert "1 passed" in proc.stdout, proc.stdout + proc.stderr

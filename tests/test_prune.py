@@ -1,7 +1,7 @@
 """Pruning keeps what current recipes and probe sources refer to, and nothing else."""
 
 from fallbackcheck.artefacts import images, probebuild
-from fallbackcheck import prune
+from fallbackcheck.tools import prune
 
 
 def test_prune_removes_only_stale_entries(tmp_path, monkeypatch):

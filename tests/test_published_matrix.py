@@ -11,7 +11,7 @@ import pytest
 
 from fallbackcheck.report import publish, render_table
 from fallbackcheck.report.render_table import since_text
-from fallbackcheck.catalogue import load as load_catalogue
+from fallbackcheck.model.catalogue import load as load_catalogue
 
 from test_compat_table import chromium  # noqa: F401 (the fixture)
 

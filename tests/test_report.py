@@ -3,7 +3,8 @@
 import json
 
 from fallbackcheck.report import render_md
-from fallbackcheck import report, survival
+from fallbackcheck import report
+from fallbackcheck.judging import survival
 
 
 def cell(**kw):

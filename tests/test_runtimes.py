@@ -26,7 +26,7 @@ def test_runtime_is_available_and_reports_versions(runtime_id):
 @pytest.fixture(scope="module")
 def same_file_report(tmp_path_factory):
     """Module scope: raw probes under one vintage profile file, on runc and crun directly."""
-    from fallbackcheck import profiles
+    from fallbackcheck.model import profiles
 
     out = tmp_path_factory.mktemp("oci")
     path = out / "vintage-5.2-eperm.json"

@@ -8,10 +8,10 @@ import pytest
 import time
 from types import SimpleNamespace
 
-from fallbackcheck.batch import BatchKey
-from fallbackcheck.cells import Cell
+from fallbackcheck.batches.results import BatchKey
+from fallbackcheck.judging.cells import Cell
 from fallbackcheck.matrix.run import MatrixRun
-from fallbackcheck.scheduler import BatchScheduler, CellTiming
+from fallbackcheck.execution.scheduler import BatchScheduler, CellTiming
 
 
 def test_each_batch_runs_once_and_several_at_once():
@@ -80,7 +80,7 @@ def test_cell_timing_overhead_excludes_waiting():
 
 
 def test_cell_timing_counts_time_without_a_core_outside_waiting_only(monkeypatch):
-    from fallbackcheck import scheduler
+    from fallbackcheck.execution import scheduler
 
     readings = iter([1.0, 1.5, 3.5, 4.0])  # the first cell, entering a wait, leaving it, the end
     monkeypatch.setattr(scheduler, "_queued_s", lambda: next(readings))
@@ -103,7 +103,7 @@ def test_cell_timing_counts_time_without_a_core_outside_waiting_only(monkeypatch
 
 
 def test_this_kernel_says_how_long_a_thread_waited_for_a_core():
-    from fallbackcheck import scheduler
+    from fallbackcheck.execution import scheduler
 
     before = scheduler._queued_s()
     assert isinstance(before, float) and scheduler._queued_s() >= before
@@ -204,7 +204,7 @@ def test_cell_timing_of_a_run_stopped_inside_its_first_cell():
 
 def test_first_batch_of_every_image_goes_first():
     # cold: the batches in flight build different images at once instead of queueing behind one
-    from fallbackcheck.scheduler import images_first
+    from fallbackcheck.execution.scheduler import images_first
 
     keys = [BatchKey(image, runtime, "unconfined") for image in ("debian-11", "debian-12", "debian-13")
             for runtime in ("docker-runc", "crun")]
@@ -215,7 +215,7 @@ def test_first_batch_of_every_image_goes_first():
 
 
 def test_run_order_goes_profile_by_profile_patchable_first_runtimes_taking_turns():
-    from fallbackcheck.scheduler import run_order
+    from fallbackcheck.execution.scheduler import run_order
 
     keys = [BatchKey(image, runtime, profile) for profile in ("unconfined", "deny:clone3:EPERM", "default")
             for runtime in ("docker-runc", "runc") for image in ("debian-12", "debian-13")]
@@ -264,7 +264,7 @@ class _Terminal:
 
 
 def _progress(tty: bool, batches=None):
-    from fallbackcheck.progressline import ProgressLine
+    from fallbackcheck.pytest_plugin.progressline import ProgressLine
 
     clock = [100.0]
     progress = ProgressLine(_Terminal(tty), batches, clock=lambda: clock[0])
@@ -315,8 +315,8 @@ def test_an_early_fix_proof_counts_only_for_the_same_fix_planned_from_the_same_c
     from concurrent.futures import Future
     from pathlib import Path
 
-    from fallbackcheck import fixruns
-    from fallbackcheck.fixes import Fix
+    from fallbackcheck.execution import fixruns
+    from fallbackcheck.judging.fixes import Fix
 
     def fix(profile, version):
         return Fix(profile, {}, Path(f"/fixes/{profile}.json"), {"version": version})

@@ -1,9 +1,9 @@
 import pytest
 
-from fallbackcheck import catalogue
+from fallbackcheck.model import catalogue
 from fallbackcheck.artefacts import images
 from fallbackcheck.errors import UsageError
-from fallbackcheck.selection import _select_probes, split_profiles
+from fallbackcheck.execution.selection import _select_probes, split_profiles
 
 
 def test_deny_lists_keep_their_commas():
@@ -64,7 +64,7 @@ def test_the_check_before_a_run_asks_for_the_overlay_suite_too(monkeypatch, tmp_
 
 
 def test_a_generation_reached_only_through_a_wildcard_is_skipped_with_its_reason(monkeypatch):
-    from fallbackcheck import selection
+    from fallbackcheck.execution import selection
 
     class Runtime:
         def __init__(self, rid):
@@ -87,8 +87,8 @@ def test_a_worker_gets_the_controllers_selection_as_resolved_there():
     values), never by asking the engines again: the same cells, shard included."""
     import json
 
-    from fallbackcheck import catalogue, profiles
-    from fallbackcheck.selection import Selection
+    from fallbackcheck.model import catalogue, profiles
+    from fallbackcheck.execution.selection import Selection
 
     cat = catalogue.load()
     resolved = Selection(["debian-12", "debian-13-i386"], ["docker-runc", "crun"],

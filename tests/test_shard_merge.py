@@ -9,11 +9,13 @@ import sys
 
 import pytest
 
-from fallbackcheck import catalogue, report, shard
+from fallbackcheck.model import catalogue
+from fallbackcheck import report
+from fallbackcheck.execution import shard
 from fallbackcheck.report import diff, merge
-from fallbackcheck.cells import Cell
+from fallbackcheck.judging.cells import Cell
 from fallbackcheck.errors import UsageError
-from fallbackcheck.selection import Selection
+from fallbackcheck.execution.selection import Selection
 
 from helpers import ROOT
 from test_answers import many_rows
@@ -34,7 +36,7 @@ START_S = {"docker-runc": 0.5, "podman-crun": 1.0, "runc": 0.3, "local@linux-6.1
 
 
 def test_a_units_start_costs_what_its_runtime_kind_says():
-    from fallbackcheck.selection import start_cost
+    from fallbackcheck.execution.selection import start_cost
     assert {rid: start_cost(rid) for rid in START_S} == START_S
 
 
@@ -79,7 +81,7 @@ def test_a_bad_shard_is_one_clear_line(text):
 
 
 def test_a_shard_of_an_empty_part_is_refused_before_anything_runs():
-    from fallbackcheck.selection import resolve
+    from fallbackcheck.execution.selection import resolve
     with pytest.raises(UsageError, match="this shard has no batches"):
         resolve(catalogue.load(), "host", "local", "unconfined", "pthread_create", "2/2")
 
@@ -177,7 +179,7 @@ def test_bad_input_is_one_error_line(tmp_path):
 
 def test_the_installed_command_merges_too(tmp_path):
     a = _write(tmp_path, "a", _report(many_rows()))
-    done = subprocess.run([sys.executable, "-c", "import sys; from fallbackcheck.cli import main; sys.exit(main())",
+    done = subprocess.run([sys.executable, "-c", "import sys; from fallbackcheck.tools.cli import main; sys.exit(main())",
                            "merge", str(tmp_path / "m"), str(a)], cwd=ROOT, capture_output=True, text=True)
     assert done.returncode == 0, done.stderr
     assert json.loads((tmp_path / "m" / "matrix-table.json").read_text())["format"] == "fallbackcheck-compat"

@@ -4,10 +4,12 @@ No engine: the runtime is a stand-in that answers each run_batch from a script."
 
 from pathlib import Path
 
-from fallbackcheck import batch, profiles, report
+from fallbackcheck.execution import batch
+from fallbackcheck.model import profiles
+from fallbackcheck import report
 from fallbackcheck.report import render_md
-from fallbackcheck.batch import BatchKey, BatchResult
-from fallbackcheck.launch import BatchOutput, BatchPlan
+from fallbackcheck.batches.results import BatchKey, BatchResult
+from fallbackcheck.batches.launch import BatchOutput, BatchPlan
 
 CGROUP = "crun: create `/sys/fs/cgroup/fbc-x`: No such file or directory"
 EXECVE = "exec /fbc/amd64/runner: operation not permitted"

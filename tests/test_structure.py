@@ -90,10 +90,34 @@ def test_the_package_imports_no_cycle():
     assert cycles(with_package_inits(import_graph())) == []
 
 
-# Sub-packages from the bottom up: none imports one above it (issue 32; more join as the
-# package is laid out by concern).
-LAYERS = ("fallbackcheck.artefacts", "fallbackcheck.engines", "fallbackcheck.hosts", "fallbackcheck.runtimes",
-          "fallbackcheck.report", "fallbackcheck.matrix")
+# Sub-packages from the bottom up, each by its concern (issue 32; docs/design.md draws it): none
+# imports one above it. Below them all, the ground floor: the few modules left at the top.
+LAYERS = tuple(f"fallbackcheck.{layer}" for layer in (
+    "model",          # the catalogue, profiles, syscalls, libc identities, documented behaviours
+    "artefacts",      # what is built or fetched before anything runs, cached by content
+    "batches",        # the batch contract: launch plan, runner output, observations, results
+    "engines",        # the container engines' clients and the builder containers
+    "hosts",          # where a runtime runs: this machine, generations, ssh, kernel guests
+    "runtimes",       # how a batch is launched: one module per kind, the registry
+    "judging",        # observations against the catalogue: verdicts, cells, causes, fixes
+    "report",         # matrix.json, diff, merge, views and renderers
+    "execution",      # selection, shards, scheduling, running batches and fix reruns
+    "matrix",         # the whole run, pytest-free
+    "pytest_plugin",  # the pytest surface: public API only
+    "tools",          # commands: the installed command, prune, benchmark floor, browser check
+))
+GROUND_FLOOR = {"fallbackcheck", "fallbackcheck.errors", "fallbackcheck.paths", "fallbackcheck.cache",
+                "fallbackcheck.memo", "fallbackcheck.runs", "fallbackcheck.stopping"}
+
+
+def test_the_top_of_the_package_is_its_ground_floor():
+    """At most about a dozen modules at the top, importing nothing but each other: everything
+    else lives in the sub-package of its concern."""
+    top = {m for m in import_graph() if m.count(".") == 1 and f"{m}" not in LAYERS} | {"fallbackcheck"}
+    assert top == GROUND_FLOOR, sorted(top ^ GROUND_FLOOR)
+    graph = with_package_inits(import_graph())
+    assert {f"{m} -> {t}" for m in GROUND_FLOOR for t in graph[m] if t not in GROUND_FLOOR} == set()
+    assert set(LAYERS) | GROUND_FLOOR == {m for m in import_graph() if m.count(".") <= 1}
 
 
 def test_no_sub_package_imports_one_above_it():
@@ -170,15 +194,15 @@ def test_the_run_and_everything_it_imports_is_pytest_free():
             seen.add(name)
             todo += graph[name]
     assert not [m for m in sorted(seen) if _imports_pytest(modules[m])]
-    assert "fallbackcheck.plugin" not in seen  # nothing the run uses calls back into the plugin
+    assert "fallbackcheck.pytest_plugin.plugin" not in seen  # nothing the run uses calls back into the plugin
 
 
 def test_the_pytest_surface_is_small():
     importers = {m: p for m, p in _modules().items() if _imports_pytest(p)}
     lines = sum(len(p.read_text().splitlines()) for p in importers.values())
     # the plugin, the cell protocol, the progress line, and the installed command (pytest.main)
-    assert set(importers) <= {"fallbackcheck.plugin", "fallbackcheck.cellprotocol", "fallbackcheck.progressline",
-                              "fallbackcheck.cli"}, sorted(importers)
+    assert set(importers) <= {"fallbackcheck.pytest_plugin.plugin", "fallbackcheck.pytest_plugin.cellprotocol", "fallbackcheck.pytest_plugin.progressline",
+                              "fallbackcheck.tools.cli"}, sorted(importers)
     assert lines <= 660, (lines, sorted(importers))  # 1,427 before the run moved out (issue 31)
 
 

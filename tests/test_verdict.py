@@ -2,10 +2,10 @@
 
 import pytest
 
-from fallbackcheck import catalogue
-from fallbackcheck.libc import Libc
-from fallbackcheck.observation import Observation
-from fallbackcheck.verdict import judge_api, judge_raw
+from fallbackcheck.model import catalogue
+from fallbackcheck.model.libc import Libc
+from fallbackcheck.batches.observation import Observation
+from fallbackcheck.judging.verdict import judge_api, judge_raw
 
 
 @pytest.fixture(scope="module")
@@ -127,7 +127,7 @@ def test_pthread_create_errno_after_depends_on_the_kernel(cat, libc, kernel, clo
 
 
 def test_a_kernel_rule_reads_major_minor_of_uname_r():
-    from fallbackcheck.libc import KernelRange, kernel_version
+    from fallbackcheck.model.libc import KernelRange, kernel_version
 
     assert kernel_version("6.12.118+deb13-amd64") == (6, 12) and kernel_version("5.10.0-46-amd64") == (5, 10)
     assert kernel_version("") is None and kernel_version("unknown") is None

@@ -23,7 +23,7 @@ def test_a_bad_wrapper_command_is_one_line(asked, said):
 
 
 def test_the_wrapper_takes_default_and_unconfined_only_and_keeps_its_at_signs():
-    from fallbackcheck import profiles
+    from fallbackcheck.model import profiles
     from fallbackcheck.runtimes import get
 
     wrap = get("wrap:agent-sandbox --profile me@example")
@@ -59,8 +59,8 @@ def test_the_sandbox_section_lists_what_breaks_and_what_the_filter_answered():
 def _host_filter_wrapper(tmp_path: Path) -> str:
     """A wrapper command that applies deny:clone3:EPERM: the local runtime's own filter program."""
     from fallbackcheck.artefacts import probebuild
-    from fallbackcheck import profiles
-    from fallbackcheck.seccomp_policy import render_policy
+    from fallbackcheck.model import profiles
+    from fallbackcheck.model.seccomp_policy import render_policy
 
     policy = tmp_path / "policy"
     policy.write_text(render_policy(profiles.parse("deny:clone3:EPERM")))

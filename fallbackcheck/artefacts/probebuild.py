@@ -23,7 +23,7 @@ PROBES = paths.PROBES
 
 def musl_probes() -> list[str]:
     """The binaries the catalogue marks for musl (compiled with musl-gcc, dynamically)."""
-    from .. import catalogue
+    from ..model import catalogue
 
     return sorted({e.binary for e in catalogue.load().api.values() if "musl" in e.libcs})
 

@@ -112,9 +112,9 @@ class SshHost(CommandHost):
     def kernel_baseline(self, catalogue, arches: list[str], probe_dir: str):
         """What that machine's kernel answers to every raw probe, unfiltered (as kernel.measure
         does here), run there from its copy of the probes."""
-        from ..launch import parse_output
-        from ..kernel import KernelBaseline
-        from ..observation import classify, delivered
+        from ..batches.launch import parse_output
+        from ..batches.baseline import KernelBaseline
+        from ..batches.observation import classify, delivered
 
         baseline = KernelBaseline(machine=self.name, kernel=self.run(["uname", "-r"], check=False).stdout.strip(),
                                   how=f"raw probes run directly on {self.name} over ssh with no seccomp filter")

@@ -53,7 +53,7 @@ class ThisHost(Host):
         shutil.rmtree(path, ignore_errors=True)
 
     def libseccomp_knows(self, name: str, arch: str) -> bool | None:
-        from ..behaviours import host_libseccomp_knows
+        from ..model.behaviours import host_libseccomp_knows
 
         return host_libseccomp_knows(name, arch)
 

@@ -8,8 +8,10 @@ import shutil
 from pathlib import Path
 
 from ..report import diff, render_html, render_md, render_table
-from .. import fixes, fixruns, report, stopping
-from ..scheduler import CellTiming
+from ..judging import fixes
+from ..execution import fixruns
+from .. import report, stopping
+from ..execution.scheduler import CellTiming
 from .texts import stop_line, stop_section, write_summaries
 
 

@@ -48,7 +48,7 @@ def command_args(argv: list[str], with_xdist: bool) -> list[str]:
     """pytest's arguments for the installed command: the shipped suites with the settings the
     checkout's pyproject.toml gives, no ini file of anyone's (the user's project, a checkout),
     rootdir and the report directory the current directory's; then the user's arguments."""
-    args = [str(paths.SUITES), "-c", os.devnull, "--rootdir", os.getcwd(), "-p", "fallbackcheck.plugin",
+    args = [str(paths.SUITES), "-c", os.devnull, "--rootdir", os.getcwd(), "-p", "fallbackcheck.pytest_plugin.plugin",
             "-p", "no:cacheprovider", "--strict-markers", "-o", "xfail_strict=true"]
     if with_xdist:
         args.append("--dist=loadgroup")

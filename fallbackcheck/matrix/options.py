@@ -6,7 +6,7 @@ from __future__ import annotations
 import argparse
 from dataclasses import dataclass
 
-from ..scheduler import DEFAULT_CONCURRENCY
+from ..execution.scheduler import DEFAULT_CONCURRENCY
 
 
 @dataclass(frozen=True)

@@ -3,7 +3,7 @@ item was parametrised with, nothing of pytest itself."""
 
 from __future__ import annotations
 
-from ..cells import Cell
+from ..judging.cells import Cell
 from ..runtimes import get as get_runtime
 
 # Parametrised fixture name -> the catalogue kind of the cells it gets.

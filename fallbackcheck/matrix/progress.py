@@ -2,7 +2,7 @@
 
 "cells done/total, batches, failed, elapsed": rewritten in place on a terminal at most every
 TTY_INTERVAL seconds, a new line at most every LOG_INTERVAL seconds elsewhere (CI logs). The
-pytest side (fallbackcheck/progressline.py) feeds it from pytest's hooks and gives it the
+pytest side (fallbackcheck/pytest_plugin/progressline.py) feeds it from pytest's hooks and gives it the
 terminal to write on.
 """
 

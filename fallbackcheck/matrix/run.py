@@ -18,12 +18,15 @@ import uuid
 from concurrent.futures import Future
 from pathlib import Path
 
-from .. import catalogue as catalogue_mod
-from .. import cache, fixes, fixruns, paths, report, runs, stopping
+from ..model import catalogue as catalogue_mod
+from .. import cache, paths, report, runs, stopping
+from ..judging import fixes
+from ..execution import fixruns
 from ..artefacts import images
 from ..report import diff
-from ..batch import BatchKey, run as run_batch, run_many
-from ..cells import Cell, judge, record
+from ..execution.batch import run as run_batch, run_many
+from ..batches.results import BatchKey
+from ..judging.cells import Cell, judge, record
 from ..errors import UsageError
 from ..engines import loads
 from ..hosts import registry as hosts_registry
@@ -31,13 +34,13 @@ from ..hosts.cleanup import cleanup_hosts
 from ..hosts.generation import cleanup_generations
 from ..hosts.recipes import GENERATIONS
 from ..hosts.ssh import parse_engine_hosts
-from ..kernel import KernelBaseline
-from ..profiles import Profile
-from ..received import content_hash as received_content_hash
+from ..batches.baseline import KernelBaseline
+from ..model.profiles import Profile
+from ..batches.received import content_hash as received_content_hash
 from ..runtimes import get as get_runtime
 from ..runtimes.registry import split_id
-from ..scheduler import BatchScheduler, CellTiming, concurrency, images_first, run_order
-from ..selection import Selection, resolve
+from ..execution.scheduler import BatchScheduler, CellTiming, concurrency, images_first, run_order
+from ..execution.selection import Selection, resolve
 from .options import RunOptions
 from .texts import junit_properties, what_is_left
 

@@ -8,7 +8,7 @@ from pathlib import Path
 
 from ..report import ci_summary
 from .. import stopping
-from ..causes import works
+from ..judging.causes import works
 from ..hosts.cleanup import leftovers
 
 # The facts of a cell that --junitxml carries as <property> elements (CI reads them without

@@ -21,8 +21,8 @@ from __future__ import annotations
 import re
 from collections import defaultdict
 
-from ..libc import parse_version
-from ..survival import oldest_surviving, survives
+from ..model.libc import parse_version
+from ..judging.survival import oldest_surviving, survives
 
 FORMAT = "fallbackcheck-compat"
 FORMAT_VERSION = 1

@@ -12,7 +12,7 @@ import os
 import sys
 from pathlib import Path
 
-from ..causes import works
+from ..judging.causes import works
 from . import Report, load
 
 COMPARED = ("outcome", "works", "delivered", "verdict")

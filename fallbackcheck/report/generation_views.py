@@ -6,7 +6,7 @@ version. Each view is a titled table (tables.Table), rendered by render_md and r
 from __future__ import annotations
 
 from ..memo import IdentityMemo
-from ..survival import survives
+from ..judging.survival import survives
 from .tables import Table
 
 

@@ -8,7 +8,7 @@ from collections import defaultdict
 
 from .tables import Table
 from .views import cell_label
-from ..vintagecheck import cell_id, compare, kernel_series, table_vs_kernel
+from ..judging.vintagecheck import cell_id, compare, kernel_series, table_vs_kernel
 
 
 def tables(report: dict) -> list[Table]:

@@ -6,8 +6,8 @@ from __future__ import annotations
 
 from collections import defaultdict
 
-from ..libc import parse_version
-from ..survival import oldest_surviving, survives
+from ..model.libc import parse_version
+from ..judging.survival import oldest_surviving, survives
 from .tables import Table
 
 

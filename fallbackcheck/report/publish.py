@@ -21,7 +21,7 @@ from datetime import datetime, timezone
 from pathlib import Path
 
 from .. import __version__, paths
-from ..catalogue import CATALOGUE_DIR, load as load_catalogue
+from ..model.catalogue import CATALOGUE_DIR, load as load_catalogue
 from .compat_table import table
 from ..errors import UsageError
 from .render_table import csv_text, environment_text, html_text, markdown

@@ -14,7 +14,7 @@ import json
 import sys
 from pathlib import Path
 
-from .. import causes
+from ..judging import causes
 from . import generation_views, kernel_views, matrix_views, merge_views, sandbox_views
 from .tables import Table
 from . import as_report

@@ -8,9 +8,9 @@ from collections import defaultdict
 from dataclasses import dataclass
 from pathlib import Path
 
-from .. import causes
+from ..judging import causes
 from .diff import change_text, key_text
-from ..fixes import proof
+from ..judging.fixes import proof
 from ..memo import IdentityMemo
 from . import Report, as_report, atomic_write, load
 

@@ -11,7 +11,7 @@ from ..errors import SetupError
 # Every container we start carries the run's labels (runs.py), so that leftovers can be found.
 from ..runs import LABEL, SESSION_LABEL
 
-from ..launch import MEMORY_LIMIT, PIDS_LIMIT, BatchOutput, BatchPlan
+from ..batches.launch import MEMORY_LIMIT, PIDS_LIMIT, BatchOutput, BatchPlan
 
 
 def oci_runtime_version(binary: str, host=None) -> dict:
@@ -133,14 +133,14 @@ class Runtime:
     kernel_arch = "amd64"
 
     def runs_arch(self, arch: str) -> bool:
-        from ..syscalls import NATIVE
+        from ..model.syscalls import NATIVE
 
         return NATIVE.get(arch) == self.kernel_arch
 
     def kernel_baseline(self, catalogue, arches: list[str]):
         """The kernel baseline of `machine` (kernel.KernelBaseline), measured now: here, or
         on the engine host whose kernel runs the batches (an ssh machine's own)."""
-        from ..kernel import measure
+        from ..batches.baseline import measure
 
         probe_set = "amd64" if "i386" not in arches else "i386"
         if self.host.machine != "host":
@@ -156,7 +156,7 @@ class Runtime:
 
         if isinstance(self.host, Host):
             return self.host.libseccomp_knows(name, arch)
-        from ..behaviours import host_libseccomp_knows
+        from ..model.behaviours import host_libseccomp_knows
 
         return host_libseccomp_knows(name, arch)  # a kernel host filters with this machine's
 
@@ -193,7 +193,7 @@ def local_probe_dir(probe_set: str) -> Path:
     found = _probe_dirs.get(key)
     if found is None or not found.is_dir():
         from ..artefacts import probebuild
-        from ..probe_builders import probe_builder
+        from ..engines.builders import probe_builder
 
         found = _probe_dirs[key] = probebuild.build_all(probe_builder(), probe_set)
     return found

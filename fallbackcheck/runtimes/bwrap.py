@@ -17,8 +17,8 @@ import subprocess
 import tempfile
 from pathlib import Path
 
-from ..seccomp_json import DEFAULT_CAPS
-from ..seccomp_policy import render_policy
+from ..model.seccomp_json import DEFAULT_CAPS
+from ..model.seccomp_policy import render_policy
 from .base import BatchOutput, BatchPlan
 from .sandbox import MARK, PATH, Sandbox, batch_name, run_group
 

@@ -25,7 +25,7 @@ import tempfile
 import time
 from pathlib import Path
 
-from ..profiles import errno_name
+from ..model.profiles import errno_name
 from .base import BatchOutput, BatchPlan
 from .nspawn import deny_rules
 from .sandbox import MARK, PATH, Sandbox, batch_name, run_group

@@ -27,10 +27,10 @@ import uuid
 from pathlib import Path
 
 from ..artefacts import crossbuild, images, kernels, probebuild
-from .. import guest
+from ..hosts import guest
 from ..cache import cache_dir, digest, locked
 from ..errors import UsageError
-from ..kernel import KernelBaseline
+from ..batches.baseline import KernelBaseline
 from .base import BatchOutput, BatchPlan, Runtime
 from .local import render_policy
 
@@ -133,7 +133,7 @@ class KernelRuntime(Runtime):
     def probe_dir(self, arch: str = "amd64") -> Path:
         if crossbuild.is_cross(self.kernel_arch):
             return crossbuild.build(self.kernel_arch)
-        from ..probe_builders import probe_builder
+        from ..engines.builders import probe_builder
 
         return probebuild.build_all(probe_builder(), arch)
 
@@ -173,8 +173,8 @@ class KernelRuntime(Runtime):
         path = self._baseline_file(prepared, entries)
         if path.exists():
             return KernelBaseline.from_dict(self.machine, json.loads(path.read_text()))
-        from ..launch import parse_output
-        from ..observation import classify, delivered
+        from ..batches.launch import parse_output
+        from ..batches.observation import classify, delivered
 
         probe_dir = self.probe_dir("i386" if "i386" in arches else self.kernel_arch)
         timeout_s = 5.0

@@ -14,8 +14,8 @@ import tempfile
 from pathlib import Path
 
 from ..artefacts import probebuild
-from ..kernel import play_wrapper
-from ..seccomp_policy import render_policy
+from ..batches.baseline import play_wrapper
+from ..model.seccomp_policy import render_policy
 from .base import BatchOutput, BatchPlan, Runtime
 
 def host_runner_argv(plan: BatchPlan) -> list[str]:

@@ -30,7 +30,7 @@ import threading
 import time
 from pathlib import Path
 
-from ..profiles import UNKNOWN_DEFAULT, errno_name
+from ..model.profiles import UNKNOWN_DEFAULT, errno_name
 from .base import BatchOutput, BatchPlan
 from .sandbox import MARK, PATH, Sandbox, batch_name, run_group
 

@@ -16,9 +16,9 @@ from pathlib import Path
 
 from ..artefacts import images
 from .. import runs
-from ..behaviours import family_said
+from ..model.behaviours import family_said
 from ..errors import UsageError
-from ..seccomp_json import DEFAULT_CAPS, resolve
+from ..model.seccomp_json import DEFAULT_CAPS, resolve
 from .base import PIDS_LIMIT, BatchOutput, BatchPlan, Runtime, oci_runtime_version, placed_probe_dir, stream_text
 from ..engines.docker import engine
 

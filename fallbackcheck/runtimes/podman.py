@@ -21,7 +21,7 @@ from ..errors import UsageError
 from .base import (LABEL, MEMORY_LIMIT, PIDS_LIMIT, SESSION_LABEL, BatchOutput, BatchPlan, Runtime, placed_probe_dir,
     oci_runtime_version, run_cli_batch)
 from ..engines.docker import engine
-from ..probe_builders import ULIMITS, PodmanTools, _label_args, podman
+from ..engines.builders import ULIMITS, PodmanTools, _label_args, podman
 
 DEFAULT_PROFILE = "/usr/share/containers/seccomp.json"
 # Ended batch containers are removed this many at a time: each podman command is a process

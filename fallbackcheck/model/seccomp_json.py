@@ -1,0 +1,76 @@
+"""Docker/containers-common seccomp JSON -> the plain OCI form a runtime receives.
+
+Docker and Podman accept extensions (archMap, includes/excludes by capability, arch and
+kernel, defaultErrno names) and resolve them before they write the OCI config. We do the
+same resolution to (a) hand runc/crun a plain OCI profile and (b) say what a profile asks.
+"""
+
+from __future__ import annotations
+
+import copy
+import platform
+
+from .libc import parse_version
+from ..memo import IdentityMemo
+
+# What Docker grants a container by default (moby oci/caps/defaults.go); the rules of the
+# default profiles that depend on capabilities are resolved against this set.
+DEFAULT_CAPS = frozenset({
+    "CAP_CHOWN", "CAP_DAC_OVERRIDE", "CAP_FSETID", "CAP_FOWNER", "CAP_MKNOD", "CAP_NET_RAW",
+    "CAP_SETGID", "CAP_SETUID", "CAP_SETFCAP", "CAP_SETPCAP", "CAP_NET_BIND_SERVICE",
+    "CAP_SYS_CHROOT", "CAP_KILL", "CAP_AUDIT_WRITE",
+})
+# Docker's includes.arches uses Go's names for the daemon's own architecture.
+NATIVE_GOARCH = {"x86_64": "amd64", "i686": "386", "aarch64": "arm64"}.get(platform.machine(), platform.machine())
+
+
+def _kernel_at_least(minimum: str) -> bool:
+    release = platform.release().split("-")[0]
+    try:
+        have = parse_version(".".join(release.split(".")[:2]))
+        return have >= parse_version(".".join(minimum.split(".")[:2]))
+    except ValueError:
+        return True
+
+
+def _applies(rule: dict, caps: frozenset[str]) -> bool:
+    inc, exc = rule.get("includes") or {}, rule.get("excludes") or {}
+    if inc.get("arches") and NATIVE_GOARCH not in inc["arches"]:
+        return False
+    if exc.get("arches") and NATIVE_GOARCH in exc["arches"]:
+        return False
+    if inc.get("caps") and not all(c in caps for c in inc["caps"]):
+        return False
+    if exc.get("caps") and any(c in caps for c in exc["caps"]):
+        return False
+    if inc.get("minKernel") and not _kernel_at_least(inc["minKernel"]):
+        return False
+    return True
+
+
+def resolve(profile: dict, caps: frozenset[str] = DEFAULT_CAPS) -> dict:
+    """The plain OCI seccomp object (linux.seccomp) for a Docker-format or OCI profile."""
+    out = {k: copy.deepcopy(v) for k, v in profile.items()
+           if k in ("defaultAction", "defaultErrnoRet", "architectures", "flags", "listenerPath", "listenerMetadata")}
+    archs = list(profile.get("architectures") or [])
+    for entry in profile.get("archMap") or []:
+        if entry.get("architecture") and platform.machine() in ("x86_64",) and entry["architecture"] == "SCMP_ARCH_X86_64":
+            archs += [entry["architecture"], *(entry.get("subArchitectures") or [])]
+    if archs:
+        out["architectures"] = list(dict.fromkeys(archs))
+    rules = []
+    for rule in profile.get("syscalls") or []:
+        if not _applies(rule, caps):
+            continue
+        names = rule.get("names") or ([rule["name"]] if rule.get("name") else [])
+        plain = {"names": names, "action": rule["action"]}
+        for key in ("errnoRet", "args"):
+            if rule.get(key) is not None:
+                plain[key] = copy.deepcopy(rule[key])
+        rules.append(plain)
+    out["syscalls"] = rules
+    return out
+
+
+# resolve() for readers only: judging asks the same batch profile once per cell (memo.py).
+resolved = IdentityMemo(resolve)
