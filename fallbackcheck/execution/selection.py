@@ -158,7 +158,7 @@ class Selection:
 
     def as_dict(self) -> dict:
         ids = {"images": self.images, "runtimes": self.runtimes, "profiles": list(self.profiles),
-               "probes": self.probes}
+               "probes": self.probes, "profile_facts": {pid: profiles.facts(pid) for pid in self.profiles}}
         return {**ids, "shard": self.shard_info} if self.shard_info else ids
 
 

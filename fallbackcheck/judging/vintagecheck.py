@@ -13,6 +13,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
+from ..model import profiles
 from ..model.syscalls import existed_in, table
 
 
@@ -54,7 +55,8 @@ def compare(report: dict) -> list[Comparison]:
     cells = [c for c in report["cells"] if c["kind"] == "api"]
     played: dict[tuple, list[dict]] = {}
     for c in cells:
-        if c["runtime"] not in hosts and c["profile"].startswith("vintage:") and c["profile"].endswith(":ENOSYS"):
+        facts = profiles.facts(c["profile"])
+        if c["runtime"] not in hosts and facts["family"] == "vintage" and facts["errno"] == "ENOSYS":
             played.setdefault((c["image"], c["probe"], c["profile"]), []).append(c)
     out = []
     for c in cells:

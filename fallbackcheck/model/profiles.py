@@ -221,6 +221,28 @@ def validate_oci(data, where: str) -> None:
             raise UsageError(f"{where}: syscalls[{i}] names unknown syscall(s) {unknown}; runtimes drop unknown names silently, so fix or remove them")
 
 
+def facts(profile_id: str) -> dict:
+    """A profile id's parts as fields, the one reading of the grammar outside parse(): the run
+    writes them into matrix.json (selection.profile_facts) and views read the fields instead of
+    splitting ids. family: unconfined | default | deny | vintage | file | own; a vintage has its
+    kernel and errno, a deny its syscalls and errno, a file its path, an own filter its name.
+    An id that is not in the grammar has the family "unknown"."""
+    if profile_id in ("unconfined", "default"):
+        return {"family": profile_id}
+    family, sep, body = profile_id.partition(":")
+    if sep and family == "vintage" and body.count(":") == 1:
+        kernel, _, err = body.partition(":")
+        return {"family": family, "kernel": kernel, "errno": err}
+    if sep and family == "deny" and ":" in body:
+        names, _, err = body.rpartition(":")
+        return {"family": family, "syscalls": [n.strip() for n in names.split(",")], "errno": err}
+    if sep and family == "file":
+        return {"family": family, "path": body}
+    if sep and family == "own":
+        return {"family": family, "name": body}
+    return {"family": "unknown"}
+
+
 def parse(profile_id: str) -> Profile:
     text = profile_id.strip()
     if text == "unconfined":

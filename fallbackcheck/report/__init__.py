@@ -26,6 +26,8 @@ import platform
 from functools import cached_property
 from pathlib import Path
 
+from ..model import profiles
+
 SCHEMA = 2
 READABLE = (1, 2)
 BATCH_KEY = ("image", "runtime", "profile")
@@ -286,6 +288,26 @@ class Report:
     @cached_property
     def fix_cells(self) -> list[dict]:
         return [r for r in self.all_cells if is_fix_row(r)]
+
+
+def profile_facts(report, profile_id: str) -> dict:
+    """A profile's parts (family, kernel, errno, ...) as the run wrote them
+    (selection.profile_facts), so views read fields instead of parsing ids; for a report written
+    before the run wrote them, read from the id by the grammar's own reader."""
+    found = ((report.get("selection") or {}).get("profile_facts") or {}).get(profile_id)
+    return found if found is not None else profiles.facts(profile_id)
+
+
+def runtime_facts(report, runtime_id: str) -> dict:
+    """A runtime's kind, host ("" = the machine that ran it) and kind facts as the run wrote
+    them (environment.runtime_kinds); for a report written before they carried kind and host,
+    those two from the id (<kind>[@<host>]; every local@linux-* a kernel host)."""
+    found = ((report.get("environment") or {}).get("runtime_kinds") or {}).get(runtime_id) or {}
+    if "kind" in found:
+        return found
+    kind, _, host = runtime_id.partition("@")
+    return {**found, "kind": kind, "host": host,
+            "shared_column": "kernels" if kind == "local" and host.startswith("linux-") else None}
 
 
 def as_report(report) -> Report:

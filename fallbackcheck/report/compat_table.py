@@ -23,6 +23,7 @@ from collections import defaultdict
 
 from ..model.libc import parse_version
 from ..judging.survival import oldest_surviving, survives
+from . import profile_facts, runtime_facts
 
 FORMAT = "fallbackcheck-compat"
 FORMAT_VERSION = 1
@@ -32,13 +33,14 @@ KERNELS = "kernels"  # the column of every kernel host
 LAST = 1000
 
 
-def _split(runtime: str) -> tuple[str, str]:
-    kind, _, host = runtime.partition("@")
-    return kind, host
+def _kind_host(report, runtime_id: str) -> tuple[str, str]:
+    facts = runtime_facts(report, runtime_id)
+    return facts["kind"], facts["host"]
 
 
-def column_of(runtime: str) -> str:
-    return KERNELS if runtime.startswith("local@linux-") else runtime
+def column_of(report, runtime_id: str) -> str:
+    """The column a runtime's cells go to: its own, or the one its kind shares (KERNELS)."""
+    return runtime_facts(report, runtime_id).get("shared_column") or runtime_id
 
 
 def status(cell: dict) -> dict:
@@ -64,22 +66,23 @@ def _columns(report, runtimes: list[str]) -> list[dict]:
     kinds = env.get("runtime_kinds") or {}
 
     def rank(rid: str):
-        kind, host = _split(rid)
+        kind, host = _kind_host(report, rid)
         host_rank = order.index(host) if host in order else len(order)
         return (host_rank, host, (kinds.get(rid) or {}).get("column_order", LAST), kind)
 
     out = []
-    for rid in sorted({column_of(r) for r in runtimes if column_of(r) != KERNELS}, key=rank):
-        kind, host = _split(rid)
+    for rid in sorted({column_of(report, r) for r in runtimes if column_of(report, r) != KERNELS}, key=rank):
+        kind, host = _kind_host(report, rid)
         info = infos.get(rid) or {}
         engine = ", ".join(str(v) for v in (info.get("engine"), (info.get("oci_runtime_version") or "")
                                             .replace(" version", "")) if v)
         out.append({"id": rid, "kind": kind, "host": host or "this host", "versions": engine,
                     "environment": {**_scalars(info), "kernel": env.get("kernel")}})
-    kernels = sorted({r for r in runtimes if column_of(r) == KERNELS}, key=_kernel_rank)
+    kernels = sorted({r for r in runtimes if column_of(report, r) == KERNELS},
+                     key=lambda r: _kernel_rank(_kind_host(report, r)[1]))
     if kernels:
         out.append({"id": KERNELS, "kind": "kernel hosts", "host": "QEMU", "runtimes": kernels,
-                    "versions": ", ".join(_split(r)[1].removeprefix("linux-") for r in kernels),
+                    "versions": ", ".join(_kind_host(report, r)[1].removeprefix("linux-") for r in kernels),
                     "environment": {r: _scalars(infos.get(r) or {}) for r in kernels}})
     return out
 
@@ -90,22 +93,21 @@ def _scalars(info: dict) -> dict:
     return {k: v for k, v in info.items() if isinstance(v, (str, int, float)) and v != ""}
 
 
-def _kernel_rank(runtime_id: str) -> tuple:
+def _kernel_rank(host: str) -> tuple:
     """Kernel hosts by their Linux series, then the rest of the name (linux-6.12 before
     linux-6.12-arm64); a package named as a host (linux-image-...) after them, by name."""
-    host = _split(runtime_id)[1]
     m = re.match(r"linux-(\d+(?:\.\d+)*)(.*)$", host)
     return (0, parse_version(m.group(1)), m.group(2)) if m else (1, (), host)
 
 
-def _since_vintage(cells: list[dict]) -> tuple[dict[str, str], dict[str, str]]:
+def _since_vintage(report, cells: list[dict]) -> tuple[dict[str, str], dict[str, str]]:
     """(since, measured_from): per vintage:<errno>, the oldest vintage from which on the API
     works ("none" when the newest breaks), and the oldest vintage that ran."""
     by_err: dict[str, dict[str, list[dict]]] = defaultdict(lambda: defaultdict(list))
     for c in cells:
-        if c["profile"].startswith("vintage:"):
-            _, kernel, err = c["profile"].split(":")
-            by_err[err][kernel].append(c)
+        facts = profile_facts(report, c["profile"])
+        if facts["family"] == "vintage":
+            by_err[facts["errno"]][facts["kernel"]].append(c)
     since, measured = {}, {}
     for err, by_kernel in sorted(by_err.items(), key=lambda kv: (kv[0] != "EPERM", kv[0])):
         kernels = sorted(by_kernel, key=parse_version)
@@ -120,7 +122,7 @@ def table(report) -> dict:
     columns = _columns(report, sorted({c["runtime"] for c in api}))
     by_place: dict[tuple, list[dict]] = defaultdict(list)  # (probe, image, column) -> cells
     for c in api:
-        by_place[(c["probe"], c["image"], column_of(c["runtime"]))].append(c)
+        by_place[(c["probe"], c["image"], column_of(report, c["runtime"]))].append(c)
     env = report["environment"]
     gen_order = [""] + list(env.get("generation_order") or []) + sorted(env.get("engine_hosts") or {})
     groups: dict[tuple, dict[str, dict]] = defaultdict(dict)
@@ -131,12 +133,12 @@ def table(report) -> dict:
         syscalls = tuple(cells[0].get("syscalls") or ())
         entry = groups[syscalls][probe]["images"].setdefault(
             image, {"libc": cells[0].get("libc"), "arch": cells[0].get("arch"), "cells": {}})
-        entry["cells"][column] = _cell(cells, column)
+        entry["cells"][column] = _cell(report, cells, column)
     # Generations: per (probe, image, runtime kind), the oldest whose default works.
     by_kind: dict[tuple, dict[str, list[dict]]] = defaultdict(lambda: defaultdict(list))
     for c in api:
-        if c["profile"] == "default" and column_of(c["runtime"]) != KERNELS:
-            kind, host = _split(c["runtime"])
+        if c["profile"] == "default" and column_of(report, c["runtime"]) != KERNELS:
+            kind, host = _kind_host(report, c["runtime"])
             by_kind[(c["probe"], c["image"], kind)][host].append(c)
     for (probe, image, kind), by_host in by_kind.items():
         if len(by_host) < 2:
@@ -160,26 +162,27 @@ def table(report) -> dict:
                        for s in sorted(groups, key=lambda s: (not s, s))]}
 
 
-def _cell(cells: list[dict], column: str) -> dict:
+def _cell(report, cells: list[dict], column: str) -> dict:
     """One table cell: the status under the profiles users run, and since when it works."""
     if column == KERNELS:
-        by_kernel = {_split(c["runtime"])[1].removeprefix("linux-"): c for c in cells if c["profile"] == "unconfined"}
+        by_kernel = {_kind_host(report, c["runtime"])[1].removeprefix("linux-"): c for c in cells
+                     if c["profile"] == "unconfined"}
         # An image's kernel hosts are of one architecture (an arm64 image runs on arm64 ones only).
-        kernels = sorted(by_kernel, key=lambda k: _kernel_rank(f"local@linux-{k}"))
+        kernels = sorted(by_kernel, key=lambda k: _kernel_rank(f"linux-{k}"))
         out: dict = {"profiles": {}}
         if kernels and any(c.get("works") for c in by_kernel.values()):
             out["unconfined"] = {**status(by_kernel[kernels[-1]]), "at": kernels[-1]}
             since = oldest_surviving(kernels, {k: survives([by_kernel[k]]) for k in kernels})
             out["since"], out["measured_from"] = {"kernel": since or "none"}, {"kernel": kernels[0]}
         for c in cells:
-            out["profiles"][f"{c['profile']}@{_split(c['runtime'])[1]}"] = status(c)["status"]
+            out["profiles"][f"{c['profile']}@{_kind_host(report, c['runtime'])[1]}"] = status(c)["status"]
         return out
     by_profile = {c["profile"]: c for c in cells}
     out = {name: status(by_profile[name]) for name in ("default", "unconfined") if name in by_profile}
     # An API that does not work even with no filter works "since" no vintage (not the profile's
     # doing), and one never called (absent, another libc) has no "since" at all.
     if by_profile.get("unconfined", {}).get("works") is not False and any(c.get("works") for c in cells):
-        since, measured = _since_vintage(cells)
+        since, measured = _since_vintage(report, cells)
         if since:
             out["since"], out["measured_from"] = since, measured
     out["profiles"] = {p: status(c)["status"] + (f" {status(c)['errno']}" if status(c).get("errno") else "")

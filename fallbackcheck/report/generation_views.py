@@ -8,6 +8,7 @@ from __future__ import annotations
 from ..memo import IdentityMemo
 from ..judging.survival import survives
 from .tables import Table
+from . import runtime_facts
 
 
 def family_of(report: dict, runtime_id: str) -> str | None:
@@ -16,16 +17,17 @@ def family_of(report: dict, runtime_id: str) -> str | None:
     return ((report["environment"].get("runtime_kinds") or {}).get(runtime_id) or {}).get("family")
 
 
-def split(runtime_id: str) -> tuple[str, str]:
-    kind, _, host = runtime_id.partition("@")
-    return kind, host
+def split(report, runtime_id: str) -> tuple[str, str]:
+    """(kind, host) as the run wrote them for the runtime (environment.runtime_kinds)."""
+    facts = runtime_facts(report, runtime_id)
+    return facts["kind"], facts["host"]
 
 
 def host_order(report: dict) -> list[str]:
     """This host first (its engines are the oldest measured here), then the generations in
     recipe order (oldest suite first), then engine hosts reached over ssh."""
     env = report["environment"]
-    present = {split(c["runtime"])[1] for c in report["cells"]}
+    present = {split(report, c["runtime"])[1] for c in report["cells"]}
     order = [""] + list(env.get("generation_order") or []) + sorted(env.get("engine_hosts") or {})
     return [h for h in dict.fromkeys(order) if h in present]
 
@@ -62,7 +64,7 @@ def oldest_default(report: dict) -> Table | None:
         for family in dict.fromkeys(family_of(report, c["runtime"]) for c in api if c["image"] == image):
             marks, first = [], ""
             for host in order:
-                cells = [c for c in api if c["image"] == image and split(c["runtime"])[1] == host
+                cells = [c for c in api if c["image"] == image and split(report, c["runtime"])[1] == host
                          and family_of(report, c["runtime"]) == family]
                 if not cells:
                     marks.append("")
@@ -91,7 +93,7 @@ def changes_between(report: dict) -> Table | None:
         return None
     by_key: dict[tuple, dict] = {}
     for c in report["cells"]:
-        kind, host = split(c["runtime"])
+        kind, host = split(report, c["runtime"])
         by_key[(kind, host, c["probe"], c["image"], c["profile"])] = c
     table = Table("What changed between generations",
                   "Per runtime kind, from one generation to the next: the cells whose outcome or delivered "

@@ -9,6 +9,7 @@ from collections import defaultdict
 from ..model.libc import parse_version
 from ..judging.survival import oldest_surviving, survives
 from .tables import Table
+from . import profile_facts
 
 
 def delivered_differently(cells: list[dict]) -> list[Table]:
@@ -35,19 +36,20 @@ def delivered_differently(cells: list[dict]) -> list[Table]:
     return out
 
 
-def oldest_vintage(cells: list[dict]) -> list[Table]:
+def oldest_vintage(report) -> list[Table]:
     """Per image, runtime and errno: the oldest vintage profile from which on every API
     works (survival.survives), from the vintage profiles that ran."""
+    cells = report["cells"]
     groups: dict[tuple, dict[str, list[dict]]] = defaultdict(lambda: defaultdict(list))
     unfiltered: dict[tuple, set] = defaultdict(set)
     for c in cells:
         if c["kind"] == "api" and c["profile"] == "unconfined" and c.get("works"):
             unfiltered[(c["image"], c["runtime"])].add(c["probe"])
     for c in cells:
-        if c["kind"] != "api" or not c["profile"].startswith("vintage:"):
+        facts = profile_facts(report, c["profile"])
+        if c["kind"] != "api" or facts["family"] != "vintage":
             continue
-        _, kernel, err = c["profile"].split(":")
-        groups[(c["image"], c["runtime"], err)][kernel].append(c)
+        groups[(c["image"], c["runtime"], facts["errno"])][facts["kernel"]].append(c)
     if not groups:
         return []
     errs = sorted({k[2] for k in groups})

@@ -148,6 +148,7 @@ def merge(sources: list[Source]) -> Merged:
     env: dict = {"runtimes": {}, "runtime_kinds": {}, "engine_hosts": {}, "kernel_baseline": {}, "skipped_runtimes": {},
                  "notes": [], "generation_order": [], "loaded_here": [], "swept_leftovers": 0}
     selection: dict = {"images": [], "runtimes": [], "profiles": [], "probes": []}
+    selection_facts: dict = {}
     sections: dict = {"fixes": [], "unfixable": {}, "received_profiles": {}}
     profiles: dict = {}
     for src in sources:
@@ -169,9 +170,10 @@ def merge(sources: list[Source]) -> Merged:
         env["generation_order"] += [g for g in senv.get("generation_order") or [] if g not in env["generation_order"]]
         env["loaded_here"] += [{**x, "source": src.label} for x in senv.get("loaded_here") or []]
         env["swept_leftovers"] += senv.get("swept_leftovers") or 0
-        for key in selection:
+        for key in ("images", "runtimes", "profiles", "probes"):
             selection[key] += [v for v in ((data.get("selection") or {}).get(key) or [])
                                if v not in selection[key]]
+        selection_facts.update((data.get("selection") or {}).get("profile_facts") or {})
         _merge_keyed(profiles, data.get("profiles") or {}, src.label, {})
         sections["received_profiles"].update(data.get("received_profiles") or {})
         sections["unfixable"].update(data.get("unfixable") or {})
@@ -214,6 +216,7 @@ def merge(sources: list[Source]) -> Merged:
                      "shards_given_twice": twice, "cells_measured_twice": duplicates,
                      "renamed_runtimes": sorted({v for v in names.values() if QUALIFIER in v})}
     complete = all(s.report.get("complete", True) for s in sources) and not missing
+    selection["profile_facts"] = selection_facts
     data = report_mod.build(rows, {}, selection, complete, profiles=profiles, **sections, merge=merge_section)
     data["environment"] = {**env}  # the sources' environments, not this machine's
     data["summary"]["containers"] = sum(s.report["summary"].get("containers", 0) for s in sources)

@@ -270,7 +270,7 @@ def render(report) -> str:
     for rt, reason in sorted((env.get("skipped_runtimes") or {}).items()):
         out.append(f"<li><code>{_e(rt)}</code> skipped: {_e(reason)}</li>")
     out.append("</ul>")
-    out += tables_html(matrix_views.oldest_vintage(report.cells) + kernel_views.tables(report)
+    out += tables_html(matrix_views.oldest_vintage(report) + kernel_views.tables(report)
                        + generation_views.tables(report))
     out += ["<h2>The full grid</h2>",
             '<div id="filters">'

@@ -158,7 +158,7 @@ def render(report) -> str:
             subset = [c for c in cells if c["kind"] == kind]
             if subset:
                 out += [f"#### {title}", ""] + _table(subset) + [""]
-    out += tables_md(matrix_views.delivered_differently(report.cells) + matrix_views.oldest_vintage(report.cells)
+    out += tables_md(matrix_views.delivered_differently(report.cells) + matrix_views.oldest_vintage(report)
                      + kernel_views.tables(report) + generation_views.tables(report))
     out += machine_fault_lines(report.cells)
     bad = [c for c in report.cells if c["verdict"] in ("unexpected", "error")

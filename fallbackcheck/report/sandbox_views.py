@@ -9,14 +9,15 @@ from __future__ import annotations
 from collections import defaultdict
 
 from .tables import Table
+from . import profile_facts
 
 
 def _is_sandbox(info: dict) -> bool:
     return "sandbox" in info or "wrapper" in info  # what the sandbox runtimes' versions() say
 
 
-def _own_filter(profile: str) -> bool:
-    return profile == "default" or profile.startswith("own:")
+def _own_filter(report, profile: str) -> bool:
+    return profile_facts(report, profile)["family"] in ("default", "own")
 
 
 def tables(report: dict) -> list[Table]:
@@ -31,7 +32,7 @@ def tables(report: dict) -> list[Table]:
             elif c.get("works"):
                 worked[(c["runtime"], c["image"])].add(c["probe"])
     rows: dict[tuple, dict] = {}
-    for c in sorted((c for c in cells if _own_filter(c["profile"])), key=lambda c: (c["runtime"], c["image"], c["profile"])):
+    for c in sorted((c for c in cells if _own_filter(report, c["profile"])), key=lambda c: (c["runtime"], c["image"], c["profile"])):
         key = (c["runtime"], c["image"], c["profile"])
         row = rows.setdefault(key, {"breaks": [], "differs": [], "glibc_needs": set(), "started": True})
         if c["verdict"] == "unexpected" and (c.get("batch") or {}).get("start_refused"):

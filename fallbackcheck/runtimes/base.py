@@ -49,8 +49,16 @@ class Runtime:
         """runc, then crun, then any other OCI runtime an engine has (columns within a family)."""
         return {"runc": 0, "crun": 1}.get(oci_runtime, 2)
 
+    # The column it shares with others in the compatibility table ("kernels": every kernel
+    # host, one column); None: a column of its own.
+    shared_column: str | None = None
+
     def kind_facts(self) -> dict:
-        return {"family": self.family, "column_order": self.column_order, "start_s": self.start_s}
+        """What the views read of this runtime instead of parsing its id: its kind and host
+        ("" = this host), and the kind's facts above."""
+        host = self.host if isinstance(self.host, str) else getattr(self.host, "name", "")
+        return {"kind": self.kind, "host": host, "family": self.family, "column_order": self.column_order,
+                "start_s": self.start_s, "shared_column": self.shared_column}
 
     def __init__(self, host=None):
         from ..hosts import this_host

@@ -71,8 +71,10 @@ def guest_helper() -> Path:
 
 
 class KernelRuntime(Runtime):
+    kind = "local"  # local@<kernel host>: the local runtime, on a kernel booted in QEMU
     shares_start = True
     column_order = 50
+    shared_column = "kernels"  # every kernel host in one column of the table, by its kernel
     start_s = 25.0  # a kernel boot in QEMU
 
     def __init__(self, host: str):
