@@ -19,10 +19,25 @@ import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from .launch import parse_output
 from .observation import classify, delivered
 
 KERNEL_ENOSYS = "kernel-ENOSYS"
 PLAY_ENV = "FALLBACKCHECK_KERNEL_PLAY"
+PROBE_TIMEOUT_S = 5.0  # one raw probe, unfiltered: a syscall answers at once or hangs
+
+
+def raw_entries(catalogue, arch: str) -> list:
+    """The raw probes that exist on `arch`: what a baseline of that arch asks the kernel."""
+    return [e for e in catalogue.raw.values() if e.exists_on(arch)]
+
+
+def runner_command(runner: str, probe_root: str, arch: str, entries: list,
+                   timeout_s: float = PROBE_TIMEOUT_S) -> list[str]:
+    """The runner's argv that asks every raw probe of one arch (`probe_root`/<arch>/raw, the
+    static raw probe, wherever the kernel measured sees the probe build): here, over ssh, or in
+    a QEMU boot alike."""
+    return [runner, "-t", f"{timeout_s:g}", *(f"{e.id}={probe_root}/{arch}/raw {e.syscall}" for e in entries)]
 
 
 @dataclass
@@ -42,6 +57,14 @@ class KernelBaseline:
         return {"kernel": self.kernel, "how": self.how, "error": self.error, "arches": self.arches,
                 "lacks": {arch: sorted(s for s, d in found.items() if d == "ENOSYS")
                           for arch, found in self.arches.items()}}
+
+    def read(self, arch: str, entries: list, stdout: str, timeout_s: float = PROBE_TIMEOUT_S) -> bool:
+        """One arch's answers from the runner's output (runner_command): each raw probe's
+        delivered class, "unknown" where it printed nothing. Whether the runner said it was done."""
+        records, done = parse_output(stdout)
+        self.arches[arch] = {e.syscall: delivered(e, classify(records[e.id], timeout_s)) if e.id in records
+                             else "unknown" for e in entries}
+        return done
 
     @classmethod
     def from_dict(cls, machine: str, data: dict) -> "KernelBaseline":
@@ -71,11 +94,9 @@ def play_wrapper(tmp: Path) -> list[str]:
     return [str(probebuild.build_on_host() / "amd64" / "fbc-seccomp-exec"), str(policy)]
 
 
-def measure(catalogue, probe_dir: Path, arches: list[str], timeout_s: float = 5.0) -> KernelBaseline:
+def measure(catalogue, probe_dir: Path, arches: list[str], timeout_s: float = PROBE_TIMEOUT_S) -> KernelBaseline:
     """Run every raw probe of `arches` from `probe_dir` (<dir>/amd64/runner, <dir>/<arch>/raw)
     on this machine, unfiltered (or under the play filter), and classify the answers."""
-    from .launch import parse_output
-
     baseline = KernelBaseline(kernel=platform.release())
     play = os.environ.get(PLAY_ENV)
     baseline.how = ("raw probes run directly on this machine with no seccomp filter" if not play else
@@ -83,21 +104,18 @@ def measure(catalogue, probe_dir: Path, arches: list[str], timeout_s: float = 5.
     if _filtered():
         baseline.how += "; NOTE this process itself runs under a seccomp filter, which the baseline includes"
     for arch in arches:
-        entries = [e for e in catalogue.raw.values() if e.exists_on(arch)]
-        specs = [f"{e.id}={probe_dir / arch / 'raw'} {e.syscall}" for e in entries]
+        entries = raw_entries(catalogue, arch)
         with tempfile.TemporaryDirectory(prefix="fbc-baseline-") as tmp:
-            argv = [*play_wrapper(Path(tmp)), str(probe_dir / "amd64" / "runner"), "-t", f"{timeout_s:g}", *specs]
+            argv = [*play_wrapper(Path(tmp)),
+                    *runner_command(str(probe_dir / "amd64" / "runner"), str(probe_dir), arch, entries, timeout_s)]
             try:
                 proc = subprocess.run(argv, capture_output=True, text=True, errors="replace", cwd=tmp,
-                                      timeout=timeout_s * len(specs) + 60)
+                                      timeout=timeout_s * len(entries) + 60)
             except (OSError, subprocess.TimeoutExpired) as exc:
                 baseline.error = f"the {arch} baseline could not be measured: {exc}"
                 continue
-        records, done = parse_output(proc.stdout)
-        if not done:
+        if not baseline.read(arch, entries, proc.stdout, timeout_s):
             baseline.error = f"the {arch} baseline runner failed (exit {proc.returncode}): {proc.stderr.strip()[-300:]}"
-        baseline.arches[arch] = {e.syscall: delivered(e, classify(records[e.id], timeout_s)) if e.id in records
-                                 else "unknown" for e in entries}
     return baseline
 
 

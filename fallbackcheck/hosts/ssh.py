@@ -112,22 +112,17 @@ class SshHost(CommandHost):
     def kernel_baseline(self, catalogue, arches: list[str], probe_dir: str):
         """What that machine's kernel answers to every raw probe, unfiltered (as kernel.measure
         does here), run there from its copy of the probes."""
-        from ..batches.launch import parse_output
-        from ..batches.baseline import KernelBaseline
-        from ..batches.observation import classify, delivered
+        from ..batches.baseline import PROBE_TIMEOUT_S, KernelBaseline, raw_entries, runner_command
 
         baseline = KernelBaseline(machine=self.name, kernel=self.run(["uname", "-r"], check=False).stdout.strip(),
                                   how=f"raw probes run directly on {self.name} over ssh with no seccomp filter")
         for arch in arches:
-            entries = [e for e in catalogue.raw.values() if e.exists_on(arch)]
-            specs = [f"{e.id}={probe_dir}/{arch}/raw {e.syscall}" for e in entries]
-            proc = self.run(["sh", "-c", 'cd "$(mktemp -d)" && exec "$@"', "sh", f"{probe_dir}/amd64/runner",
-                             "-t", "5", *specs], check=False, timeout=5 * len(specs) + 60)
-            records, done = parse_output(proc.stdout)
-            if not done:
+            entries = raw_entries(catalogue, arch)
+            argv = runner_command(f"{probe_dir}/amd64/runner", probe_dir, arch, entries)
+            proc = self.run(["sh", "-c", 'cd "$(mktemp -d)" && exec "$@"', "sh", *argv], check=False,
+                            timeout=PROBE_TIMEOUT_S * len(entries) + 60)
+            if not baseline.read(arch, entries, proc.stdout):
                 baseline.error = f"the {arch} baseline runner failed on {self.name}: {proc.stderr.strip()[-300:]}"
-            baseline.arches[arch] = {e.syscall: delivered(e, classify(records[e.id], 5.0)) if e.id in records
-                                     else "unknown" for e in entries}
         return baseline
 
     def close(self) -> None:

@@ -8,7 +8,6 @@ from __future__ import annotations
 import csv
 from dataclasses import dataclass
 from functools import lru_cache
-from pathlib import Path
 
 from ..paths import PACKAGE
 from .libc import parse_version

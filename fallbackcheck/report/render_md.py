@@ -7,7 +7,6 @@ from pathlib import Path
 
 from . import generation_views, kernel_views, matrix_views, merge_views, sandbox_views
 from . import as_report
-from ..judging.survival import survives
 from .tables import Table
 from .views import (machine_faults, by_image, cell_label, change_lines, counts_line, fix_lines, fix_status, grid,
     image_heading, list_text, mechanism_text, old_kernel_like, proofs_text, unfixable_lines, view_main, what_breaks,

@@ -30,7 +30,7 @@ from ..artefacts import crossbuild, images, kernels, probebuild
 from ..hosts import guest
 from ..cache import cache_dir, digest, locked
 from ..errors import UsageError
-from ..batches.baseline import KernelBaseline
+from ..batches.baseline import PROBE_TIMEOUT_S, KernelBaseline, raw_entries, runner_command
 from .base import BatchOutput, BatchPlan, Runtime
 from .local import render_policy
 
@@ -171,20 +171,15 @@ class KernelRuntime(Runtime):
         runner and raw probes are static): measured once per kernel package and probe build."""
         arches = sorted({a for a in arches if self.runs_arch(a)} | {self.kernel_arch})
         prepared = kernels.prepare(self.host)
-        entries = {arch: [e for e in catalogue.raw.values() if e.exists_on(arch)] for arch in arches}
+        entries = {arch: raw_entries(catalogue, arch) for arch in arches}
         path = self._baseline_file(prepared, entries)
         if path.exists():
             return KernelBaseline.from_dict(self.machine, json.loads(path.read_text()))
-        from ..batches.launch import parse_output
-        from ..batches.observation import classify, delivered
-
         probe_dir = self.probe_dir("i386" if "i386" in arches else self.kernel_arch)
-        timeout_s = 5.0
-        commands = [[self._runner(), "-t", f"{timeout_s:g}",
-                     *[f"{e.id}=/fbc/{arch}/raw {e.syscall}" for e in found]] for arch, found in entries.items()]
+        commands = [runner_command(self._runner(), "/fbc", arch, found) for arch, found in entries.items()]
         with tempfile.TemporaryDirectory(prefix="fbc-boot-") as tmp:
             result = guest.boot(prepared, self._boot_name("baseline"), None, probe_dir, Path(tmp), commands,
-                                self._boot_limit(), timeout_s * sum(len(c) for c in commands) + 60)
+                                self._boot_limit(), PROBE_TIMEOUT_S * sum(len(c) for c in commands) + 60)
         info = prepared.info
         baseline = KernelBaseline(self.machine, result.release or info["release"],
                                   how=(f"raw probes run with no seccomp filter in a QEMU boot of {info['package']} "
@@ -193,12 +188,9 @@ class KernelRuntime(Runtime):
         if result.failure:
             raise RuntimeError(result.failure)
         for (arch, found), command in zip(entries.items(), result.commands):
-            records, done = parse_output(command.stdout)
-            if not done:
+            if not baseline.read(arch, found, command.stdout):
                 raise RuntimeError(f"the {arch} baseline runner on {self.host} failed (exit {command.exit_code}): "
                                    f"{command.stderr.strip()[-300:]}")
-            baseline.arches[arch] = {e.syscall: delivered(e, classify(records[e.id], timeout_s)) if e.id in records
-                                     else "unknown" for e in found}
         tmp_path = path.with_suffix(f".{uuid.uuid4().hex[:6]}.tmp")
         tmp_path.write_text(json.dumps(baseline.as_dict(), indent=1) + "\n")
         os.replace(tmp_path, path)
