@@ -5,6 +5,7 @@ import shutil
 import signal
 import subprocess
 import sys
+import time
 import uuid
 from pathlib import Path
 
@@ -93,6 +94,9 @@ def test_cleanup_kills_a_left_batch_of_its_session_and_only_that():
     procs = [subprocess.Popen(["sh", "-c", "sleep 60", f"{MARK}=fbc-{s}-o1-deadbeef"], start_new_session=True)
              for s in (mine, other)]
     try:
+        deadline = time.monotonic() + 20  # a loaded machine takes a while to exec them
+        while host_traces(mine)["processes"] != [f"fbc-{mine}-o1-deadbeef"] and time.monotonic() < deadline:
+            time.sleep(0.1)
         assert host_traces(mine)["processes"] == [f"fbc-{mine}-o1-deadbeef"]
         assert get("bwrap").cleanup(mine) == 1
         assert procs[0].wait(timeout=10) == -signal.SIGKILL

@@ -30,11 +30,14 @@ class BatchPlan:
     probe_timeout_s: float
     session: str
 
-    def command(self, hold_s: int = 0) -> list[str]:
-        """The runner's argv; `hold_s` makes it wait for SIGUSR1 first (runner -w) so that
-        the OCI config can be read before the container exits."""
+    def command(self, hold_s: int = 0, runner: str = "/fbc/amd64/runner", probe_root: str = "/fbc") -> list[str]:
+        """The runner's argv, the one spelling of it; `hold_s` makes it wait for SIGUSR1 first
+        (runner -w) so that the OCI config can be read before the container exits. `runner`:
+        where the runner is (a kernel host runs its own architecture's); `probe_root`: where
+        the probe build is seen, /fbc in a container, the build's own folder on this machine."""
         hold = ["-w", str(hold_s)] if hold_s else []
-        return ["/fbc/amd64/runner", "-t", f"{self.probe_timeout_s:g}", *hold, *self.specs]
+        specs = self.specs if probe_root == "/fbc" else [s.replace("=/fbc/", f"={probe_root}/", 1) for s in self.specs]
+        return [runner, "-t", f"{self.probe_timeout_s:g}", *hold, *specs]
 
     @property
     def seccomp(self) -> dict | None:

@@ -5,7 +5,6 @@ from __future__ import annotations
 import time
 from typing import TYPE_CHECKING
 
-from ..artefacts import images
 from ..batches import libcinfo, received as received_mod
 from ..model import profiles
 from . import startcheck
@@ -13,9 +12,9 @@ from .. import stopping
 from ..model.catalogue import ApiEntry, Catalogue, RawEntry, is_errno_name
 from ..batches.baseline import KERNEL_ENOSYS, KernelBaseline
 from ..batches.observation import FILTER_LIKE, Observation, classify, delivered
-from ..model.profiles import Profile
 from ..batches.launch import BatchOutput, BatchPlan, parse_output
 from ..batches.results import BatchKey, BatchResult
+from ..batches.target import BatchTarget
 
 if TYPE_CHECKING:
     from ..runtimes.base import Runtime
@@ -43,37 +42,35 @@ def needed_entries(catalogue: Catalogue, probe_ids: list[str]) -> list:
     return sorted(wanted.values(), key=lambda e: e.kind != "raw")
 
 
-def identify_libc(runtime: Runtime, key: BatchKey, ref: str, arch: str, probe_dir, session: str,
-                  probe_timeout_s: float) -> str:
+def identify_libc(target: BatchTarget, ref: str, arch: str, probe_dir, session: str, probe_timeout_s: float) -> str:
     """The image's libc, from one unconfined run of libcinfo's specs (cached by content)."""
-    family = images.libc_family(key.image)
+    runtime, image, family = target.runtime, target.key.image, target.libc_family
 
     def measure() -> str:
-        plan = BatchPlan(key.image, ref, arch, profiles.parse("unconfined"), libcinfo.specs(arch, family),
+        plan = BatchPlan(image, ref, arch, profiles.parse("unconfined"), libcinfo.specs(arch, family),
                          probe_dir, probe_timeout_s, session)
         output = runtime.run_batch(plan)
         records, done = parse_output(output.stdout)
         if not done:
-            raise RuntimeError(f"identifying the libc of {key.image} failed (exit {output.exit_code}): "
+            raise RuntimeError(f"identifying the libc of {image} failed (exit {output.exit_code}): "
                                f"{output.stderr.strip()[-400:]}")
         return libcinfo.parse(records)
 
-    return libcinfo.cached(runtime.image_content_key(key.image, ref), family, measure)
+    return libcinfo.cached(runtime.image_content_key(image, ref), family, measure)
 
 
-def _plan(runtime: Runtime, catalogue: Catalogue, result: BatchResult, profile: Profile, probe_ids: list[str],
-          session: str, probe_timeout_s: float) -> tuple[BatchPlan, list]:
-    key = result.key
+def _plan(target: BatchTarget, catalogue: Catalogue, result: BatchResult, session: str,
+          probe_timeout_s: float) -> tuple[BatchPlan, list]:
+    runtime, image = target.runtime, target.key.image
     stopping.checkpoint("images")
-    ref, arch = runtime.prepare_image(key.image)
+    ref, arch = runtime.prepare_image(image)
     result.arch = arch
-    recipe = images.lookup(key.image)
-    probe_set = recipe.probe_set if recipe else arch
+    probe_set = target.probe_set(arch)
     probe_dir = runtime.probe_dir(probe_set)
-    result.libc = identify_libc(runtime, key, ref, arch, probe_dir, session, probe_timeout_s)
+    result.libc = identify_libc(target, ref, arch, probe_dir, session, probe_timeout_s)
     result.engine_version = runtime.engine_version()
-    entries = [e for e in needed_entries(catalogue, probe_ids) if e.kind == "api" or e.exists_on(arch)]
-    plan = BatchPlan(key.image, ref, arch, profile, tuple(runner_spec(e, arch, probe_set) for e in entries),
+    entries = [e for e in needed_entries(catalogue, list(target.probes)) if e.kind == "api" or e.exists_on(arch)]
+    plan = BatchPlan(image, ref, arch, target.profile, tuple(runner_spec(e, arch, probe_set) for e in entries),
                      probe_dir, probe_timeout_s, session)
     return plan, entries
 
@@ -126,13 +123,13 @@ def _finish(result: BatchResult, entries: list, output: BatchOutput, catalogue: 
                                     else "unknown")
 
 
-def _note_received(result: BatchResult, runtime: Runtime, profile: Profile, output: BatchOutput) -> None:
+def _note_received(result: BatchResult, target: BatchTarget, output: BatchOutput) -> None:
     """What the OCI runtime received, and how it differs from what was asked."""
     result.received, result.received_note = output.received, output.received_note
     if output.received is None and not output.received_note:
-        result.received_note = f"{runtime.id} does not read the OCI config it hands the runtime"
+        result.received_note = f"{target.runtime.id} does not read the OCI config it hands the runtime"
     try:
-        result.profile_changes = received_mod.changes(profile.in_force(runtime), output.received)
+        result.profile_changes = received_mod.changes(target.in_force, output.received)
     except Exception as exc:  # a profile we cannot compare must not cost the measurement
         result.profile_changes = [f"could not compare asked and received profiles: {exc}"]
 
@@ -162,41 +159,41 @@ def _note_start_refused(result: BatchResult, runtime: Runtime, plan: BatchPlan, 
                     f"(exit {output.exit_code}): {said[-400:]}")
 
 
-def run_many(runtime: Runtime, catalogue: Catalogue, jobs: list[tuple[BatchKey, Profile, list[str]]],
-             session: str, probe_timeout_s: float, baseline: KernelBaseline | None = None) -> dict[BatchKey, BatchResult]:
+def run_many(targets: list[BatchTarget], catalogue: Catalogue, session: str, probe_timeout_s: float,
+             baseline: KernelBaseline | None = None) -> dict[BatchKey, BatchResult]:
     """Several batches of one runtime, handed to it together (a kernel host runs the batches
     of one image in one boot); each still gets its own result."""
     started = time.monotonic()
-    results = {key: BatchResult(key) for key, _, _ in jobs}
+    runtime = targets[0].runtime
+    results = {t.key: BatchResult(t.key) for t in targets}
     planned = []
-    for key, profile, probe_ids in jobs:
+    for target in targets:
         try:
-            planned.append((key, *_plan(runtime, catalogue, results[key], profile, probe_ids, session,
-                                        probe_timeout_s)))
+            planned.append((target, *_plan(target, catalogue, results[target.key], session, probe_timeout_s)))
         except Exception as exc:  # engine errors too: one plain line, which every cell of the batch reports
-            results[key].error = runtime.explain_failure(exc)
+            results[target.key].error = runtime.explain_failure(exc)
     if planned:
         stopping.checkpoint("batch")
     try:
         outputs = runtime.run_batches([plan for _, plan, _ in planned]) if planned else []
     except Exception as exc:
         outputs = []
-        for key, _, _ in planned:
-            results[key].error = runtime.explain_failure(exc)
-    profiles_of = {key: profile for key, profile, _ in jobs}
+        for target, _, _ in planned:
+            results[target.key].error = runtime.explain_failure(exc)
     # each image's unconfined batch, where it ran in this call: it says whether the runtime
     # starts anything at all (startcheck), with no container of its own
     unconfined = {plan.image_id: output for (_, plan, _), output in zip(planned, outputs)
                   if plan.profile.kind == "unconfined"}
-    for (key, plan, entries), output in zip(planned, outputs):
-        _finish(results[key], entries, output, catalogue, probe_timeout_s, baseline)
-        _note_start_refused(results[key], runtime, plan, output, unconfined.get(plan.image_id))
-        _note_received(results[key], runtime, profiles_of[key], output)
+    for (target, plan, entries), output in zip(planned, outputs):
+        result = results[target.key]
+        _finish(result, entries, output, catalogue, probe_timeout_s, baseline)
+        _note_start_refused(result, runtime, plan, output, unconfined.get(plan.image_id))
+        _note_received(result, target, output)
     for result in results.values():
         result.duration_s = time.monotonic() - started
     return results
 
 
-def run(runtime: Runtime, catalogue: Catalogue, key: BatchKey, profile: Profile, probe_ids: list[str],
-        session: str, probe_timeout_s: float, baseline: KernelBaseline | None = None) -> BatchResult:
-    return run_many(runtime, catalogue, [(key, profile, probe_ids)], session, probe_timeout_s, baseline)[key]
+def run(target: BatchTarget, catalogue: Catalogue, session: str, probe_timeout_s: float,
+        baseline: KernelBaseline | None = None) -> BatchResult:
+    return run_many([target], catalogue, session, probe_timeout_s, baseline)[target.key]

@@ -21,6 +21,7 @@ from ..judging import fixes
 from .. import stopping
 from .batch import run as run_batch
 from ..batches.results import BatchKey
+from ..batches.target import BatchTarget
 from ..model.profiles import Profile
 from ..runtimes import get as get_runtime
 from .scheduler import concurrency
@@ -40,10 +41,10 @@ def _rerun_one(run, job, stop: threading.Event | None) -> list[dict]:
     fix, image, runtime_id, probes = job
     key = BatchKey(image, runtime_id, fix.profile_id)
     profile = Profile(fix.profile_id, "file", fix.patched)
-    runtime = get_runtime(runtime_id)
-    result = run_batch(runtime, run.catalogue, key, profile, probes, run.session,
-                       run.options.probe_timeout, run.baselines.get(runtime.machine))
-    rows = run.judged(key, result, profile, probes)
+    target = BatchTarget.resolve(key, get_runtime(runtime_id), profile, probes)
+    result = run_batch(target, run.catalogue, run.session, run.options.probe_timeout,
+                       run.baselines.get(target.runtime.machine))
+    rows = run.judged(target, result)
     return [{**row, "fix_of": fix.profile, "fix_group": fix.group_of(probe, image, runtime_id)}
             for probe, row in rows.items()]
 

@@ -5,13 +5,14 @@ from __future__ import annotations
 from dataclasses import dataclass, replace
 
 from ..batches.results import BatchKey, BatchResult
+from ..batches.target import BatchTarget
 from ..model.catalogue import ApiEntry, Catalogue
 from ..model.libc import Libc
 from ..model import behaviours
 from ..batches import libcinfo
 from ..batches.baseline import KERNEL_ENOSYS
 from ..model import syscalls
-from ..model.profiles import Profile, asks_in, covers_arch
+from ..model.profiles import asks_in, covers_arch
 from .verdict import NA_REASONS, Judgement, judge_api, judge_raw
 
 
@@ -32,15 +33,15 @@ class Cell:
         return f"{self.probe}-{self.image}-{self.runtime}-{self.profile}"
 
 
-def judge(cell: Cell, catalogue: Catalogue, result: BatchResult, profile: Profile, runtime) -> Judgement:
-    judgement = _judge(cell, catalogue, result, profile, runtime)
+def judge(cell: Cell, catalogue: Catalogue, result: BatchResult, target: BatchTarget) -> Judgement:
+    judgement = _judge(cell, catalogue, result, target)
     if judgement.verdict == "n/a" and judgement.na_reason not in NA_REASONS:
         # Bounded n/a: only a predicted reason may excuse a cell from being judged.
         return replace(judgement, verdict="unexpected", detail=f"n/a that nothing predicted: {judgement.detail}")
     return judgement
 
 
-def _judge(cell: Cell, catalogue: Catalogue, result: BatchResult, profile: Profile, runtime) -> Judgement:
+def _judge(cell: Cell, catalogue: Catalogue, result: BatchResult, target: BatchTarget) -> Judgement:
     entry = catalogue.get(cell.probe)
     if result.start_refused:
         # The runtime's own answer to the profile: seen, but not what the profile asks for.
@@ -61,7 +62,7 @@ def _judge(cell: Cell, catalogue: Catalogue, result: BatchResult, profile: Profi
         return judge_api(entry, obs, result.delivered, libc, result.arch, catalogue.loader, result.kernel)
     # Judged against the profile the OCI runtime received where it could be read (so a
     # `default` is judged too), else against the one we asked for.
-    asked_oci = profile.in_force(runtime)
+    runtime, asked_oci = target.runtime, target.in_force
     oci = result.received if result.received is not None else asked_oci
     asked = asks_in(oci, entry.syscall, result.arch) if result.arch else None
     nr = entry.nr.get("x86_64" if result.arch == "amd64" else result.arch)

@@ -26,6 +26,7 @@ from ..artefacts import images
 from ..report import diff
 from ..execution.batch import run as run_batch, run_many
 from ..batches.results import BatchKey
+from ..batches.target import BatchTarget
 from ..judging.cells import Cell, judge, record
 from ..errors import UsageError
 from ..engines import loads
@@ -35,7 +36,6 @@ from ..hosts.generation import cleanup_generations
 from ..hosts.recipes import GENERATIONS
 from ..hosts.ssh import parse_engine_hosts
 from ..batches.baseline import KernelBaseline
-from ..model.profiles import Profile
 from ..batches.received import content_hash as received_content_hash
 from ..runtimes import get as get_runtime
 from ..runtimes.registry import split_id
@@ -300,32 +300,35 @@ class MatrixRun:
     def batch_probes(self, key: BatchKey) -> list[str]:
         return self._index().get(key, [])
 
+    def target(self, key: BatchKey) -> BatchTarget:
+        """The batch resolved once (its runtime, profile, image recipe and probes)."""
+        return BatchTarget.resolve(key, get_runtime(key.runtime), self.selection.profiles[key.profile],
+                                   self.batch_probes(key))
+
     def _run(self, key: BatchKey) -> dict[str, dict]:
         """A batch thread: run the batch, then judge every selected cell of it at once (probe
         -> report row). Cells only read their row; the fixes can be planned as soon as the
         last batch is judged, before the last cell has run (EarlyFixes)."""
-        runtime = get_runtime(key.runtime)
-        profile, probes = self.selection.profiles[key.profile], self.batch_probes(key)
+        target = self.target(key)
+        runtime = target.runtime
         if runtime.shares_start:
             result = self._run_shared(runtime, key)
         else:
-            result = run_batch(runtime, self.catalogue, key, profile, probes, self.session,
-                               self.options.probe_timeout, self.baselines.get(runtime.machine))
-        rows = self.judged(key, result, profile, probes)
+            result = run_batch(target, self.catalogue, self.session, self.options.probe_timeout,
+                               self.baselines.get(runtime.machine))
+        rows = self.judged(target, result)
         if self.rows is not None:  # this process keeps the rows for the report: their forms while cells wait
             self.report_forms.add(list(rows.values()))
         return rows
 
-    def judged(self, key: BatchKey, result, profile: Profile, probes: list[str]) -> dict[str, dict]:
+    def judged(self, target: BatchTarget, result) -> dict[str, dict]:
         """The report rows of a batch's cells (probe -> row)."""
         if result.received is not None:
             self.keep_received(result.received)
-        runtime = get_runtime(key.runtime)
-        rows, summary = {}, result.summary()
-        for probe in probes:
+        key, rows, summary = target.key, {}, result.summary()
+        for probe in target.probes:
             cell = Cell(probe, key.image, key.runtime, key.profile)
-            rows[probe] = record(cell, self.catalogue, result, judge(cell, self.catalogue, result, profile, runtime),
-                                 summary)
+            rows[probe] = record(cell, self.catalogue, result, judge(cell, self.catalogue, result, target), summary)
         return rows
 
     def _run_shared(self, runtime, key: BatchKey):
@@ -339,9 +342,8 @@ class MatrixRun:
                 pending, owner = self._shared.setdefault(group, Future()), True
         if owner:
             keys = [k for k in self._index() if (k.image, k.runtime) == group]
-            jobs = [(k, self.selection.profiles[k.profile], self.batch_probes(k)) for k in keys]
             try:
-                pending.set_result(run_many(runtime, self.catalogue, jobs, self.session,
+                pending.set_result(run_many([self.target(k) for k in keys], self.catalogue, self.session,
                                             self.options.probe_timeout, self.baselines.get(runtime.machine)))
             except BaseException as exc:
                 pending.set_exception(exc)

@@ -222,7 +222,7 @@ class KernelRuntime(Runtime):
                 helper = "/fbc-work/fbc-seccomp-exec"
             commands = []
             for n, plan in enumerate(plans):
-                argv = [self._runner(), "-t", f"{plan.probe_timeout_s:g}", *plan.specs]
+                argv = plan.command(runner=self._runner())
                 if plan.profile.oci is not None:  # unconfined has none
                     (work / f"policy-{n}").write_text(render_policy(plan.profile))
                     argv = [helper, f"/fbc-work/policy-{n}", *argv]

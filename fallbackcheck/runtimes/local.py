@@ -21,8 +21,7 @@ from .base import BatchOutput, BatchPlan, Runtime
 def host_runner_argv(plan: BatchPlan) -> list[str]:
     """The runner of the host's probe build over a batch's probes (`local` and `wrap:` run it
     on this machine, so the probes' /fbc paths become the build's own)."""
-    specs = [spec.replace("=/fbc/", f"={plan.probe_dir}/", 1) for spec in plan.specs]
-    return [str(plan.probe_dir / "amd64" / "runner"), "-t", f"{plan.probe_timeout_s:g}", *specs]
+    return plan.command(runner=str(plan.probe_dir / "amd64" / "runner"), probe_root=str(plan.probe_dir))
 
 
 class LocalRuntime(Runtime):
