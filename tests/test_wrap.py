@@ -82,6 +82,13 @@ def test_the_wrapper_delivers_per_syscall_what_the_named_kind_delivers_for_the_s
                if c["verdict"] == "n/a" and c.get("na_reason") != "kernel-lacks")
     assert cells_by(report, runtime=wrap, profile="default", probe="pthread_create")[0]["works"] is False
     assert "| host | `default` | pthread_create (EPERM) | clone3 EPERM | clone3 |" in (tmp_path / "r" / "matrix.md").read_text()
+    # As root, the filter itself is read from the confined runner too: it says what was delivered.
+    summary = cells_by(report, runtime=wrap, profile="default", probe="raw:clone3")[0]["batch"]
+    assert summary["filter_read"]["clone3"] == "EPERM" and summary["filter_read"]["faccessat2"] == "allowed"
+    probed = {s for delivered in wrapped.values() for s in delivered}
+    assert set(summary["filter_read"]) <= probed and len(summary["filter_read"]) >= len(probed) - 3
+    assert "filter_disagrees" not in summary
+    assert "| clone3 EPERM | none |" in (tmp_path / "r" / "matrix.md").read_text()
 
 
 @pytest.mark.engine
@@ -104,6 +111,9 @@ def test_a_firejail_command_line_delivers_what_the_firejail_kind_measures(tmp_pa
     wrapped = {c["probe"]: c["delivered"] for c in cells_by(report, runtime=wrap, profile="default")}
     assert named and wrapped == named
     assert wrapped["raw:fsopen"] == {"fsopen": "EPERM"}
+    # firejail's filter read from the process: per syscall, what the raw probes got
+    summary = cells_by(report, runtime=wrap, profile="default", probe="raw:fsopen")[0]["batch"]
+    assert summary["filter_read"]["fsopen"] == "EPERM" and "filter_disagrees" not in summary
 
 
 def _remove_firejail_state():

@@ -72,6 +72,10 @@ class BatchOutput:
     # with the reason in received_note.
     received: dict | None = None
     received_note: str = ""
+    # A wrapper's filter as read from the process it confined (runtimes/filter_reader.py):
+    # syscall -> what it answers (every argument 0); None with the reason in filter_read_note.
+    filter_read: dict | None = None
+    filter_read_note: str = ""
 
 
 def parse_output(stdout: str) -> tuple[dict[str, dict], bool]:

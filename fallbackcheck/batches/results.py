@@ -7,7 +7,11 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from . import received as received_mod
+from .baseline import KERNEL_ENOSYS
 from .observation import Observation
+
+# Delivered classes that say nothing a filter's answer could be compared with.
+UNREAD = ("unknown", "n/a", KERNEL_ENOSYS)
 
 
 @dataclass(frozen=True)
@@ -41,6 +45,8 @@ class BatchResult:
     kernel: str = ""
     received: dict | None = None  # the seccomp section the OCI runtime was handed ({} = none)
     received_note: str = ""  # why `received` is None
+    filter_read: dict | None = None  # a wrapper's filter, read from the process: syscall -> answer
+    filter_read_note: str = ""  # why it was not read
     profile_changes: list[str] = field(default_factory=list)  # asked vs received, in words
     start_refused: bool = False  # the runtime did not start the container under this filter
     machine_fault: bool = False  # the runtime starts no container at all, unconfined included
@@ -59,6 +65,17 @@ class BatchResult:
             out["received_profile"] = received_mod.content_hash(self.received)
         elif self.received_note:
             out["received_profile_unread"] = self.received_note
+        if self.filter_read is not None:
+            out["filter_read"] = {s: self.filter_read[s] for s in sorted(self.filter_read)}
+            # where the filter itself says otherwise than what the raw probe got (a filter that
+            # looks at arguments answers the real call otherwise than a call with zeros)
+            # ("allowed|ENOSYS": the kernel's own answer looks like that errno, either agrees)
+            differs = {s: {"filter": a, "delivered": self.delivered[s]} for s, a in sorted(self.filter_read.items())
+                       if self.delivered.get(s, "unknown") not in UNREAD and a not in self.delivered[s].split("|")}
+            if differs:
+                out["filter_disagrees"] = differs
+        elif self.filter_read_note:
+            out["filter_unread"] = self.filter_read_note
         if self.profile_changes:
             out["profile_changes"] = self.profile_changes
         if self.start_refused:

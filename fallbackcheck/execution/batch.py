@@ -97,6 +97,7 @@ def delivered_here(entry: RawEntry, obs: Observation | None, arch: str, baseline
 def _finish(result: BatchResult, entries: list, output: BatchOutput, catalogue: Catalogue,
             probe_timeout_s: float, baseline: KernelBaseline | None) -> None:
     result.container = output.container
+    result.filter_read, result.filter_read_note = output.filter_read, output.filter_read_note
     result.boot = output.boot
     result.kernel = (output.boot or {}).get("kernel") or (baseline.kernel if baseline is not None else "") or ""
     result.runtime_stderr = output.stderr[-4000:]

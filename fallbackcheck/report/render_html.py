@@ -15,7 +15,7 @@ import sys
 from pathlib import Path
 
 from ..judging import causes
-from . import generation_views, kernel_views, matrix_views, merge_views, sandbox_views
+from . import filter_views, generation_views, kernel_views, matrix_views, merge_views, sandbox_views
 from .tables import Table
 from . import as_report
 from .views import (machine_faults, by_image, cell_label, change_lines, counts_line, fix_lines, fix_status,
@@ -260,6 +260,7 @@ def render(report) -> str:
     out += _changes(report)
     out += _what_breaks(report)
     out += tables_html(sandbox_views.tables(report))  # "which APIs break under my sandbox's default?"
+    out += tables_html(filter_views.tables(report))  # a wrapper's filter, read, beside its probes
     faults = machine_faults(report.cells)
     if faults:
         out += ["<h2>Problems of this machine</h2>", "<ul>"] + [

@@ -5,7 +5,7 @@ from __future__ import annotations
 import sys
 from pathlib import Path
 
-from . import generation_views, kernel_views, matrix_views, merge_views, sandbox_views
+from . import filter_views, generation_views, kernel_views, matrix_views, merge_views, sandbox_views
 from . import as_report
 from .tables import Table
 from .views import (machine_faults, by_image, cell_label, change_lines, counts_line, fix_lines, fix_status, grid,
@@ -142,6 +142,7 @@ def render(report) -> str:
     out += _what_changed(report)
     out += what_breaks_lines(report)
     out += tables_md(sandbox_views.tables(report))  # "which APIs break under my sandbox's default?"
+    out += tables_md(filter_views.tables(report))  # a wrapper's filter, read, beside its probes
     out += ["## Counts", "", f"- {counts_line(report)}",
             f"- generated: {report['generated']}" + ("" if report.get("complete", True) else " (**partial run**)"),
             f"- kernel: {env.get('kernel')} ({env.get('machine')})"]

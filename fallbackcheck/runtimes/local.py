@@ -18,10 +18,10 @@ from ..batches.baseline import play_wrapper
 from ..model.seccomp_policy import render_policy
 from .base import BatchOutput, BatchPlan, Runtime
 
-def host_runner_argv(plan: BatchPlan) -> list[str]:
+def host_runner_argv(plan: BatchPlan, hold_s: int = 0) -> list[str]:
     """The runner of the host's probe build over a batch's probes (`local` and `wrap:` run it
     on this machine, so the probes' /fbc paths become the build's own)."""
-    return plan.command(runner=str(plan.probe_dir / "amd64" / "runner"), probe_root=str(plan.probe_dir))
+    return plan.command(hold_s, runner=str(plan.probe_dir / "amd64" / "runner"), probe_root=str(plan.probe_dir))
 
 
 class LocalRuntime(Runtime):

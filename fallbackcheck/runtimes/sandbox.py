@@ -135,11 +135,12 @@ def _named_processes() -> list[tuple[int, str]]:
 
 
 def run_group(argv: list[str], timeout_s: float, name: str, cwd=None, env=None, pass_fds=(),
-              received=None, received_note: str = "", after=None) -> BatchOutput:
+              received=None, received_note: str = "", after=None, during=None) -> BatchOutput:
     """Run one batch's command in a process group of its own, to its end or its time limit;
     the group is killed on a time-out and on Ctrl-C (BaseException), so nothing is left.
     `pass_fds`: our descriptors the command inherits at the same numbers; `after()`: what the
-    sandbox leaves that its own exit does not remove, called whatever happened."""
+    sandbox leaves that its own exit does not remove, called whatever happened; `during(proc)`:
+    what watches the command while it runs, in a thread of its own that ends with it."""
     with _LOCK:  # abandon() sets STOP under this lock: no sandbox starts after its kills
         if STOP.is_set():
             raise RuntimeError("the run is stopping: no sandbox starts")
@@ -147,6 +148,9 @@ def run_group(argv: list[str], timeout_s: float, name: str, cwd=None, env=None, 
                                 text=True, errors="replace", cwd=cwd, env=env if env is not None else {"PATH": PATH},
                                 start_new_session=True, pass_fds=tuple(pass_fds))
         _RUNNING.add(proc)
+    watcher = threading.Thread(target=during, args=(proc,), daemon=True) if during is not None else None
+    if watcher is not None:
+        watcher.start()
     try:
         out, err = proc.communicate(timeout=timeout_s)
         return BatchOutput(out, err, proc.returncode, name, received=received, received_note=received_note)
@@ -161,6 +165,8 @@ def run_group(argv: list[str], timeout_s: float, name: str, cwd=None, env=None, 
     finally:
         with _LOCK:
             _RUNNING.discard(proc)
+        if watcher is not None:
+            watcher.join(timeout=10)  # it polls proc and stops once the command has ended
         if after is not None:
             after()
 

@@ -6,7 +6,9 @@ under the command (whatever filter it applies), and `unconfined`, the same runne
 (the baseline it is compared with). What the command delivered is learned from inside, black
 box: the raw probes' answers under it beside the unwrapped run's, per syscall (views.py's
 sandbox section). Its raw cells ask nothing (there is no profile to read): `n/a`, with what was
-delivered.
+delivered. Run as root, the filter is also read from the process it confined
+(filter_reader.py): each batch's summary says per syscall what the filter itself answers
+(`filter_read`) and where that differs from what the raw probe got (`filter_disagrees`).
 
 The command runs on this machine's root, so wrap: runs the image `host` (this machine's libc,
 the probe build of the `local` runtime), and the command must let the program it runs see the
@@ -27,10 +29,13 @@ from pathlib import Path
 from ..artefacts import probebuild
 from ..errors import UsageError
 from .base import BatchOutput, BatchPlan, Runtime
+from ..model import syscalls
+from .filter_reader import answers as filter_answers, read_held
 from .local import LocalRuntime, host_runner_argv
 from .sandbox import abandon_all, run_group
 
 PREFIX = "wrap:"
+HOLD_S = 10  # how long the held runner waits for its filter to be read before it goes on anyway
 
 
 def parse_command(text: str) -> list[str]:
@@ -95,12 +100,41 @@ class WrapRuntime(Runtime):
         return probebuild.build_on_host()
 
     def run_batch(self, plan: BatchPlan) -> BatchOutput:
-        argv = host_runner_argv(plan)
-        if plan.profile.kind != "unconfined":
+        wrapped = plan.profile.kind != "unconfined"
+        read = wrapped and os.geteuid() == 0  # PTRACE_SECCOMP_GET_FILTER needs CAP_SYS_ADMIN
+        argv = host_runner_argv(plan, HOLD_S if read else 0)
+        runner = argv[0]
+        if wrapped:
             argv = [*self.prefix, *argv]
         env = {**os.environ, "LC_ALL": "C"}
+        found: dict = {}
+
+        def read_filter(proc) -> None:
+            found["programs"], found["note"] = read_held(proc.pid, runner, HOLD_S,
+                                                                       lambda: proc.poll() is not None)
+
         with tempfile.TemporaryDirectory(prefix="fbc-wrap-") as tmp:
-            return run_group(argv, plan.overall_timeout_s, f"wrap-{plan.session}", cwd=tmp, env=env,
-                             received={} if plan.profile.kind == "unconfined" else None,
-                             received_note="" if plan.profile.kind == "unconfined" else
-                             f"the wrapper {self.command!r} applies its own filter: nothing to read")
+            output = run_group(argv, plan.overall_timeout_s + (HOLD_S if read else 0), f"wrap-{plan.session}",
+                               cwd=tmp, env=env, received={} if not wrapped else None,
+                               received_note="" if not wrapped else
+                               f"the wrapper {self.command!r} applies its own filter: nothing to read",
+                               during=read_filter if read else None)
+        if read:
+            if found.get("programs") is not None:
+                output.filter_read = filter_answers(found["programs"], "amd64", _raw_numbers(plan))
+            else:
+                output.filter_read_note = found.get("note") or "the reader did not finish"
+        elif wrapped:
+            output.filter_read_note = "not run as root: the filter cannot be read from the process"
+        return output
+
+
+def _raw_numbers(plan: BatchPlan) -> dict[str, int]:
+    """The syscalls the batch's raw probes call (spec "raw:NAME=.../raw NAME"), with their
+    x86_64 numbers."""
+    table, out = syscalls.table(), {}
+    for spec in plan.specs:
+        path, _, name = spec.partition("=")[2].partition(" ")
+        if path.endswith("/raw") and name in table and "amd64" in table[name].nr:
+            out[name] = table[name].nr["amd64"]
+    return out
