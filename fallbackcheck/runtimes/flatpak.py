@@ -154,15 +154,20 @@ class FlatpakRuntime(Sandbox):
 
     def run_batch(self, plan: BatchPlan) -> BatchOutput:
         name = batch_name(plan.session)
-        probes = Path(plan.probe_dir)
-        runner, *args = host_runner_argv(replace(plan, probe_dir=probes))
-        devel = ["--devel"] if plan.profile.id == "flatpak:devel" else []
-        argv = ["flatpak", "run", "--die-with-parent", *devel, f"--filesystem={probes}:ro",
-                f"--env={MARK}={name}", "--env=LC_ALL=C", f"--command={runner}", f"{REF_NAME}//{BRANCH}", *args]
-        # sh stays the group's leader (flatpak execs bubblewrap, whose command line is only
-        # `--args FD`): the batch's name stays readable in /proc for the end-of-run sweep.
-        wrapped = ["sh", "-c", '"$@"; exit $?', f"{MARK}={name}", *argv]
         received = self.seccomp_in_force(plan.profile)
         with tempfile.TemporaryDirectory(prefix="fbc-flatpak-") as tmp:
-            return run_group(wrapped, plan.overall_timeout_s, name, cwd=tmp,
+            return run_group(flatpak_argv(plan, name), plan.overall_timeout_s, name, cwd=tmp,
                              env=scratch_env(Path(tmp), Path(plan.image_ref)), received=received)
+
+
+def flatpak_argv(plan: BatchPlan, name: str) -> list[str]:
+    """The batch's command: `flatpak run` of the runtime with the runner over the batch's
+    probes, seen at the probe build's own path."""
+    probes = Path(plan.probe_dir)
+    runner, *args = host_runner_argv(replace(plan, probe_dir=probes))
+    devel = ["--devel"] if plan.profile.id == "flatpak:devel" else []
+    argv = ["flatpak", "run", "--die-with-parent", *devel, f"--filesystem={probes}:ro",
+            f"--env={MARK}={name}", "--env=LC_ALL=C", f"--command={runner}", f"{REF_NAME}//{BRANCH}", *args]
+    # sh stays the group's leader (flatpak execs bubblewrap, whose command line is only
+    # `--args FD`): the batch's name stays readable in /proc for the end-of-run sweep.
+    return ["sh", "-c", '"$@"; exit $?', f"{MARK}={name}", *argv]
