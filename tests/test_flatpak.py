@@ -113,6 +113,30 @@ def test_the_rebuilt_program_holds_flatpaks_answers():
         assert (0x00050000 | number).to_bytes(4, "little") in run  # SECCOMP_RET_ERRNO | errno
 
 
+def test_the_sandbox_section_shows_flatpak_against_the_kernels_answers():
+    from fallbackcheck.report.sandbox_views import tables
+
+    def cell(probe, kind, profile, delivered, works=None, runtime="flatpak"):
+        return {"probe": probe, "kind": kind, "runtime": runtime, "image": "debian-12", "profile": profile,
+                "delivered": delivered, "works": works, "errno": None if works else "EPERM",
+                "syscalls": list(delivered), "verdict": "pass", "outcome": "ok" if works else "error"}
+
+    report = {"environment": {"runtimes": {"flatpak": {"sandbox": "flatpak"}, "bwrap": {"sandbox": "bwrap"}}}, "cells": [
+        cell("raw:clone3", "raw", "default", {"clone3": "ENOSYS"}),
+        cell("raw:setns", "raw", "default", {"setns": "EPERM"}),
+        cell("raw:listns", "raw", "default", {"listns": "kernel-ENOSYS"}),
+        cell("raw:faccessat2", "raw", "default", {"faccessat2": "allowed"}),
+        cell("pthread_create", "api", "default", {"clone3": "ENOSYS"}, works=True),
+        cell("raw:clone3", "raw", "unconfined", {"clone3": "allowed"}, runtime="bwrap"),
+        cell("raw:clone3", "raw", "flatpak:run", {"clone3": "ENOSYS"}, runtime="bwrap"),
+    ]}
+    (table,) = tables(report)
+    assert table.rows == [
+        ["`bwrap`", "debian-12", "`flatpak:run`", "none", "clone3 ENOSYS", "none"],
+        ["`flatpak`", "debian-12", "`default` (against the kernel's answers: no unfiltered run)", "none",
+         "clone3 ENOSYS, setns EPERM", "none"]]
+
+
 def _require_flatpak():
     if shutil.which("flatpak") is None or shutil.which("bwrap") is None:
         skip_or_fail("flatpak is not installed (scripts/setup-host installs it)")
