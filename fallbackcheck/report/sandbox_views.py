@@ -62,7 +62,7 @@ def tables(report: dict) -> list[Table]:
     if not rows:
         return []
     table = Table("Sandboxes: their own filters",
-                  "Per sandbox and image, under the sandbox's own filter (`default`, `own:<name>`): the APIs that "
+                  "Per sandbox and image, under the sandbox's own filter (`default`, `own:<name>`, `flatpak:<variant>`): the APIs that "
                   "do not work there (but do unfiltered, where that ran), and every syscall its filter answered otherwise than the same sandbox "
                   "unfiltered (`unconfined`), learned from the raw probes; a sandbox that has no unfiltered run (flatpak) "
                   "against the kernel's own answers, marked so. `not ENOSYS`: of those, the ones an API "
