@@ -91,8 +91,10 @@ def installation(recipe) -> Path:
             work = Path(tmp)
             build = work / "build"
             (build / "files").mkdir(parents=True)
-            subprocess.run(["cp", "-a", "--reflink=auto", str(root / "usr"), str(build / "usr")], check=True)
-            subprocess.run(["cp", "-a", "--reflink=auto", str(root / "etc"), str(build / "usr" / "etc")], check=True)
+            subprocess.run(["cp", "-a", "--reflink=auto", str(root / "usr"), str(build / "usr")], check=True,
+                           timeout=BUILD_TIMEOUT_S)
+            subprocess.run(["cp", "-a", "--reflink=auto", str(root / "etc"), str(build / "usr" / "etc")],
+                           check=True, timeout=BUILD_TIMEOUT_S)
             ref = f"{REF_NAME}/x86_64/{BRANCH}"
             (build / "metadata").write_text(f"[Runtime]\nname={REF_NAME}\nruntime={ref}\nsdk={ref}\n")
             env = scratch_env(work, out)
