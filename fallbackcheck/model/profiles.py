@@ -13,7 +13,7 @@ import re
 from dataclasses import dataclass
 from pathlib import Path
 
-from . import seccomp_json, syscalls
+from . import flatpak_filter, seccomp_json, syscalls
 from ..errors import UsageError
 from .libc import parse_version
 from ..memo import IdentityMemo
@@ -55,7 +55,7 @@ def errno_name(number: int) -> str:
 @dataclass(frozen=True)
 class Profile:
     id: str
-    kind: str  # unconfined | default | deny | vintage | file
+    kind: str  # unconfined | default | deny | vintage | file | own | flatpak
     oci: dict | None  # the seccomp JSON; None for unconfined and for an unknown runtime default
 
     def render(self) -> str:
@@ -195,6 +195,13 @@ def _file(profile_id: str, path_text: str) -> Profile:
     return Profile(profile_id, "file", data)
 
 
+def _flatpak(profile_id: str, variant: str) -> Profile:
+    if variant not in flatpak_filter.VARIANTS:
+        raise UsageError(f"profile {profile_id!r}: Flatpak's filter is flatpak:run (`flatpak run`) or "
+                         "flatpak:devel (`flatpak run --devel`)")
+    return Profile(profile_id, "flatpak", flatpak_filter.seccomp_json(variant))
+
+
 def validate_oci(data, where: str) -> None:
     """Reject what a runtime would reject, and what it would silently drop (unknown names)."""
     if not isinstance(data, dict):
@@ -224,8 +231,9 @@ def validate_oci(data, where: str) -> None:
 def facts(profile_id: str) -> dict:
     """A profile id's parts as fields, the one reading of the grammar outside parse(): the run
     writes them into matrix.json (selection.profile_facts) and views read the fields instead of
-    splitting ids. family: unconfined | default | deny | vintage | file | own; a vintage has its
-    kernel and errno, a deny its syscalls and errno, a file its path, an own filter its name.
+    splitting ids. family: unconfined | default | deny | vintage | file | own | flatpak; a vintage
+    has its kernel and errno, a deny its syscalls and errno, a file its path, an own filter its
+    name, Flatpak's filter its variant (run, devel).
     An id that is not in the grammar has the family "unknown"."""
     if profile_id in ("unconfined", "default"):
         return {"family": profile_id}
@@ -240,6 +248,8 @@ def facts(profile_id: str) -> dict:
         return {"family": family, "path": body}
     if sep and family == "own":
         return {"family": family, "name": body}
+    if sep and family == "flatpak":
+        return {"family": family, "variant": body}
     return {"family": "unknown"}
 
 
@@ -256,7 +266,10 @@ def parse(profile_id: str) -> Profile:
         return _vintage(text, body)
     if sep and kind == "file":
         return _file(text, body)
+    if sep and kind == "flatpak":
+        return _flatpak(text, body)
     if sep and kind == "own" and re.fullmatch(r"[a-z0-9][a-z0-9.-]*", body):
         return Profile(text, "own", None)  # the sandbox knows it by name (Runtime.unsupported_profile)
     raise UsageError(f"unknown profile {profile_id!r}: use unconfined, default, deny:<syscalls>:<ERRNO>, "
-                     "vintage:<kernel>:<ERRNO>, file:<path> or own:<name> (a sandbox's own filter)")
+                     "vintage:<kernel>:<ERRNO>, file:<path>, own:<name> (a sandbox's own filter) "
+                     "or flatpak:run|flatpak:devel (Flatpak's filter)")

@@ -1,8 +1,10 @@
 """The sandbox section, rendered from matrix.json only: per sandbox (bwrap, nspawn, firejail,
-wrap:<command>) and image, under the sandbox's own filter (`default`, `own:<name>`), which APIs
-break and which syscalls its filter answered otherwise than the unfiltered run of the same
-sandbox and image (black box: the raw probes, compared). A titled table (tables.Table), in
-matrix.md and matrix.html alike."""
+flatpak, wrap:<command>) and image, under the sandbox's own filter (`default`, `own:<name>`,
+`flatpak:<variant>`), which APIs break and which syscalls its filter answered otherwise than
+the unfiltered run of the same sandbox and image (black box: the raw probes, compared). A
+sandbox that has no unfiltered run (flatpak: its filter is always on) is compared with the
+kernel's own answers instead (delivered `allowed` or `kernel-ENOSYS`). A titled table
+(tables.Table), in matrix.md and matrix.html alike."""
 
 from __future__ import annotations
 
@@ -17,7 +19,12 @@ def _is_sandbox(info: dict) -> bool:
 
 
 def _own_filter(report, profile: str) -> bool:
-    return profile_facts(report, profile)["family"] in ("default", "own")
+    return profile_facts(report, profile)["family"] in ("default", "own", "flatpak")
+
+
+def _kernels_own(got: str) -> bool:
+    """A delivered class that says the kernel answered: no filter stood in between."""
+    return got.startswith("allowed") or got in ("kernel-ENOSYS", "unknown")
 
 
 def tables(report: dict) -> list[Table]:
@@ -43,16 +50,23 @@ def tables(report: dict) -> list[Table]:
                 row["breaks"].append(f"{c['probe']} ({c.get('errno') or c.get('outcome')})")
             row["glibc_needs"] |= set(c["syscalls"])
             continue
+        baseline = unfiltered.get((c["runtime"], c["image"]))
+        row["against_kernel"] = baseline is None
         for syscall, got in c["delivered"].items():
-            before = unfiltered.get((c["runtime"], c["image"]), {}).get(syscall)
+            if baseline is None:  # no unfiltered run of this sandbox: against the kernel's own answers
+                if not _kernels_own(got):
+                    row["differs"].append((syscall, got))
+                continue
+            before = baseline.get(syscall)
             if before is not None and got != before and got != "unknown":
                 row["differs"].append((syscall, got))
     if not rows:
         return []
     table = Table("Sandboxes: their own filters",
-                  "Per sandbox and image, under the sandbox's own filter (`default`, `own:<name>`): the APIs that "
+                  "Per sandbox and image, under the sandbox's own filter (`default`, `own:<name>`, `flatpak:<variant>`): the APIs that "
                   "do not work there (but do unfiltered, where that ran), and every syscall its filter answered otherwise than the same sandbox "
-                  "unfiltered (`unconfined`), learned from the raw probes. `not ENOSYS`: of those, the ones an API "
+                  "unfiltered (`unconfined`), learned from the raw probes; a sandbox that has no unfiltered run (flatpak) "
+                  "against the kernel's own answers, marked so. `not ENOSYS`: of those, the ones an API "
                   "of this run calls and the filter answered with another errno than ENOSYS, the answer that "
                   "defeats glibc's ENOSYS-only fallbacks (docs/sandboxes.md).",
                   ["sandbox", "image", "filter", "APIs that break", "answered otherwise than unfiltered", "not ENOSYS"])
@@ -63,7 +77,8 @@ def tables(report: dict) -> list[Table]:
         differs = sorted(set(row["differs"]))
         not_enosys = [s for s, got in differs if s in row["glibc_needs"] and got not in ("ENOSYS", "kernel-ENOSYS")
                       and not got.startswith("allowed")]
-        table.rows.append([f"`{runtime}`", image, f"`{profile}`", ", ".join(row["breaks"]) or "none",
+        shown = f"`{profile}`" + (" (against the kernel's answers: no unfiltered run)" if row.get("against_kernel") else "")
+        table.rows.append([f"`{runtime}`", image, shown, ", ".join(row["breaks"]) or "none",
                            ", ".join(f"{s} {got}" for s, got in differs) or "none",
                            ", ".join(not_enosys) or "none"])
     return [table]

@@ -5,6 +5,10 @@ classic-BPF program on a file descriptor (`--seccomp FD`, bwrap(1)). The program
 libseccomp from the same policy lines the `local` runtime installs (seccomp_policy.py,
 probes/fbc-seccomp-exec --bpf), so every profile family that `local` takes, bwrap takes.
 
+A `flatpak:` profile (Flatpak's filter, model/flatpak_filter.py) is handed over as the very
+program flatpak gives bubblewrap (flatpak_seccomp.py: proved byte-identical), not through
+the policy lines, which carry no argument conditions.
+
 `default`: bubblewrap installs no seccomp filter unless given one (bwrap(1), --seccomp; it
 only sets no_new_privs), so its `default` is no filter at all, the same as `unconfined`.
 """
@@ -40,7 +44,7 @@ class BwrapRuntime(Sandbox):
     def unsupported_profile(self, profile) -> str | None:
         if profile.kind == "own":
             return super().unsupported_profile(profile)
-        if profile.kind in ("unconfined", "default"):
+        if profile.kind in ("unconfined", "default", "flatpak"):
             return None
         try:
             render_policy(profile)
@@ -99,6 +103,11 @@ def _helper() -> str:
 def compile_filter(profile, directory: Path) -> Path:
     """The profile as a classic-BPF program (libseccomp's seccomp_export_bpf) in `directory`."""
     policy, program = directory / "policy", directory / "filter.bpf"
+    if profile.kind == "flatpak":
+        from .flatpak_seccomp import program as flatpak_program
+
+        program.write_bytes(flatpak_program(profile.id.partition(":")[2]))
+        return program
     policy.write_text(render_policy(profile))
     made = subprocess.run([_helper(), "--bpf", str(policy), str(program)], capture_output=True, text=True)
     if made.returncode != 0:

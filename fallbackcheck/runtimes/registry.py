@@ -62,7 +62,7 @@ BUILTIN_KINDS = {
     "runc": _oci_kind("runc"), "crun": _oci_kind("crun"), "local": _local,
     # Sandboxes that are not OCI runtimes (opt-in, like containerd's: --runtimes bwrap,...).
     "bwrap": _sandbox("bwrap", "BwrapRuntime"), "nspawn": _sandbox("nspawn", "NspawnRuntime"),
-    "firejail": _sandbox("firejail", "FirejailRuntime"),
+    "firejail": _sandbox("firejail", "FirejailRuntime"), "flatpak": _sandbox("flatpak", "FlatpakRuntime"),
 }
 KINDS = tuple(BUILTIN_KINDS)  # in the order error messages list them
 # docker-<name> / podman-<name>: any OCI runtime registered in dockerd under <name> (`docker info`
