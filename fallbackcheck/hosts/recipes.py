@@ -56,10 +56,20 @@ class EngineRecipe:
                 self.suite, str(out), *[archives.sources_line(s) for s in self.suites]]
 
 
-def load() -> dict[str, EngineRecipe]:
+@dataclass(frozen=True)
+class SystemdRecipe(EngineRecipe):
+    """A root file system whose PID 1 is systemd (the `systemd-run` kind's container)."""
+
+    @property
+    def id(self) -> str:
+        return f"systemd-{self.name}"
+
+
+def load(section: str = "engine", cls=EngineRecipe) -> dict[str, EngineRecipe]:
     data = tomllib.loads(RECIPES.read_text())
-    return {name: EngineRecipe(name, r["suite"], tuple(r["include"]), overlay=r.get("overlay", ""))
-            for name, r in data.get("engine", {}).items()}
+    return {name: cls(name, r["suite"], tuple(r["include"]), overlay=r.get("overlay", ""))
+            for name, r in data.get(section, {}).items()}
 
 
 GENERATIONS = load()
+SYSTEMD_HOSTS = load("systemd", SystemdRecipe)
