@@ -163,7 +163,8 @@ class SystemdRunRuntime(Sandbox):
         return {"engine": f"none (systemd-run in a container whose PID 1 is systemd, Debian {host['suite']})",
                 "sandbox": "systemd-run", "sandbox_package": (host.get("systemd") or "").partition("(")[2].rstrip(")") or None,
                 "oci_runtime_version": host.get("systemd"), "libseccomp": host.get("libseccomp"),
-                "systemd_host": host,
+                "systemd_host": f"container of recipe [systemd.{self.systemd_name}] {host['recipe']}, "
+                                f"started in {host.get('start_s', '?')} s",
                 "default_profile": "SystemCallFilter=@system-service, SystemCallErrorNumber=EPERM (systemd.exec(5)), measured"}
 
     def prepare_image(self, image_id: str) -> tuple[str, str]:
