@@ -17,9 +17,12 @@ Profiles, in systemd.exec(5)'s terms (systemd's `SystemCallFilter=`, `SystemCall
   `SystemCallFilter=~NAME:ERRNO ...`, the errno per name (systemd.exec(5), since systemd 247).
 - an allow list (`vintage:`, a `file:` profile that only allows by name):
   `SystemCallFilter=NAME ...` with `SystemCallErrorNumber=ERRNO` (or `kill` for a kill
-  default). systemd adds its `@default` set to every allow list (src/core/dbus-execute.c), so
-  an allow list that denies a syscall of @default cannot be expressed: left out, with the reason.
-  So are argument conditions, other actions and per-rule errnos in an allow list.
+  default). systemd adds its `@default` set to every allow list (src/core/dbus-execute.c:
+  futex_waitv, rseq, getrandom... whatever the kernel the profile plays lacked), so a second
+  `SystemCallFilter=~...` names every syscall the profile does not allow, which takes them out
+  again (systemd.exec(5): a later list of the other kind removes names from the first).
+  Argument conditions, other actions and per-rule errnos in an allow list are left out, with
+  the reason.
 
 What systemd delivered is measured by the raw probes, never assumed: a name systemd's
 libseccomp does not know is dropped with a log line (seccomp_parse_syscall_filter(),
@@ -34,7 +37,6 @@ import subprocess
 from pathlib import Path
 
 from ..errors import UsageError
-from ..model import profiles as profiles_mod
 from ..model import syscalls
 from ..model.profiles import errno_name
 from ..model.seccomp_json import DEFAULT_CAPS
@@ -48,18 +50,6 @@ BARE = "debian-12"
 DEFAULT_PROPERTIES = ("SystemCallFilter=@system-service", "SystemCallErrorNumber=EPERM")
 OWN_FILTER = ("systemd's SystemCallFilter=@system-service with SystemCallErrorNumber=EPERM "
               "(its groups in src/shared/seccomp-util.c): there is no seccomp JSON to read")
-# systemd's @default set, which systemd adds to every allow list (src/shared/seccomp-util.c,
-# SYSCALL_FILTER_SET_DEFAULT, at v252; the same names at v257): an allow list of ours must allow
-# each of these that the architecture has, or systemd would deliver more than it asks.
-SYSTEMD_DEFAULT_SET = (
-    "clock_getres", "clock_getres_time64", "clock_gettime", "clock_gettime64", "clock_nanosleep",
-    "clock_nanosleep_time64", "execve", "exit", "exit_group", "futex", "futex_time64", "get_robust_list",
-    "get_thread_area", "getegid", "getegid32", "geteuid", "geteuid32", "getgid", "getgid32", "getgroups",
-    "getgroups32", "getpgid", "getpgrp", "getpid", "getppid", "getrandom", "getresgid", "getresgid32",
-    "getresuid", "getresuid32", "getrlimit", "getsid", "gettid", "gettimeofday", "getuid", "getuid32",
-    "membarrier", "mmap", "mmap2", "munmap", "nanosleep", "pause", "prlimit64", "restart_syscall", "rseq",
-    "rt_sigreturn", "sched_getaffinity", "sched_yield", "set_robust_list", "set_thread_area",
-    "set_tid_address", "set_tls", "sigreturn", "time", "ugetrlimit")
 _KILL = {"SCMP_ACT_KILL", "SCMP_ACT_KILL_PROCESS", "SCMP_ACT_KILL_THREAD"}
 # systemd filters every architecture of the machine with the same list (seccomp_local_archs).
 _LOCAL_ARCHES = {"SCMP_ARCH_X86_64", "SCMP_ARCH_X86", "SCMP_ARCH_X32"}
@@ -88,13 +78,6 @@ def not_expressible(profile) -> str | None:
     if archs and not _LOCAL_ARCHES <= archs:
         return ("it leaves out architectures of this machine, which systemd filters with the same list "
                 "(SystemCallArchitectures= would kill them instead of filtering)")
-    if allow_list(profile) is not None:
-        denied = sorted({n for arch in ("amd64", "i386") for n in SYSTEMD_DEFAULT_SET
-                         if arch in getattr(syscalls.table().get(n), "nr", {})
-                         and profiles_mod.asks_of(profile.oci, n, arch) != "allowed"})
-        if denied:
-            return (f"systemd adds its @default set to every allow list (src/core/dbus-execute.c), and this profile "
-                    f"denies {', '.join(denied[:6])}{'...' if len(denied) > 6 else ''} of it")
     return None
 
 
@@ -107,7 +90,11 @@ def filter_properties(profile) -> list[str]:
     allowed = allow_list(profile)
     if allowed is not None:
         names, number = allowed
-        return [f"SystemCallFilter={' '.join(names)}", f"SystemCallErrorNumber={number}"]
+        # systemd adds its @default set to an allow list (src/core/dbus-execute.c); a later `~` list
+        # takes names out of it again (systemd.exec(5)): every syscall the profile does not allow.
+        others = sorted(set(syscalls.table()) - set(names))
+        return [f"SystemCallFilter={' '.join(names)}", *([f"SystemCallFilter=~{' '.join(others)}"] if others else []),
+                f"SystemCallErrorNumber={number}"]
     return [f"SystemCallFilter=~{' '.join(f'{n}:{errno_name(number)}' for n in names)}"
             for names, number in deny_rules(profile) or []]
 
