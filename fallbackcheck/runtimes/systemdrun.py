@@ -49,7 +49,7 @@ from .sandbox import MARK, Sandbox, batch_name, run_group
 BARE = "debian-12"
 DEFAULT_PROPERTIES = ("SystemCallFilter=@system-service", "SystemCallErrorNumber=EPERM")
 OWN_FILTER = ("systemd's SystemCallFilter=@system-service with SystemCallErrorNumber=EPERM "
-              "(its groups in src/shared/seccomp-util.c): there is no seccomp JSON to read")
+              "(its groups in seccomp-util.c, systemd's src/shared): there is no seccomp JSON to read")
 _KILL = {"SCMP_ACT_KILL", "SCMP_ACT_KILL_PROCESS", "SCMP_ACT_KILL_THREAD"}
 # systemd filters every architecture of the machine with the same list (seccomp_local_archs).
 _LOCAL_ARCHES = {"SCMP_ARCH_X86_64", "SCMP_ARCH_X86", "SCMP_ARCH_X32"}
