@@ -142,3 +142,37 @@ def test_a_run_stopped_during_a_systemd_run_batch_leaves_nothing(tmp_path):
     assert _left_containers(session) == []
     assert host_traces(session) == before
     assert cgroup_view(session) == cgroups
+
+
+@pytest.mark.engine
+@pytest.mark.xdist_group("sandboxes")
+def test_newer_systemd_answers_enosys_where_252_answers_eperm(tmp_path):
+    """systemd-run@debian-13 (systemd 257): for an allow list, a syscall its libseccomp or @known
+    set lacks is answered ENOSYS (systemd PR 30291, in 255), where systemd 252 answers the list's
+    errno; the conformance cell names that behaviour instead of failing."""
+    _require_systemd_run()
+    session = "test-sysrun-new-" + uuid.uuid4().hex[:8]
+    before, cgroups = host_traces(session), cgroup_view(session)
+    proc = run_suites("--runtimes", "systemd-run,systemd-run@debian-13", "--images", "debian-13",
+                      "--profiles", "default,vintage:5.4:EPERM", "--no-fixes",
+                      "--probes", "raw:file_getattr,raw:pidfd_getfd,raw:clone3,raw:cachestat",
+                      report_dir=tmp_path, env={"FALLBACKCHECK_SESSION": session}, timeout=900)
+    report = load_report(tmp_path)
+    assert not cells_by(report, verdict="error") and not cells_by(report, verdict="unexpected"), proc.stdout[-2000:]
+    got = {(c["runtime"], c["probe"], c["profile"]): c for c in report["cells"]}
+    old, new = "systemd-run", "systemd-run@debian-13"
+    assert report["environment"]["runtimes"][new]["oci_runtime_version"].startswith("systemd 257 ")
+    # file_getattr (Linux 6.17) is beyond both: 252 answers the list's EPERM, 257 ENOSYS
+    assert got[(old, "raw:file_getattr", "default")]["delivered"]["file_getattr"] == "EPERM"
+    assert got[(new, "raw:file_getattr", "default")]["delivered"]["file_getattr"] == "ENOSYS"
+    vintage = got[(new, "raw:file_getattr", "vintage:5.4:EPERM")]
+    assert vintage["delivered"]["file_getattr"] == "ENOSYS" and vintage["verdict"] == "pass"
+    assert "PR 30291" in vintage["behaviour"], vintage
+    assert got[(old, "raw:file_getattr", "vintage:5.4:EPERM")]["delivered"]["file_getattr"] == "EPERM"
+    # a syscall 257 knows but @system-service leaves out is still EPERM; clone3 is allowed by both
+    for runtime in (old, new):
+        assert got[(runtime, "raw:pidfd_getfd", "default")]["delivered"]["pidfd_getfd"] == "EPERM"
+        assert got[(runtime, "raw:clone3", "default")]["delivered"]["clone3"] == "allowed"
+    assert _left_containers(session) == []
+    assert host_traces(session) == before
+    assert cgroup_view(session) == cgroups

@@ -37,6 +37,11 @@ from .recipes import SYSTEMD_HOSTS, SystemdRecipe
 ROOTS = "/fbc-roots"  # the cache's rootfs/ inside the container (read-only)
 PROBES = "/fbc-probes"  # the cache's probes/ inside the container (read-only)
 START_TIMEOUT_S = 60
+# In the container's own mount namespace: Docker's cgroup v1 view replaced by the cgroup2 tree of
+# the container's cgroup namespace (rooted at the container's own cgroup), then systemd as PID 1.
+# The host's mounts are not touched (a private mount namespace), nor its /sys/fs/cgroup tmpfs.
+OWN_CGROUP2 = ("umount -R /sys/fs/cgroup && mount -t cgroup2 -o nosuid,nodev,noexec cgroup2 /sys/fs/cgroup "
+               "&& exec /lib/systemd/systemd")
 STOP_TIMEOUT_S = 20
 
 
@@ -53,6 +58,8 @@ class SystemdHost:
         self._container_id: str | None = None
         self._versions: dict | None = None
         self.closed = False  # removed by the run's clean-up: never started again
+        self._known: frozenset[str] | None = None
+        self._resolved: dict[str, dict | None] = {}
         self.provisioned: dict = {}
 
     @property
@@ -112,8 +119,11 @@ class SystemdHost:
                 "--cgroupns", "private",  # its own view; never the host's /sys/fs/cgroup (module docstring)
                 "--tmpfs", "/run", "--tmpfs", "/run/lock", "-e", "container=docker",
                 "--stop-signal", "SIGRTMIN+3",
-                "-v", f"{cache_dir() / 'rootfs'}:{ROOTS}:ro", "-v", f"{cache_dir() / 'probes'}:{PROBES}:ro",
-                self.recipe.tag, "/lib/systemd/systemd"]
+                "-v", f"{cache_dir() / 'rootfs'}:{ROOTS}:ro", "-v", f"{cache_dir() / 'probes'}:{PROBES}:ro"]
+        if self.recipe.cgroup2:  # a systemd that refuses cgroup v1 (recipes.toml): its own cgroup2 tree
+            argv += ["--entrypoint", "/bin/sh", self.recipe.tag, "-c", OWN_CGROUP2]
+        else:
+            argv += [self.recipe.tag, "/lib/systemd/systemd"]
         # Shielded, in a session of its own, as a generation's start (generation.py): once
         # `docker run` has returned, the label finds the container.
         with stopping.shielded(raise_after=True):
@@ -145,6 +155,31 @@ class SystemdHost:
         proc = subprocess.run(["docker", "inspect", "-f", "{{.State.Running}}", container], capture_output=True,
                               text=True, timeout=30, check=False)
         return proc.stdout.strip() == "true"
+
+    def known_syscalls(self) -> frozenset[str] | None:
+        """systemd's @known set (`systemd-analyze syscall-filter @known`), or None if unreadable."""
+        if self._known is None and not self.closed:
+            out = self.run(["systemd-analyze", "syscall-filter", "@known"], timeout=60).stdout
+            names = {line.strip() for line in out.splitlines()[1:] if line.startswith("    ")}
+            self._known = frozenset(n for n in names if n and not n.startswith(("#", "@")))
+        return self._known or None
+
+    def libseccomp_knows(self, name: str, arch: str) -> bool | None:
+        """Whether the systemd host's libseccomp resolves `name` on `arch` (its scmp_sys_resolver,
+        asked once per architecture for every name of our table), None where it cannot be asked."""
+        from ..model import syscalls
+        from ..model.behaviours import SCMP_ARCH
+
+        if arch not in self._resolved and not self.closed:
+            names = sorted(syscalls.table())
+            script = 'a=$1; shift; for n; do printf "%s %s\\n" "$n" "$(scmp_sys_resolver -a "$a" "$n")"; done'
+            proc = self.run(["sh", "-c", f"command -v scmp_sys_resolver >/dev/null && {script}", "sh",
+                             SCMP_ARCH[arch], *names], timeout=120)
+            answers = dict(line.split(" ", 1) for line in proc.stdout.splitlines() if " " in line)
+            self._resolved[arch] = ({n: v.strip().isdigit() for n, v in answers.items()}
+                                    if proc.returncode == 0 and answers else None)
+        found = self._resolved.get(arch)
+        return None if found is None else found.get(name, False)
 
     def versions(self) -> dict:
         if self._versions is None:

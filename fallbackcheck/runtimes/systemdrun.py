@@ -50,6 +50,12 @@ BARE = "debian-12"
 DEFAULT_PROPERTIES = ("SystemCallFilter=@system-service", "SystemCallErrorNumber=EPERM")
 OWN_FILTER = ("systemd's SystemCallFilter=@system-service with SystemCallErrorNumber=EPERM "
               "(its groups in seccomp-util.c, systemd's src/shared): there is no seccomp JSON to read")
+# Provenance: seccomp-util.c (systemd's src/shared), override_default_action() and the @known loop of
+# seccomp_load_syscall_filter_set_raw(), since systemd 255 (https://github.com/systemd/systemd/pull/30291);
+# read at Debian's 257.13.
+SYSTEMD_ENOSYS = ("systemd {major} answers ENOSYS instead of the allow list's errno for a syscall no rule names "
+                  "that is outside its @known set or unknown to its libseccomp (seccomp-util.c, "
+                  "override_default_action(), systemd >= 255, PR 30291): {syscall} is {why}")
 _KILL = {"SCMP_ACT_KILL", "SCMP_ACT_KILL_PROCESS", "SCMP_ACT_KILL_THREAD"}
 # systemd filters every architecture of the machine with the same list (seccomp_local_archs).
 _LOCAL_ARCHES = {"SCMP_ARCH_X86_64", "SCMP_ARCH_X86", "SCMP_ARCH_X32"}
@@ -92,6 +98,8 @@ def filter_properties(profile) -> list[str]:
         names, number = allowed
         # systemd adds its @default set to an allow list (src/core/dbus-execute.c); a later `~` list
         # takes names out of it again (systemd.exec(5)): every syscall the profile does not allow.
+        # (Not `~NAME:ERRNO`: with the list's own errno libseccomp refuses the rule, as it equals
+        # the filter's default action, and the service fails with status 228/SECCOMP.)
         others = sorted(set(syscalls.table()) - set(names))
         return [f"SystemCallFilter={' '.join(names)}", *([f"SystemCallFilter=~{' '.join(others)}"] if others else []),
                 f"SystemCallErrorNumber={number}"]
@@ -153,6 +161,38 @@ class SystemdRunRuntime(Sandbox):
                 "systemd_host": f"container of recipe [systemd.{self.systemd_name}] {host['recipe']}, "
                                 f"started in {host.get('start_s', '?')} s",
                 "default_profile": "SystemCallFilter=@system-service, SystemCallErrorNumber=EPERM (systemd.exec(5)), measured"}
+
+    def systemd_major(self) -> int | None:
+        said = (self.cached_versions().get("oci_runtime_version") or "").split()
+        return int(said[1]) if len(said) > 1 and said[0] == "systemd" and said[1].isdigit() else None
+
+    def libseccomp_knows(self, name: str, arch: str) -> bool | None:
+        """The systemd host's libseccomp; Debian 12's host has no resolver and links this
+        machine's own libseccomp version, which is asked instead."""
+        known = self.systemd.libseccomp_knows(name, arch)
+        if known is None and self.systemd_name == BARE:
+            return super().libseccomp_knows(name, arch)
+        return known
+
+    def explain_delivered(self, plain: dict, syscall: str, arch: str, asked: str, delivered: str) -> str | None:
+        """systemd >= 255: an allow list's syscall that no rule names, outside systemd's @known set
+        or unknown to its libseccomp, is answered ENOSYS, not the list's errno (behaviours.explain)."""
+        if delivered != "ENOSYS" or asked in ("allowed", "ENOSYS", "SIGSYS", None):
+            return None
+        if plain.get("defaultAction") != "SCMP_ACT_ERRNO" or any(
+                syscall in (rule.get("names") or []) for rule in plain.get("syscalls") or []):
+            return None
+        major = self.systemd_major()
+        if major is None or major < 255:
+            return None
+        known = self.systemd.known_syscalls()
+        if known is not None and syscall not in known:
+            why = "not in its @known set"
+        elif self.libseccomp_knows(syscall, arch) is False:
+            why = "not known to its libseccomp"
+        else:
+            return None
+        return SYSTEMD_ENOSYS.format(major=major, syscall=syscall, why=why)
 
     def prepare_image(self, image_id: str) -> tuple[str, str]:
         root, arch = super().prepare_image(image_id)
