@@ -14,7 +14,7 @@ Profiles, in systemd.exec(5)'s terms (systemd's `SystemCallFilter=`, `SystemCall
   hardening systemd.exec(5) recommends for system services. Not a JSON: its raw cells say what
   was delivered and ask nothing (n/a), as for the other sandboxes' own filters.
 - a deny list (`deny:`, a `file:` profile that allows by default and only denies by name):
-  `SystemCallFilter=~NAME:ERRNO ...`, the errno per name (systemd.exec(5), since systemd 247).
+  `SystemCallFilter=~NAME:ERRNO ...`, the errno per name (systemd.exec(5)).
 - an allow list (`vintage:`, a `file:` profile that only allows by name):
   `SystemCallFilter=NAME ...` with `SystemCallErrorNumber=ERRNO` (or `kill` for a kill
   default). systemd adds its `@default` set to every allow list (src/core/dbus-execute.c:
