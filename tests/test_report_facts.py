@@ -33,6 +33,9 @@ def test_the_run_writes_the_facts_the_views_read():
         ("docker-crun", "", None)
     assert (facts["local@linux-6.1"]["kind"], facts["local@linux-6.1"]["host"],
             facts["local@linux-6.1"]["shared_column"]) == ("local", "linux-6.1", "kernels")
+    # systemd-run@<name> names a systemd host: its host, as an engine generation's is
+    facts = runtime_kinds("systemd-run", "systemd-run@debian-13")
+    assert (facts["systemd-run"]["host"], facts["systemd-run@debian-13"]["host"]) == ("", "debian-13")
 
 
 def _lchmod(runtime, profile, works):

@@ -15,7 +15,8 @@ def test_every_builtin_kind_makes_its_own_runtime_and_no_other():
                     "podman-crun": "PodmanRuntime", "containerd-runc": "ContainerdRuntime",
                     "containerd-crun": "ContainerdRuntime", "runc": "OciRuntime", "crun": "OciRuntime",
                     "local": "LocalRuntime", "bwrap": "BwrapRuntime",
-                    "nspawn": "NspawnRuntime", "firejail": "FirejailRuntime", "flatpak": "FlatpakRuntime"}
+                    "nspawn": "NspawnRuntime", "firejail": "FirejailRuntime", "flatpak": "FlatpakRuntime",
+                    "systemd-run": "SystemdRunRuntime"}
 
 
 TOY_KIND = """

@@ -41,9 +41,8 @@ class EngineRecipe:
 
     @property
     def hash(self) -> str:
-        fields = asdict(self)
-        if not fields["overlay"]:  # recipes without one keep their hash (and their cached volume)
-            del fields["overlay"]
+        # Optional fields left unset are left out: recipes without them keep their hash (and their cached volume).
+        fields = {k: v for k, v in asdict(self).items() if v or k not in ("overlay", "cgroup2")}
         return digest(RECIPE_VERSION, json.dumps(fields, sort_keys=True))[:16]
 
     @property
@@ -56,10 +55,29 @@ class EngineRecipe:
                 self.suite, str(out), *[archives.sources_line(s) for s in self.suites]]
 
 
+@dataclass(frozen=True)
+class SystemdRecipe(EngineRecipe):
+    """A root file system whose PID 1 is systemd (the `systemd-run` kind's container).
+    `cgroup2`: systemd runs only on a cgroup2 /sys/fs/cgroup (systemdhost.py mounts one)."""
+
+    cgroup2: bool = False
+
+    @property
+    def id(self) -> str:
+        return f"systemd-{self.name}"
+
+
 def load() -> dict[str, EngineRecipe]:
     data = tomllib.loads(RECIPES.read_text())
     return {name: EngineRecipe(name, r["suite"], tuple(r["include"]), overlay=r.get("overlay", ""))
             for name, r in data.get("engine", {}).items()}
 
 
+def load_systemd_hosts() -> dict[str, SystemdRecipe]:
+    data = tomllib.loads(RECIPES.read_text())
+    return {name: SystemdRecipe(name, r["suite"], tuple(r["include"]), cgroup2=bool(r.get("cgroup2")))
+            for name, r in data.get("systemd", {}).items()}
+
+
 GENERATIONS = load()
+SYSTEMD_HOSTS = load_systemd_hosts()

@@ -454,7 +454,9 @@ class MatrixRun:
                 runtimes[rid] = {"error": str(exc)}
         hosts = {}
         loaded = self._loaded if self._loaded is not None else loads.read(self.parts)
-        for name in dict.fromkeys(split_id(rid)[1] for rid in self.selection.runtimes):
+        # systemd-run@<name> names a systemd host (its versions are the runtime's), not an engine host
+        for name in dict.fromkeys(split_id(rid)[1] for rid in self.selection.runtimes
+                                  if split_id(rid)[0] != "systemd-run"):
             if name and not name.startswith("linux-"):
                 try:
                     host = hosts_registry.get(name)

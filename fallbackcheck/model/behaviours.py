@@ -176,6 +176,10 @@ def explain(runtime, engine_version: str | None, oci: dict | None, syscall: str,
     if oci is None:
         return None
     plain = seccomp_json.resolved(oci)
+    own = getattr(runtime, "explain_delivered", None)  # a kind's own documented behaviour (systemd-run)
+    reason = own(plain, syscall, arch, asked, delivered) if own is not None else None
+    if reason:
+        return reason
     if not asks_default(plain, syscall) and _knows(runtime, syscall, arch) is False:
         dropped = without_rules_for(plain, syscall)
         stub = _runc_stub(runtime, dropped, syscall, nr, arch)

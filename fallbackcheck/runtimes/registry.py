@@ -42,6 +42,12 @@ def _local(host):
     return LocalRuntime()
 
 
+def _systemd_run(systemd_host: str):
+    from .systemdrun import make
+
+    return make(systemd_host)
+
+
 def _sandbox(module: str, name: str):
     """A sandbox kind (runtimes/sandbox.py): its own module, imported when asked for."""
     def make(host):
@@ -63,6 +69,9 @@ BUILTIN_KINDS = {
     # Sandboxes that are not OCI runtimes (opt-in, like containerd's: --runtimes bwrap,...).
     "bwrap": _sandbox("bwrap", "BwrapRuntime"), "nspawn": _sandbox("nspawn", "NspawnRuntime"),
     "firejail": _sandbox("firejail", "FirejailRuntime"), "flatpak": _sandbox("flatpak", "FlatpakRuntime"),
+    # A transient systemd service in a container whose PID 1 is systemd (systemdrun.py);
+    # `systemd-run@<name>`: another [systemd.<name>] recipe, not an engine generation.
+    "systemd-run": lambda host: _systemd_run(""),
 }
 KINDS = tuple(BUILTIN_KINDS)  # in the order error messages list them
 # docker-<name> / podman-<name>: any OCI runtime registered in dockerd under <name> (`docker info`
@@ -142,6 +151,10 @@ def expand(runtime_id: str) -> list[str]:
     from ..hosts.recipes import GENERATIONS
 
     kind, host = split_id(runtime_id)
+    if host == "*" and kind == "systemd-run":
+        from ..hosts.recipes import SYSTEMD_HOSTS
+
+        return [kind if name == "debian-12" else f"{kind}@{name}" for name in SYSTEMD_HOSTS]
     if host == "*":
         return [f"{kind}@{name}" for name in GENERATIONS]
     return [runtime_id]
@@ -154,6 +167,10 @@ def get(runtime_id: str) -> Runtime:
             from .kernel import KernelRuntime
 
             _CACHE[runtime_id] = KernelRuntime(host_name)
+        return _CACHE[runtime_id]
+    if kind == "systemd-run":  # its `@` names a systemd host (systemdrun.make), not an engine host
+        if runtime_id not in _CACHE:
+            _CACHE[runtime_id] = _systemd_run(host_name)
         return _CACHE[runtime_id]
     if runtime_id not in _CACHE:
         from ..hosts.registry import get as get_host

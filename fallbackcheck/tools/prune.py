@@ -23,9 +23,9 @@ from ..cache import cache_dir
 
 def _recipes() -> list:
     """Every recipe whose build is current: target and builder images, engine generations."""
-    from ..hosts.recipes import GENERATIONS
+    from ..hosts.recipes import GENERATIONS, SYSTEMD_HOSTS
 
-    return [*images.TARGETS.values(), *images.BUILDERS.values(), *GENERATIONS.values()]
+    return [*images.TARGETS.values(), *images.BUILDERS.values(), *GENERATIONS.values(), *SYSTEMD_HOSTS.values()]
 
 
 def stale_paths() -> list[Path]:
@@ -91,7 +91,7 @@ def stale_generation_volumes(client) -> list[str]:
     never one a container still uses."""
     from .. import runs
     from ..hosts.generation import cached_volume
-    from ..hosts.recipes import GENERATIONS
+    from ..hosts.recipes import GENERATIONS, SYSTEMD_HOSTS
 
     current = {cached_volume(r) for r in GENERATIONS.values()}
     stale = []
