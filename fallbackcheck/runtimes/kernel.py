@@ -12,8 +12,10 @@ from a filter's (`kernel-ENOSYS`).
 
 An arm64 kernel host (local@linux-6.12-arm64) does the same in qemu-system-aarch64 with the
 arm64 build (crossbuild.py), whose static fbc-seccomp-exec is in the probe share itself. It
-runs arm64 images only: an x86 image there, or an arm64 one on an x86 kernel, would need
-qemu-user, whose answers are qemu's, not the kernel's (selection.py pairs them by arch).
+runs arm64 images and armhf ones (32-bit tasks through the kernel's compat layer, under the
+arm64 runner and helper, as i386 runs on x86_64): an x86 image there, or an arm image on an
+x86 kernel, would need qemu-user, whose answers are qemu's, not the kernel's (selection.py
+pairs them by arch).
 """
 
 from __future__ import annotations
@@ -131,8 +133,8 @@ class KernelRuntime(Runtime):
         return str(images.rootfs(recipe)), recipe.arch
 
     def probe_dir(self, arch: str = "amd64") -> Path:
-        if crossbuild.is_cross(self.kernel_arch):
-            return crossbuild.build(self.kernel_arch)
+        if crossbuild.is_cross(self.kernel_arch):  # armhf beside arm64, whose runner runs its batches
+            return crossbuild.share(self.kernel_arch, arch)
         from ..engines.builders import probe_builder
 
         return probebuild.build_all(probe_builder(), arch)
@@ -176,7 +178,8 @@ class KernelRuntime(Runtime):
         from ..batches.launch import parse_output
         from ..batches.observation import classify, delivered
 
-        probe_dir = self.probe_dir("i386" if "i386" in arches else self.kernel_arch)
+        # The share with every arch's build: the 32-bit one (i386, armhf) beside the kernel's own.
+        probe_dir = self.probe_dir(next((a for a in arches if a != self.kernel_arch), self.kernel_arch))
         timeout_s = 5.0
         commands = [[self._runner(), "-t", f"{timeout_s:g}",
                      *[f"{e.id}=/fbc/{arch}/raw {e.syscall}" for e in found]] for arch, found in entries.items()]
