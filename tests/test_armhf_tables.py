@@ -173,3 +173,22 @@ def test_an_armhf_task_under_a_profile_without_scmp_arch_arm_is_killed_plainly()
     judged = _judge("clock_gettime", "glibc 2.41", "armhf", {"clock_gettime64": "SIGSYS", "statx": "SIGSYS"},
                     ("abort", None), "killed by SIGSYS")
     assert judged.verdict == "expected-break" and "SCMP_ARCH_ARM" in judged.source
+
+
+def test_the_vintage_check_reads_the_armhf_baseline_against_the_arm_column():
+    """On an arm64 kernel host the armhf baseline is checked too (the arm column), i386 on an
+    x86_64 one is not; the table's arm dates and Debian's 6.1 arm64 kernel agree here."""
+    from fallbackcheck.judging import vintagecheck
+
+    def report(armhf: dict) -> dict:
+        return {"environment": {
+            "runtimes": {"local@linux-6.1-arm64": {"kernel_host": "linux-6.1-arm64", "kernel_arch": "arm64",
+                                                   "kernel_release": "6.1.0-57-arm64"}},
+            "kernel_baseline": {"linux-6.1-arm64": {"arches": {"arm64": {"clone3": "allowed"}, "armhf": armhf}}}},
+            "cells": []}
+
+    agreed = {"clone3": "allowed", "clock_gettime64": "allowed", "fchmodat2": "ENOSYS", "cachestat": "ENOSYS"}
+    assert vintagecheck.table_vs_kernel(report(agreed)) == []
+    # a kernel answering ENOSYS for a syscall the arm column dates before 6.1 is reported, as armhf
+    found = vintagecheck.table_vs_kernel(report({**agreed, "statx": "ENOSYS"}))
+    assert [(m.syscall, m.arch, m.table_says) for m in found] == [("statx", "armhf", "4.11")]
