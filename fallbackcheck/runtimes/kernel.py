@@ -133,8 +133,10 @@ class KernelRuntime(Runtime):
         return str(images.rootfs(recipe)), recipe.arch
 
     def probe_dir(self, arch: str = "amd64") -> Path:
-        if crossbuild.is_cross(self.kernel_arch):  # armhf beside arm64, whose runner runs its batches
-            return crossbuild.share(self.kernel_arch, arch)
+        if crossbuild.is_cross(self.kernel_arch):
+            if (self.kernel_arch, arch) in crossbuild.SHARES:  # armhf beside arm64, whose runner runs its batches
+                return crossbuild.share(self.kernel_arch, arch)
+            return crossbuild.build(self.kernel_arch)
         from ..engines.builders import probe_builder
 
         return probebuild.build_all(probe_builder(), arch)
