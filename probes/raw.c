@@ -22,6 +22,7 @@
  *
  * Build:  musl-gcc -static -O2 -Wall -Wextra -o raw raw.c   (x86_64 or i386)
  *         aarch64-linux-gnu-gcc -static ... (arm64: fallbackcheck/artefacts/crossbuild.py)
+ *         arm-linux-gnueabihf-gcc -static ... (armhf, the same way)
  *
  * Not probed: uretprobe (x86_64 335, Linux 6.11) and uprobe (x86_64 336,
  * Linux 6.18).  seccomp passes both through without running the filter, so
@@ -246,9 +247,64 @@
 /* g) old syscalls that a newer glibc uses with new arguments (an ioctl request) */
 #define X_ioctl                       29
 
+#elif defined(__arm__) && defined(__ARM_EABI__)
+/* 32-bit ARM, EABI (armhf): arch/arm/tools/syscall.tbl, the `arm` column of
+ * fallbackcheck/data/syscalls.csv.  Run as a 32-bit task on an arm64 kernel
+ * (its compat layer), as i386 runs on x86_64. */
+/* a) per-arch exceptions */
+#undef X_memfd_secret
+#define X_memfd_secret                -1 /* not wired on arm (arch/arm/tools/syscall.tbl skips 447) */
+#define X_map_shadow_stack            -1 /* 453 is wired but arm has no user shadow stack: always ENOSYS */
+/* b) older syscalls behind glibc fallbacks */
+#define X_statx                      397
+#define X_getrandom                  384
+#define X_rseq                       398
+#define X_renameat2                  382
+#define X_mlock2                     390
+#define X_mlock                      150
+#define X_preadv2                    392
+#define X_pwritev2                   393
+#define X_execveat                   387
+#define X_copy_file_range            391
+#define X_memfd_create               385
+#define X_clone                      120
+#define X_faccessat                  334
+#define X_fchmodat                   333
+#define X_newfstatat                  -1
+#define X_fstatat64                  327
+/* c) time64 syscalls: the same numbers as i386 (the unified table from 5.1 on) */
+#define X_clock_gettime64            403
+#define X_clock_settime64            404
+#define X_clock_adjtime64            405
+#define X_clock_getres_time64        406
+#define X_clock_nanosleep_time64     407
+#define X_timer_gettime64            408
+#define X_timer_settime64            409
+#define X_timerfd_gettime64          410
+#define X_timerfd_settime64          411
+#define X_utimensat_time64           412
+#define X_pselect6_time64            413
+#define X_ppoll_time64               414
+#define X_io_pgetevents_time64       416
+#define X_recvmmsg_time64            417
+#define X_mq_timedsend_time64        418
+#define X_mq_timedreceive_time64     419
+#define X_semtimedop_time64          420
+#define X_rt_sigtimedwait_time64     421
+#define X_futex_time64               422
+#define X_sched_rr_get_interval_time64 423
+/* d), e) and extras */
+#define X_unassigned                1000
+#define X_setns                      375
+#define X_unshare                    337
+/* f) older syscalls behind thin glibc wrappers (no fallback) */
+#define X_sched_setattr              380
+#define X_sched_getattr              381
+/* g) old syscalls that a newer glibc uses with new arguments (an ioctl request) */
+#define X_ioctl                       54
 
 #else
-#error "raw.c supports only x86_64, i386 and aarch64"
+#error "raw.c supports only x86_64, i386, aarch64 and 32-bit ARM (EABI)"
 #endif
 
 /* Constants used as arguments (same values on x86_64 and i386). */

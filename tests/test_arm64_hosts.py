@@ -128,7 +128,7 @@ def test_an_image_no_selected_runtime_can_run_is_noted():
     sel = resolve(load(), "debian-13-arm64,debian-13", "local@linux-6.12-arm64", "unconfined", "raw:clone3")
     assert {c.image for c in sel.cells(load())} == {"debian-13-arm64"}
     assert any(n.startswith("image debian-13 (amd64) runs on none of the selected runtimes") for n in sel.notes)
-    with pytest.raises(UsageError, match="arm64 images only with arm64 kernel hosts"):
+    with pytest.raises(UsageError, match="arm64 and armhf images only with arm64 kernel hosts"):
         resolve(load(), "debian-13", "local@linux-6.12-arm64", "unconfined", "raw:clone3")
 
 

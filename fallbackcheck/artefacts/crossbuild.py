@@ -1,4 +1,4 @@
-"""The arm64 build of the probes: cross-compiled on this machine, one build per architecture.
+"""The arm64 and armhf builds of the probes: cross-compiled on this machine, one build per architecture.
 
 What the x86 builds get from a builder container, an arm64 build gets from Debian's cross
 toolchain (gcc-aarch64-linux-gnu, libc6-dev-arm64-cross: scripts/setup-host):
@@ -10,6 +10,12 @@ toolchain (gcc-aarch64-linux-gnu, libc6-dev-arm64-cross: scripts/setup-host):
 Layout as the container builds: <dir>/arm64/<binary>. The directory is named by a hash of
 the probe sources, the toolchain's versions and the libseccomp package, so a second run
 compiles nothing.
+
+armhf (32-bit ARM tasks on the arm64 kernel) is built the same way with its own toolchain and
+libseccomp; its batches run under the arm64 runner and filter helper, as i386 batches run under
+the amd64 ones on x86_64, so a filter behaves as a 64-bit runtime's would (a profile without
+SCMP_ARCH_ARM kills the 32-bit task). share() puts both builds side by side for the one /fbc
+mount of a boot, as hard links to the two cached builds.
 """
 
 from __future__ import annotations
@@ -25,7 +31,8 @@ from ..cache import cache_dir, digest, locked, progress
 
 BUILD_VERSION = "1"  # bump when the build itself changes
 # Debian architecture -> (cross compiler, the packages that make the toolchain).
-TOOLCHAINS = {"arm64": ("aarch64-linux-gnu-gcc", ("gcc-aarch64-linux-gnu", "libc6-dev-arm64-cross"))}
+TOOLCHAINS = {"arm64": ("aarch64-linux-gnu-gcc", ("gcc-aarch64-linux-gnu", "libc6-dev-arm64-cross")),
+              "armhf": ("arm-linux-gnueabihf-gcc", ("gcc-arm-linux-gnueabihf", "libc6-dev-armhf-cross"))}
 # The host's own release: its cross toolchain is bookworm's, and libseccomp 2.5.4 links with it.
 LIBSECCOMP_SUITES = ("bookworm",)
 
@@ -73,10 +80,50 @@ def build_key(arch: str, offline: bool = False) -> str | None:
 
 
 def build_names_in_use() -> set[str]:
-    """The cache's probes/ names of the current cross builds, as far as the cache knows
-    (prune.py): nothing is asked of the archive."""
-    keys = (build_key(arch, offline=True) for arch in TOOLCHAINS)
-    return {f"cross-{key}" for key in keys if key}
+    """The cache's probes/ names of the current cross builds and of their shares, as far as the
+    cache knows (prune.py): nothing is asked of the archive."""
+    keys = {arch: build_key(arch, offline=True) for arch in TOOLCHAINS}
+    names = {f"cross-{key}" for key in keys.values() if key}
+    for kernel_arch, arch in SHARES:
+        if keys[kernel_arch] and keys[arch]:
+            names.add(_share_name(keys[kernel_arch], keys[arch]))
+    return names
+
+
+# The pairs share() puts together: (the kernel's own arch: its runner and helper, the image's arch).
+SHARES = (("arm64", "armhf"),)
+
+
+def _share_name(kernel_key: str, key: str) -> str:
+    return f"cross-{kernel_key}-{key}"
+
+
+def share(kernel_arch: str, arch: str) -> Path:
+    """A probe directory with `kernel_arch`'s build (runner, raw, filter helper) beside `arch`'s
+    (<dir>/<kernel_arch>/..., <dir>/<arch>/...): hard links to the two cached builds, made once."""
+    if arch == kernel_arch:
+        return build(arch)
+    if (kernel_arch, arch) not in SHARES:
+        raise ValueError(f"no {arch} build runs on an {kernel_arch} kernel")
+    parts = {kernel_arch: build(kernel_arch), arch: build(arch)}
+    out = cache_dir() / "probes" / _share_name(*(p.name.removeprefix("cross-") for p in parts.values()))
+    if (out / ".complete").exists():
+        return out
+    with locked(f"probes-{out.name}"):
+        if (out / ".complete").exists():
+            return out
+        tmp = Path(tempfile.mkdtemp(prefix=".share-", dir=out.parent))
+        try:
+            tmp.chmod(0o755)
+            for name, built in parts.items():
+                proc = subprocess.run(["cp", "-al", str(built / name), str(tmp / name)], capture_output=True, text=True)
+                if proc.returncode != 0:
+                    raise RuntimeError(f"linking the {name} probes into {out.name}: {proc.stderr.strip()[-300:]}")
+            probebuild.finish(tmp, out)
+        except BaseException:
+            shutil.rmtree(tmp, ignore_errors=True)
+            raise
+    return out
 
 
 def build(arch: str) -> Path:

@@ -32,7 +32,7 @@ class Recipe:
 
     id: str
     suite: str
-    arch: str  # Debian architecture: amd64 | i386
+    arch: str  # Debian architecture: amd64 | i386 | arm64 | armhf
     include: tuple[str, ...] = ()
     role: str = "target"  # target | builder
     # sid's Release file can be past its Valid-Until date (measured; docs/design.md).

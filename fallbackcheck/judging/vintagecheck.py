@@ -90,14 +90,17 @@ def table_vs_kernel(report: dict) -> list[TableMismatch]:
     baselines = report["environment"].get("kernel_baseline") or {}
     for rid, kernel in sorted(kernel_series(report).items()):
         info = report["environment"]["runtimes"][rid]
-        arch = info.get("kernel_arch", "amd64")  # an arm64 kernel host is checked against the aarch64 column
-        found = (baselines.get(info.get("kernel_host")) or {}).get("arches", {}).get(arch, {})
-        for name, cls in sorted(found.items()):
-            if cls == "unknown" or cls.startswith("allowed|ENOSYS") or name not in table():
-                continue  # not measured, or the kernel's answer cannot tell "has it" from "lacks it"
-            lacks = cls == "ENOSYS"
-            if lacks == existed_in(name, arch, kernel):
-                out.append(TableMismatch(rid, kernel, name, table()[name].kernel.get(arch, "?"), cls, arch))
+        native = info.get("kernel_arch", "amd64")  # an arm64 kernel host is checked against the aarch64 column
+        measured = (baselines.get(info.get("kernel_host")) or {}).get("arches", {})
+        # The kernel's own arch, and armhf on an arm64 kernel (its compat layer; the arm column).
+        # i386 on an x86_64 kernel is not checked here (as before armhf came).
+        for arch in [native] + [a for a in measured if a != native and a == "armhf"]:
+            for name, cls in sorted(measured.get(arch, {}).items()):
+                if cls == "unknown" or cls.startswith("allowed|ENOSYS") or name not in table():
+                    continue  # not measured, or the kernel's answer cannot tell "has it" from "lacks it"
+                lacks = cls == "ENOSYS"
+                if lacks == existed_in(name, arch, kernel):
+                    out.append(TableMismatch(rid, kernel, name, table()[name].kernel.get(arch, "?"), cls, arch))
     return out
 
 

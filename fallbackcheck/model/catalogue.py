@@ -18,11 +18,11 @@ CATALOGUE_DIR = paths.CATALOGUE
 
 OUTCOMES = ("ok", "error", "abort", "cannot-start", "timeout", "absent")
 RULE_VERDICTS = ("pass", "expected-break", "n/a")
-ARCHES = ("amd64", "i386", "arm64")
-# The architectures an API entry runs on unless it says otherwise: arm64 is opt-in, entry by
-# entry, once its expectations were checked at glibc's aarch64 sources (issue 33).
+ARCHES = ("amd64", "i386", "arm64", "armhf")
+# The architectures an API entry runs on unless it says otherwise: arm64 and armhf are opt-in,
+# entry by entry, once its expectations were checked at glibc's aarch64 or arm sources (issue 33).
 DEFAULT_ARCHES = ("amd64", "i386")
-# A raw entry's `nr` keys: the kernel's names, as in syscalls.csv (x86_64, i386) or ours (arm64).
+# A raw entry's `nr` keys: the kernel's names, as in syscalls.csv (x86_64, i386) or ours (arm64, armhf).
 _NR_KEY = {"amd64": "x86_64"}
 LIBC_FAMILIES = ("glibc", "musl")
 # What a rule may say about the delivered errno of the syscall it is about.
@@ -47,7 +47,7 @@ class Rule:
     errno: str | None = None  # an errno name, "=delivered", or "0" (outcome ok: errno left untouched)
     message: str | None = None  # a substring the detail must contain (abort / cannot-start)
     via: str | None = None  # the syscall whose delivered errno this rule reads
-    arch: str | None = None  # only on this architecture (amd64 | i386 | arm64)
+    arch: str | None = None  # only on this architecture (amd64 | i386 | arm64 | armhf)
     # False: the cell never reaches the API under test (e.g. the probe's helper thread
     # could not be created), so it says nothing about whether the API works.
     api_reached: bool = True

@@ -168,11 +168,12 @@ def _vintage(profile_id: str, body: str) -> Profile:
     if parse_version(kernel) < parse_version(syscalls.KERNEL_FLOOR):
         raise UsageError(f"profile {profile_id!r}: the syscall table dates syscalls only from Linux "
                          f"{syscalls.KERNEL_FLOOR} on (data/syscalls.PROVENANCE.md); use {syscalls.KERNEL_FLOOR} or later")
-    # One allow rule naming every syscall that existed on x86_64, i386 or aarch64 in that kernel.
+    # One allow rule naming every syscall that existed on x86_64, i386, aarch64 or arm in that kernel
+    # (arm's own set_tls and cacheflush included: 32-bit ARM glibc calls set_tls to set up TLS).
     # The OCI format has no per-architecture rules (Docker's "includes.arches" tests the
     # daemon's own arch, not the filter's), and libseccomp skips a name on an arch that
     # lacks it, so the union is what a runtime of that era would effectively have shipped.
-    names = sorted({n for arch in ("amd64", "i386", "arm64") for n in syscalls.names_in(arch, kernel)})
+    names = sorted({n for arch in ("amd64", "i386", "arm64", "armhf") for n in syscalls.names_in(arch, kernel)})
     rules = [{"names": names, "action": "SCMP_ACT_ALLOW"}] if names else []
     oci = {
         "defaultAction": "SCMP_ACT_ERRNO",

@@ -19,7 +19,7 @@ KERNEL_FLOOR = "3.0"
 # Our architecture words, and the seccomp/CSV words they correspond to.
 SECCOMP_ARCH = {"amd64": "SCMP_ARCH_X86_64", "i386": "SCMP_ARCH_X86", "x32": "SCMP_ARCH_X32",
                 "arm64": "SCMP_ARCH_AARCH64", "armhf": "SCMP_ARCH_ARM"}
-CSV_ARCH = {"amd64": "x86_64", "i386": "x86", "x32": "x32", "arm64": "aarch64"}
+CSV_ARCH = {"amd64": "x86_64", "i386": "x86", "x32": "x32", "arm64": "aarch64", "armhf": "arm"}
 # The kernel an image of each architecture runs on here: an x86_64 kernel for amd64 and i386
 # images, an arm64 one (local@linux-*-arm64) for arm64 and armhf images. A filter installed
 # with libseccomp always covers that kernel's native architecture, whatever the profile lists.

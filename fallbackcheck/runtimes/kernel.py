@@ -12,8 +12,10 @@ from a filter's (`kernel-ENOSYS`).
 
 An arm64 kernel host (local@linux-6.12-arm64) does the same in qemu-system-aarch64 with the
 arm64 build (crossbuild.py), whose static fbc-seccomp-exec is in the probe share itself. It
-runs arm64 images only: an x86 image there, or an arm64 one on an x86 kernel, would need
-qemu-user, whose answers are qemu's, not the kernel's (selection.py pairs them by arch).
+runs arm64 images and armhf ones (32-bit tasks through the kernel's compat layer, under the
+arm64 runner and helper, as i386 runs on x86_64): an x86 image there, or an arm image on an
+x86 kernel, would need qemu-user, whose answers are qemu's, not the kernel's (selection.py
+pairs them by arch).
 """
 
 from __future__ import annotations
@@ -134,6 +136,8 @@ class KernelRuntime(Runtime):
 
     def probe_dir(self, arch: str = "amd64") -> Path:
         if crossbuild.is_cross(self.kernel_arch):
+            if (self.kernel_arch, arch) in crossbuild.SHARES:  # armhf beside arm64, whose runner runs its batches
+                return crossbuild.share(self.kernel_arch, arch)
             return crossbuild.build(self.kernel_arch)
         from ..engines.builders import probe_builder
 
@@ -175,7 +179,8 @@ class KernelRuntime(Runtime):
         path = self._baseline_file(prepared, entries)
         if path.exists():
             return KernelBaseline.from_dict(self.machine, json.loads(path.read_text()))
-        probe_dir = self.probe_dir("i386" if "i386" in arches else self.kernel_arch)
+        # The share with every arch's build: the 32-bit one (i386, armhf) beside the kernel's own.
+        probe_dir = self.probe_dir(next((a for a in arches if a != self.kernel_arch), self.kernel_arch))
         commands = [runner_command(self._runner(), "/fbc", arch, found) for arch, found in entries.items()]
         with tempfile.TemporaryDirectory(prefix="fbc-boot-") as tmp:
             result = guest.boot(prepared, self._boot_name("baseline"), None, probe_dir, Path(tmp), commands,

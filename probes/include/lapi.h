@@ -15,8 +15,8 @@
 # error "x32 is not supported: its syscall numbers carry the 0x40000000 bit"
 #endif
 
-#if defined(__x86_64__) || defined(__i386__) || defined(__aarch64__)
-/* Same number on x86_64, i386 and the generic table (aarch64) from 5.1 on (the unified table). */
+#if defined(__x86_64__) || defined(__i386__) || defined(__aarch64__) || defined(__arm__)
+/* Same number on x86_64, i386, arm and the generic table (aarch64) from 5.1 on (the unified table). */
 # ifndef __NR_clone3
 #  define __NR_clone3 435		/* 5.3 */
 # endif
@@ -40,8 +40,8 @@
 # endif
 #endif
 
-#if defined(__i386__)
-/* i386 only: the 64-bit time_t variants (5.1); x86_64 never needed them. */
+#if defined(__i386__) || defined(__arm__)
+/* i386 and 32-bit arm: the 64-bit time_t variants (5.1, the same numbers); 64-bit kABIs never needed them. */
 # ifndef __NR_clock_gettime64
 #  define __NR_clock_gettime64 403
 # endif
