@@ -19,7 +19,7 @@ import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from .launch import parse_output
+from .launch import parse_output, runner_argv
 from .observation import classify, delivered
 
 KERNEL_ENOSYS = "kernel-ENOSYS"
@@ -37,7 +37,7 @@ def runner_command(runner: str, probe_root: str, arch: str, entries: list,
     """The runner's argv that asks every raw probe of one arch (`probe_root`/<arch>/raw, the
     static raw probe, wherever the kernel measured sees the probe build): here, over ssh, or in
     a QEMU boot alike."""
-    return [runner, "-t", f"{timeout_s:g}", *(f"{e.id}={probe_root}/{arch}/raw {e.syscall}" for e in entries)]
+    return runner_argv(runner, timeout_s, [f"{e.id}={probe_root}/{arch}/raw {e.syscall}" for e in entries])
 
 
 @dataclass

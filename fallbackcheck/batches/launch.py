@@ -16,6 +16,12 @@ PIDS_LIMIT = 256
 MEMORY_LIMIT = "512m"
 
 
+def runner_argv(runner: str, timeout_s: float, specs, hold_s: int = 0) -> list[str]:
+    """The runner's argv, the one spelling of it (probes/runner.c: -t per-probe limit, -w hold
+    for SIGUSR1 first, then the SPECs): a batch's (BatchPlan.command) and a kernel baseline's."""
+    return [runner, "-t", f"{timeout_s:g}", *(["-w", str(hold_s)] if hold_s else []), *specs]
+
+
 @dataclass(frozen=True)
 class BatchPlan:
     """The runtime-neutral launch description of one batch: each runtime only translates it
@@ -35,9 +41,8 @@ class BatchPlan:
         (runner -w) so that the OCI config can be read before the container exits. `runner`:
         where the runner is (a kernel host runs its own architecture's); `probe_root`: where
         the probe build is seen, /fbc in a container, the build's own folder on this machine."""
-        hold = ["-w", str(hold_s)] if hold_s else []
         specs = self.specs if probe_root == "/fbc" else [s.replace("=/fbc/", f"={probe_root}/", 1) for s in self.specs]
-        return [runner, "-t", f"{self.probe_timeout_s:g}", *hold, *specs]
+        return runner_argv(runner, self.probe_timeout_s, specs, hold_s)
 
     @property
     def seccomp(self) -> dict | None:

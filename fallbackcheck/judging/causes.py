@@ -19,21 +19,21 @@ import re
 from collections import defaultdict
 from dataclasses import dataclass, field
 
+from .cells import works_of
+
 # Delivered classes that mean "the syscall reached the kernel" (allowed|EPERM: the kernel's
 # own answer looks like a filter's errno) or that there is nothing to filter.
 _NOT_FILTERED = ("allowed", "n/a", "unknown")
 
 
 def works(row: dict) -> bool | None:
-    """Did the API do its job in this cell? The row's own `works` when the run recorded one;
-    otherwise derived the same way: raw cells and unmeasured or inapplicable API cells None."""
+    """Did the API do its job in this cell? The row's own `works` as the run recorded it; for a
+    row of a report written before rows carried it, the same rule (cells.works_of) from the
+    row's fields (a probe that never reached its API says `broken`)."""
     if "works" in row:
         return row["works"]
-    if row.get("kind") != "api" or row.get("verdict") in ("error", "n/a"):
-        return None
-    if row.get("outcome") in (None, "absent", "broken"):
-        return None
-    return row["outcome"] == "ok"
+    return works_of(row.get("kind"), row.get("outcome"), row.get("verdict"), row.get("na_reason"),
+                    api_reached=row.get("outcome") != "broken")
 
 
 def _filtered(delivered: str) -> bool:

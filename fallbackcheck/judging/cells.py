@@ -125,14 +125,21 @@ def record(cell: Cell, catalogue: Catalogue, result: BatchResult, judgement: Jud
 
 
 def works(kind: str, obs, judgement: Judgement) -> bool | None:
-    """Did the API do its job? True/False for an API cell that called it; None where the
-    cell never called it (no such API in this libc, no libc, another architecture, the
-    probe could not reach it, or the cell could not be measured). Raw cells: None."""
-    if kind != "api" or obs is None or judgement.verdict == "error" or not judgement.api_reached:
+    """Did the API do its job? (works_of, for a cell being judged.)"""
+    return works_of(kind, obs.outcome if obs is not None else None, judgement.verdict, judgement.na_reason,
+                    judgement.api_reached)
+
+
+def works_of(kind: str | None, outcome: str | None, verdict: str | None, na_reason: str | None = None,
+             api_reached: bool = True) -> bool | None:
+    """The one rule: True/False for an API cell that called its API; None where the cell never
+    called it (no such API in this libc, no libc, another architecture, the probe could not
+    reach it, or the cell could not be measured). Raw cells: None."""
+    if kind != "api" or outcome is None or verdict == "error" or not api_reached:
         return None
-    if obs.outcome == "absent" or judgement.na_reason in ("arch", "libc-family", "no-libc"):
+    if outcome == "absent" or na_reason in ("arch", "libc-family", "no-libc"):
         return None
-    return obs.outcome == "ok"
+    return outcome == "ok"
 
 
 def _fails_like_old_kernel(entry, delivered: dict, judgement: Judgement) -> bool:
