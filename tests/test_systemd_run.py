@@ -162,6 +162,9 @@ def test_newer_systemd_answers_enosys_where_252_answers_eperm(tmp_path):
     got = {(c["runtime"], c["probe"], c["profile"]): c for c in report["cells"]}
     old, new = "systemd-run", "systemd-run@debian-13"
     assert report["environment"]["runtimes"][new]["oci_runtime_version"].startswith("systemd 257 ")
+    # its `@debian-13` names a systemd host, not the engine generation of that name
+    assert report["environment"]["engine_hosts"] == {}
+    assert report["environment"]["runtime_kinds"][new]["host"] == "debian-13"
     # file_getattr (Linux 6.17) is beyond both: 252 answers the list's EPERM, 257 ENOSYS
     assert got[(old, "raw:file_getattr", "default")]["delivered"]["file_getattr"] == "EPERM"
     assert got[(new, "raw:file_getattr", "default")]["delivered"]["file_getattr"] == "ENOSYS"

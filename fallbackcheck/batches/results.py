@@ -65,8 +65,8 @@ class BatchResult:
             out["received_profile"] = received_mod.content_hash(self.received)
         elif self.received_note:
             out["received_profile_unread"] = self.received_note
-        if self.filter_read is not None:
-            out["filter_read"] = {s: self.filter_read[s] for s in sorted(self.filter_read)}
+        if self.filter_read is not None:  # of every syscall: the ones this batch's probes call
+            out["filter_read"] = {s: self.filter_read[s] for s in sorted(self.filter_read) if s in self.delivered}
             # where the filter itself says otherwise than what the raw probe got (a filter that
             # looks at arguments answers the real call otherwise than a call with zeros)
             # ("allowed|ENOSYS": the kernel's own answer looks like that errno, either agrees)

@@ -32,8 +32,7 @@ class BatchTarget:
 
     @property
     def libc_family(self) -> str:
-        """The libc the probes use: the recipe says; in any other image it is found out ("auto")."""
-        return self.image.libc if self.image is not None else "auto"
+        return images.libc_family(self.key.image)
 
     @cached_property
     def in_force(self) -> dict | None:

@@ -30,7 +30,7 @@ from ..batches.target import BatchTarget
 from ..judging.cells import Cell, judge, record
 from ..errors import UsageError
 from ..engines import loads
-from ..hosts import registry as hosts_registry
+from ..hosts import Host, registry as hosts_registry
 from ..hosts.cleanup import cleanup_hosts
 from ..hosts.generation import cleanup_generations
 from ..hosts.recipes import GENERATIONS
@@ -38,7 +38,6 @@ from ..hosts.ssh import parse_engine_hosts
 from ..batches.baseline import KernelBaseline
 from ..batches.received import content_hash as received_content_hash
 from ..runtimes import get as get_runtime
-from ..runtimes.registry import split_id
 from ..execution.scheduler import BatchScheduler, CellTiming, concurrency, images_first, run_order
 from ..execution.selection import Selection, resolve
 from .options import RunOptions
@@ -444,7 +443,7 @@ class MatrixRun:
         self._loaded = loads.read(self.parts)
 
     def environment(self) -> dict:
-        runtimes, kinds = {}, {}
+        runtimes, kinds, engine_hosts = {}, {}, {}
         for rid in self.selection.runtimes:
             try:
                 runtime = get_runtime(rid)
@@ -452,19 +451,20 @@ class MatrixRun:
                 runtimes[rid] = runtime.cached_versions()  # asked once per process
             except Exception as exc:  # the report must still be written
                 runtimes[rid] = {"error": str(exc)}
+                continue
+            # the engine host a runtime runs on (a generation, an ssh host), as the runtime holds
+            # it: a kernel host's or a systemd host's name after `@` is no engine host
+            if isinstance(runtime.host, Host) and runtime.host.name:
+                engine_hosts.setdefault(runtime.host.name, runtime.host)
         hosts = {}
         loaded = self._loaded if self._loaded is not None else loads.read(self.parts)
-        # systemd-run@<name> names a systemd host (its versions are the runtime's), not an engine host
-        for name in dict.fromkeys(split_id(rid)[1] for rid in self.selection.runtimes
-                                  if split_id(rid)[0] != "systemd-run"):
-            if name and not name.startswith("linux-"):
-                try:
-                    host = hosts_registry.get(name)
-                    hosts[name] = {"kind": host.kind_name, **host.versions(), "provisioned": host.provisioned,
-                                   "container": getattr(host, "container_name", None),
-                                   "loaded": [x for x in loaded if x["host"] == name]}
-                except Exception as exc:  # the report must still be written
-                    hosts[name] = {"error": str(exc)}
+        for name, host in engine_hosts.items():
+            try:
+                hosts[name] = {"kind": host.kind_name, **host.versions(), "provisioned": host.provisioned,
+                               "container": getattr(host, "container_name", None),
+                               "loaded": [x for x in loaded if x["host"] == name]}
+            except Exception as exc:  # the report must still be written
+                hosts[name] = {"error": str(exc)}
         return {"session": self.session, "runtimes": runtimes, "runtime_kinds": kinds, "engine_hosts": hosts,
                 "generation_order": list(GENERATIONS),
                 "loaded_here": [x for x in loaded if x["host"] == "this host"],

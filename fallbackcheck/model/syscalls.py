@@ -47,6 +47,11 @@ def table() -> dict[str, Syscall]:
     return rows
 
 
+def numbers(arch: str) -> dict[str, int]:
+    """Every syscall of `arch` by name, with its number."""
+    return {name: s.nr[arch] for name, s in table().items() if arch in s.nr}
+
+
 def is_known(name: str) -> bool:
     return name in table()
 

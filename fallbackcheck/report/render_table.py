@@ -14,10 +14,10 @@ import html
 import io
 import json
 import sys
-from pathlib import Path
 
 from .compat_table import KERNELS, table
-from . import as_report, atomic_write_all, load
+from . import as_report, atomic_write_all
+from .views import view_source
 
 FILES = ("matrix-table.json", "matrix-table.md", "matrix-table.csv", "matrix-table.html")
 
@@ -249,12 +249,10 @@ def texts(report) -> dict[str, str]:
 
 
 def main(argv: list[str]) -> int:
-    src = Path(argv[0]) if argv else Path("reports/matrix.json")
-    try:
-        report = load(src)
-    except (OSError, ValueError) as exc:
-        print(f"render_table: cannot read {src}: {exc}", file=sys.stderr)
+    found = view_source(argv, "render_table")
+    if found is None:
         return 2
+    src, report = found
     for path in atomic_write_all(src.parent, texts(report)):
         print(path)
     return 0

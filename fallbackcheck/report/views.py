@@ -241,13 +241,22 @@ def write_view(report, directory: Path, filename: str, render) -> Path:
     return atomic_write(directory / filename, render(as_report(report)))
 
 
-def view_main(argv: list[str], prog: str, filename: str, render) -> int:
-    """`python -m fallbackcheck.report.<prog> [matrix.json]`: re-render one view beside the JSON."""
+def view_source(argv: list[str], prog: str):
+    """The matrix.json a view command is given (reports/matrix.json by default) and its report,
+    or None after one line that says why it cannot be read."""
     src = Path(argv[0]) if argv else Path("reports/matrix.json")
     try:
-        report = load(src)
+        return src, load(src)
     except (OSError, ValueError) as exc:
         print(f"{prog}: cannot read {src}: {exc}", file=sys.stderr)
+        return None
+
+
+def view_main(argv: list[str], prog: str, filename: str, render) -> int:
+    """`python -m fallbackcheck.report.<prog> [matrix.json]`: re-render one view beside the JSON."""
+    found = view_source(argv, prog)
+    if found is None:
         return 2
+    src, report = found
     print(write_view(report, src.parent, filename, render))
     return 0

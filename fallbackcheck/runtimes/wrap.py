@@ -121,20 +121,9 @@ class WrapRuntime(Runtime):
                                during=read_filter if read else None)
         if read:
             if found.get("programs") is not None:
-                output.filter_read = filter_answers(found["programs"], "amd64", _raw_numbers(plan))
+                output.filter_read = filter_answers(found["programs"], "amd64", syscalls.numbers("amd64"))
             else:
                 output.filter_read_note = found.get("note") or "the reader did not finish"
         elif wrapped:
             output.filter_read_note = "not run as root: the filter cannot be read from the process"
         return output
-
-
-def _raw_numbers(plan: BatchPlan) -> dict[str, int]:
-    """The syscalls the batch's raw probes call (spec "raw:NAME=.../raw NAME"), with their
-    x86_64 numbers."""
-    table, out = syscalls.table(), {}
-    for spec in plan.specs:
-        path, _, name = spec.partition("=")[2].partition(" ")
-        if path.endswith("/raw") and name in table and "amd64" in table[name].nr:
-            out[name] = table[name].nr["amd64"]
-    return out
