@@ -43,6 +43,8 @@ def test_kernel_host_ids():
     assert get("local@linux-6.12").id == "local@linux-6.12"
     assert get("local@linux-6.12").machine == "linux-6.12"
     with pytest.raises(UsageError, match="local@<kernel host>"):
+        get("docker-runc@linux-6.1")
+    with pytest.raises(UsageError, match="arm64 kernel hosts only"):  # runc@ and crun@: tests/test_kernel_oci.py
         get("runc@linux-6.1")
     with pytest.raises(UsageError, match="unknown kernel host"):
         get("local@linux-2.6")

@@ -103,3 +103,15 @@ def test_prune_keeps_the_kernels_in_use_and_drops_the_rest(tmp_path, monkeypatch
     assert prune.main([]) == 0
     assert sorted(p.name for p in directory.iterdir()) == sorted(
         [resolved.name, prepared.name, baseline.name, helper.name, "fbc-kernel-inprogress"])
+
+
+def test_prune_keeps_the_current_oci_host_root(tmp_path, monkeypatch):
+    monkeypatch.setenv("FALLBACKCHECK_CACHE", str(tmp_path))
+    recipe = images.OCI_HOSTS["oci-host-debian-12-arm64"]
+    (tmp_path / "rootfs").mkdir()
+    current = tmp_path / "rootfs" / f"{recipe.id}-{recipe.hash}"
+    old = tmp_path / "rootfs" / f"{recipe.id}-0000000000000000"
+    current.mkdir()
+    old.mkdir()
+    assert prune.main([]) == 0
+    assert current.exists() and not old.exists()

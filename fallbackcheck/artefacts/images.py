@@ -34,7 +34,7 @@ class Recipe:
     suite: str
     arch: str  # Debian architecture: amd64 | i386 | arm64 | armhf
     include: tuple[str, ...] = ()
-    role: str = "target"  # target | builder
+    role: str = "target"  # target | builder | oci-host
     # sid's Release file can be past its Valid-Until date (measured; docs/design.md).
     aptopts: tuple[str, ...] = ('Acquire::Check-Valid-Until "false"',)
     # mmdebstrap variant: minbase (Essential packages, a shell) or extract (only the
@@ -96,17 +96,21 @@ class Recipe:
 RECIPES = paths.RECIPES
 
 
-def _load() -> tuple[dict[str, Recipe], dict[str, Recipe]]:
+def _load() -> tuple[dict[str, Recipe], dict[str, Recipe], dict[str, Recipe]]:
     data = tomllib.loads(RECIPES.read_text())
     targets = {name: Recipe(name, r["suite"], r["arch"], tuple(r.get("include", ())),
                             variant=r.get("variant", "minbase"), overlay=r.get("overlay", ""))
                for name, r in data.get("target", {}).items()}
     builders = {arch: Recipe(f"builder-{arch}", r["suite"], r["arch"], tuple(r.get("include", ())), "builder")
                 for arch, r in data.get("builder", {}).items()}
-    return targets, builders
+    oci_hosts = {f"oci-host-{name}": Recipe(f"oci-host-{name}", r["suite"], r["arch"], tuple(r.get("include", ())),
+                                            "oci-host")
+                 for name, r in data.get("oci-host", {}).items()}
+    return targets, builders, oci_hosts
 
 
-TARGETS, BUILDERS = _load()
+# OCI_HOSTS: the roots runc and crun run from inside a kernel host (runtimes/kernel_oci.py).
+TARGETS, BUILDERS, OCI_HOSTS = _load()
 # The musl probes are compiled in the amd64 builder (Debian's musl-tools), as their own set.
 BUILDERS["amd64-musl"] = BUILDERS["amd64"]
 # The main job's default: every Debian release, i386 where the loader itself is at stake,

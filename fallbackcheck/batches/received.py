@@ -13,7 +13,7 @@ import json
 from ..cache import digest
 from ..memo import IdentityMemo
 from ..model.profiles import errno_name
-from ..model.seccomp_json import resolve
+from ..model.seccomp_json import GOARCH, NATIVE_GOARCH, resolve
 
 
 def _content_hash(received: dict) -> str:
@@ -44,19 +44,21 @@ def _rules(oci: dict) -> dict[str, set]:
     return out
 
 
-def changes(asked: dict | None, received: dict | None, limit: int = 8) -> list[str]:
+def changes(asked: dict | None, received: dict | None, limit: int = 8, kernel_arch: str | None = None) -> list[str]:
     """What differs between the profile asked for and the one received, in words; [] when
-    they agree or when either is not known (a `default` we cannot read asks nothing)."""
+    they agree or when either is not known (a `default` we cannot read asks nothing). Both are
+    resolved as an engine on a `kernel_arch` machine would (None: this machine's)."""
     if asked is None or received is None:
         return []
-    return list(_compared(asked, received, limit))
+    return list(_compared(asked, received, limit, kernel_arch))
 
 
-def _changes(asked: dict, received: dict, limit: int) -> list[str]:
+def _changes(asked: dict, received: dict, limit: int, kernel_arch: str | None) -> list[str]:
     if asked == {} or received == {}:
         return [] if asked == received else [f"asked {'no filter' if asked == {} else 'a filter'}, "
                                              f"received {'no filter' if received == {} else 'a filter'}"]
-    a, r = resolve(asked), resolve(received)
+    native = GOARCH.get(kernel_arch, NATIVE_GOARCH) if kernel_arch else NATIVE_GOARCH
+    a, r = resolve(asked, native=native), resolve(received, native=native)
     out = []
     if a.get("defaultAction") != r.get("defaultAction"):
         out.append(f"defaultAction: asked {a.get('defaultAction')}, received {r.get('defaultAction')}")
@@ -82,4 +84,4 @@ def _changes(asked: dict, received: dict, limit: int) -> list[str]:
 
 # Every batch of a profile asks with the same dict, and what the runtimes receive comes in a
 # few contents: compared once per (profile, received content) rather than once per batch.
-_compared = IdentityMemo(_changes, key=lambda received, limit: (content_hash(received), limit))
+_compared = IdentityMemo(_changes, key=lambda received, limit, kernel_arch: (content_hash(received), limit, kernel_arch))

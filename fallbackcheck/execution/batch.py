@@ -6,7 +6,7 @@ import time
 from typing import TYPE_CHECKING
 
 from ..batches import libcinfo, received as received_mod
-from ..model import profiles
+from ..model import profiles, syscalls
 from . import startcheck
 from .. import stopping
 from ..model.catalogue import ApiEntry, Catalogue, RawEntry, is_errno_name
@@ -130,7 +130,8 @@ def _note_received(result: BatchResult, target: BatchTarget, output: BatchOutput
     if output.received is None and not output.received_note:
         result.received_note = f"{target.runtime.id} does not read the OCI config it hands the runtime"
     try:
-        result.profile_changes = received_mod.changes(target.in_force, output.received)
+        machine = syscalls.NATIVE.get(target.image.arch) if target.image is not None else None
+        result.profile_changes = received_mod.changes(target.in_force, output.received, kernel_arch=machine)
     except Exception as exc:  # a profile we cannot compare must not cost the measurement
         result.profile_changes = [f"could not compare asked and received profiles: {exc}"]
 

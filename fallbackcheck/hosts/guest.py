@@ -69,19 +69,27 @@ _PROBES_HERE = f"""\
 mkdir -p /fbc
 mount -t 9p -o {NINEP_RO} fbc /fbc || {{ echo "cannot mount the probes"; exit 1; }}
 """
+# graft SRC DST: DST gets SRC's top level, links copied, directories and files bound in (proc,
+# sys, dev and tmp are left out: each root gets fresh ones). DST is writable (the initramfs or
+# a tmpfs) where SRC, a read-only 9p share, is not.
+_GRAFT = """\
+graft() {
+    for e in "$1"/* ; do
+        n=${e##*/}
+        case "$n" in proc|sys|dev|tmp) continue ;; esac
+        if [ -L "$e" ]; then ln -s "$(readlink "$e")" "$2/$n"
+        elif [ -d "$e" ]; then mkdir -p "$2/$n" && mount --bind "$e" "$2/$n"
+        else touch "$2/$n" && mount --bind "$e" "$2/$n"; fi
+    done
+}
+"""
 # Mount the image root read-only and rebuild its top level in the initramfs's /new, with
 # fresh proc, sys, dev and tmp as a container has, /fbc for the probes and /fbc-work for
 # the work share; commands then run chrooted there.
-_IMAGE_ROOT = f"""\
+_IMAGE_ROOT = _GRAFT + f"""\
 R=/new
 mount -t 9p -o {NINEP_RO} img /img || {{ echo "cannot mount the image root"; exit 1; }}
-for e in /img/* ; do
-    n=${{e##*/}}
-    case "$n" in proc|sys|dev|tmp) continue ;; esac
-    if [ -L "$e" ]; then ln -s "$(readlink "$e")" "$R/$n"
-    elif [ -d "$e" ]; then mkdir -p "$R/$n" && mount --bind "$e" "$R/$n"
-    else touch "$R/$n" && mount --bind "$e" "$R/$n"; fi
-done
+graft /img $R
 mkdir -p $R/proc $R/sys $R/dev $R/tmp $R/fbc $R/fbc-work
 mount -t proc proc $R/proc
 mount -t sysfs -o ro sysfs $R/sys
@@ -92,6 +100,31 @@ mount -t devpts -o newinstance devpts $R/dev/pts
 mount -t tmpfs -o mode=1777 tmp $R/tmp
 mount -t 9p -o {NINEP_RO} fbc $R/fbc || {{ echo "cannot mount the probes"; exit 1; }}
 mount --bind /work $R/fbc-work
+"""
+# An OCI runtime's host: the OCI host root (runc and crun installed) rebuilt on a tmpfs at /h
+# with what a container host has (cgroup2 at /sys/fs/cgroup, a tmpfs /run for the runtimes'
+# state), and the image's top level on another tmpfs at /h/ctr, the containers' root. Both
+# are tmpfs mounts, not the initramfs itself: pivot_root refuses to leave the initial root
+# (pivot_root(2), EINVAL), and runc pivots into /ctr from the chroot /h.
+_OCI_HOST = _GRAFT + f"""\
+H=/h
+mkdir -p $H /host /img
+mount -t tmpfs -o mode=755 oci-host $H
+mount -t 9p -o {NINEP_RO} host /host || {{ echo "cannot mount the OCI host root"; exit 1; }}
+mount -t 9p -o {NINEP_RO} img /img || {{ echo "cannot mount the image root"; exit 1; }}
+graft /host $H
+mkdir -p $H/proc $H/sys $H/dev $H/tmp $H/run $H/fbc $H/fbc-work $H/ctr
+mount -t proc proc $H/proc
+mount -t sysfs sysfs $H/sys
+mount -t cgroup2 cgroup2 $H/sys/fs/cgroup
+mount -t devtmpfs devtmpfs $H/dev
+mount -t tmpfs -o mode=1777 tmp $H/tmp
+mount -t tmpfs -o mode=755 run $H/run
+mount -t 9p -o {NINEP_RO} fbc $H/fbc || {{ echo "cannot mount the probes"; exit 1; }}
+mount --bind /work $H/fbc-work
+mount -t tmpfs -o mode=755 ctr $H/ctr
+graft /img $H/ctr
+mkdir -p $H/ctr/proc $H/ctr/sys $H/ctr/dev $H/ctr/tmp $H/ctr/fbc
 """
 
 
@@ -113,16 +146,19 @@ class BootResult:
     failure: str | None = None  # why the boot as a whole failed (commands then may be partial)
 
 
-def boot_script(commands: list[list[str]], chroot: bool) -> str:
+def boot_script(commands: list[list[str]], chroot: bool, oci_host: bool = False) -> str:
     """The script the guest init runs: the prologue, then `run <n> argv...` per command, in a
-    chroot of the image (`chroot`; /fbc-work is the work share there) or in the initramfs."""
-    lines = [_PROLOGUE, _IMAGE_ROOT if chroot else _PROBES_HERE]
-    prefix = "/bin/chroot /new " if chroot else ""
+    chroot of the image (`chroot`; /fbc-work is the work share there), in a chroot of the OCI
+    host root (`oci_host`: the commands start runc or crun, whose containers' root is /ctr), or
+    in the initramfs."""
+    lines = [_PROLOGUE, _OCI_HOST if oci_host else _IMAGE_ROOT if chroot else _PROBES_HERE]
+    prefix = "/bin/chroot /h " if oci_host else "/bin/chroot /new " if chroot else ""
     lines += [f"run {n} {prefix}" + " ".join(shlex.quote(a) for a in argv) for n, argv in enumerate(commands)]
     return "\n".join(lines) + "\n"
 
 
-def qemu_argv(kernel: PreparedKernel, name: str, image_root: Path | None, probe_dir: Path, work: Path) -> list[str]:
+def qemu_argv(kernel: PreparedKernel, name: str, image_root: Path | None, probe_dir: Path, work: Path,
+              oci_host: Path | None = None) -> list[str]:
     def share(tag: str, path: Path, readonly: bool) -> list[str]:
         return ["-virtfs", f"local,path={path},mount_tag={tag},security_model=none" + (",readonly=on" if readonly else "")]
 
@@ -132,7 +168,8 @@ def qemu_argv(kernel: PreparedKernel, name: str, image_root: Path | None, probe_
             "-kernel", str(kernel.vmlinux), "-initrd", str(kernel.initrd),
             "-append", f"console={console} panic=-1 quiet", "-serial", f"file:{work / 'console.log'}",
             *share("work", work, False), *share("fbc", probe_dir, True),
-            *(share("img", image_root, True) if image_root else [])]
+            *(share("img", image_root, True) if image_root else []),
+            *(share("host", oci_host, True) if oci_host else [])]
 
 
 @contextlib.contextmanager
@@ -171,21 +208,23 @@ def _console_tail(work: Path) -> str:
 
 
 def boot(kernel: PreparedKernel, name: str, image_root: Path | None, probe_dir: Path, work: Path,
-         commands: list[list[str]], boot_limit_s: float, run_limit_s: float) -> BootResult:
-    """Boot once, run `commands` in turn (in a chroot of `image_root`, or with no image in the
-    initramfs itself: static programs only), collect their outputs. `work` must exist and
-    hold whatever the commands need besides the image and the probes."""
-    (work / "boot.sh").write_text(boot_script(commands, image_root is not None))
+         commands: list[list[str]], boot_limit_s: float, run_limit_s: float,
+         oci_host: Path | None = None) -> BootResult:
+    """Boot once, run `commands` in turn (in a chroot of `image_root`, in a chroot of
+    `oci_host` with the image as the containers' root, or with no image in the initramfs
+    itself: static programs only), collect their outputs. `work` must exist and hold whatever
+    the commands need besides the image and the probes."""
+    (work / "boot.sh").write_text(boot_script(commands, image_root is not None, oci_host is not None))
     with boot_slot():
-        return _boot(kernel, name, image_root, probe_dir, work, commands, boot_limit_s, run_limit_s)
+        return _boot(kernel, name, image_root, probe_dir, work, commands, boot_limit_s, run_limit_s, oci_host)
 
 
 def _boot(kernel: PreparedKernel, name: str, image_root: Path | None, probe_dir: Path, work: Path,
-          commands: list[list[str]], boot_limit_s: float, run_limit_s: float) -> BootResult:
+          commands: list[list[str]], boot_limit_s: float, run_limit_s: float, oci_host: Path | None) -> BootResult:
     if STOP.is_set():
         raise RuntimeError("the run was interrupted before this boot could start")
     started = time.monotonic()
-    argv = ["setpriv", "--pdeathsig", "KILL", "--", *qemu_argv(kernel, name, image_root, probe_dir, work)]
+    argv = ["setpriv", "--pdeathsig", "KILL", "--", *qemu_argv(kernel, name, image_root, probe_dir, work, oci_host)]
     proc = subprocess.Popen(argv, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
                             start_new_session=True)
     failure, booted = None, None

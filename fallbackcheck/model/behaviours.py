@@ -175,7 +175,7 @@ def explain(runtime, engine_version: str | None, oci: dict | None, syscall: str,
     explained. `nr` is the syscall's number on `arch`; `engine_version` e.g. "docker 20.10.24"."""
     if oci is None:
         return None
-    plain = seccomp_json.resolved(oci)
+    plain = seccomp_json.resolved(oci, syscalls.NATIVE.get(arch))
     own = getattr(runtime, "explain_delivered", None)  # a kind's own documented behaviour (systemd-run)
     reason = own(plain, syscall, arch, asked, delivered) if own is not None else None
     if reason:

@@ -83,13 +83,13 @@ class Profile:
 def covers_arch(oci: dict, arch: str) -> bool:
     """Whether the profile filters `arch` rather than killing it (the kernel's native
     architecture is always filtered: syscalls.NATIVE)."""
-    archs = seccomp_json.resolved(oci).get("architectures") or []
+    archs = seccomp_json.resolved(oci, syscalls.NATIVE.get(arch)).get("architectures") or []
     return not archs or syscalls.SECCOMP_ARCH[arch] in archs or syscalls.NATIVE[arch] == arch
 
 
 def asks_of(oci: dict, syscall: str, arch: str) -> str | None:
     """What a seccomp JSON (Docker or OCI form) asks for `syscall` on `arch`."""
-    return _asks(seccomp_json.resolved(oci), syscall, arch)
+    return _asks(seccomp_json.resolved(oci, syscalls.NATIVE.get(arch)), syscall, arch)
 
 
 def asks_in(oci: dict | None, syscall: str, arch: str) -> str | None:

@@ -22,6 +22,11 @@ DEFAULT_CAPS = frozenset({
 })
 # Docker's includes.arches uses Go's names for the daemon's own architecture.
 NATIVE_GOARCH = {"x86_64": "amd64", "i686": "386", "aarch64": "arm64"}.get(platform.machine(), platform.machine())
+# A kernel architecture (syscalls.NATIVE's values) -> Go's name, which an engine on a machine of
+# that architecture resolves a profile against (includes.arches; moby profiles/seccomp).
+GOARCH = {"amd64": "amd64", "arm64": "arm64"}
+# archMap: the engine keeps the entry of its own architecture, with its sub-architectures.
+SCMP_OF_GOARCH = {"amd64": "SCMP_ARCH_X86_64", "arm64": "SCMP_ARCH_AARCH64"}
 
 
 def _kernel_at_least(minimum: str) -> bool:
@@ -33,11 +38,11 @@ def _kernel_at_least(minimum: str) -> bool:
         return True
 
 
-def _applies(rule: dict, caps: frozenset[str]) -> bool:
+def _applies(rule: dict, caps: frozenset[str], native: str) -> bool:
     inc, exc = rule.get("includes") or {}, rule.get("excludes") or {}
-    if inc.get("arches") and NATIVE_GOARCH not in inc["arches"]:
+    if inc.get("arches") and native not in inc["arches"]:
         return False
-    if exc.get("arches") and NATIVE_GOARCH in exc["arches"]:
+    if exc.get("arches") and native in exc["arches"]:
         return False
     if inc.get("caps") and not all(c in caps for c in inc["caps"]):
         return False
@@ -48,19 +53,22 @@ def _applies(rule: dict, caps: frozenset[str]) -> bool:
     return True
 
 
-def resolve(profile: dict, caps: frozenset[str] = DEFAULT_CAPS) -> dict:
-    """The plain OCI seccomp object (linux.seccomp) for a Docker-format or OCI profile."""
+def resolve(profile: dict, caps: frozenset[str] = DEFAULT_CAPS, native: str = NATIVE_GOARCH) -> dict:
+    """The plain OCI seccomp object (linux.seccomp) for a Docker-format or OCI profile, as an
+    engine on a `native` machine (Go's name: amd64, arm64) resolves it: the rules its
+    includes/excludes.arches keep, and its own archMap entry. Docker's default profile allows
+    ARM's private calls (set_tls, cacheflush, ...) only under "arches": ["arm", "arm64"]."""
     out = {k: copy.deepcopy(v) for k, v in profile.items()
            if k in ("defaultAction", "defaultErrnoRet", "architectures", "flags", "listenerPath", "listenerMetadata")}
     archs = list(profile.get("architectures") or [])
     for entry in profile.get("archMap") or []:
-        if entry.get("architecture") and platform.machine() in ("x86_64",) and entry["architecture"] == "SCMP_ARCH_X86_64":
+        if entry.get("architecture") and entry["architecture"] == SCMP_OF_GOARCH.get(native):
             archs += [entry["architecture"], *(entry.get("subArchitectures") or [])]
     if archs:
         out["architectures"] = list(dict.fromkeys(archs))
     rules = []
     for rule in profile.get("syscalls") or []:
-        if not _applies(rule, caps):
+        if not _applies(rule, caps, native):
             continue
         names = rule.get("names") or ([rule["name"]] if rule.get("name") else [])
         plain = {"names": names, "action": rule["action"]}
@@ -73,4 +81,11 @@ def resolve(profile: dict, caps: frozenset[str] = DEFAULT_CAPS) -> dict:
 
 
 # resolve() for readers only: judging asks the same batch profile once per cell (memo.py).
-resolved = IdentityMemo(resolve)
+_resolved = IdentityMemo(resolve)
+
+
+def resolved(profile: dict, kernel_arch: str | None = None) -> dict:
+    """resolve() remembered per profile object, as an engine on a `kernel_arch` machine
+    (syscalls.NATIVE's values: the machine a cell's arch runs on) resolves it; None: this one."""
+    native = GOARCH.get(kernel_arch, kernel_arch) if kernel_arch else NATIVE_GOARCH
+    return _resolved(profile, DEFAULT_CAPS, native)

@@ -211,37 +211,49 @@ class KernelRuntime(Runtime):
         except ValueError:
             raise UsageError(f"{BOOT_TIMEOUT_ENV} must be a number of seconds") from None
 
+    def _commands(self, plans: list[BatchPlan], work: Path) -> tuple[list[list[str]], list[dict | None]]:
+        """Each plan's command in the guest (the runner under fbc-seccomp-exec and the plan's
+        policy, written into `work`), and the seccomp each runtime was handed (None: not an OCI
+        runtime, nothing was handed over)."""
+        if crossbuild.is_cross(self.kernel_arch):  # built with the probes, for that arch's libseccomp
+            helper = f"/fbc/{self.kernel_arch}/fbc-seccomp-exec-static"
+        else:
+            shutil.copy2(guest_helper(), work / "fbc-seccomp-exec")
+            helper = "/fbc-work/fbc-seccomp-exec"
+        commands = []
+        for n, plan in enumerate(plans):
+            argv = plan.command(runner=self._runner())
+            if plan.profile.oci is not None:  # unconfined has none
+                (work / f"policy-{n}").write_text(render_policy(plan.profile))
+                argv = [helper, f"/fbc-work/policy-{n}", *argv]
+            commands.append(argv)
+        return commands, [None] * len(plans)
+
+    def _oci_host(self) -> Path | None:
+        """The root the commands run in instead of the image's (an OCI runtime's host), or None."""
+        return None
+
     def run_batches(self, plans: list[BatchPlan]) -> list[BatchOutput]:
         """Every plan (one image, several profiles) in ONE boot, each in a chroot of the image."""
         if len({(p.image_ref, p.probe_dir) for p in plans}) != 1:
             raise ValueError("one boot runs the batches of one image and one probe build")
         prepared = kernels.prepare(self.host)
+        oci_host = self._oci_host()
         first = plans[0]
         name = self._boot_name(first.session)
         with tempfile.TemporaryDirectory(prefix="fbc-boot-") as tmp:
             work = Path(tmp)
-            if crossbuild.is_cross(self.kernel_arch):  # built with the probes, for that arch's libseccomp
-                helper = f"/fbc/{self.kernel_arch}/fbc-seccomp-exec-static"
-            else:
-                shutil.copy2(guest_helper(), work / "fbc-seccomp-exec")
-                helper = "/fbc-work/fbc-seccomp-exec"
-            commands = []
-            for n, plan in enumerate(plans):
-                argv = plan.command(runner=self._runner())
-                if plan.profile.oci is not None:  # unconfined has none
-                    (work / f"policy-{n}").write_text(render_policy(plan.profile))
-                    argv = [helper, f"/fbc-work/policy-{n}", *argv]
-                commands.append(argv)
+            commands, received = self._commands(plans, work)
             result = guest.boot(prepared, name, Path(first.image_ref), first.probe_dir, work, commands,
-                                self._boot_limit(), sum(p.overall_timeout_s for p in plans))
+                                self._boot_limit(), sum(p.overall_timeout_s for p in plans), oci_host=oci_host)
         if result.failure and not any(c.exit_code is not None for c in result.commands):
             raise RuntimeError(result.failure)
         outputs = []
-        for plan, command in zip(plans, result.commands):
+        for plan, command, handed in zip(plans, result.commands, received):
             boot = {"boot": name, "kernel": result.release, "boot_wall_s": round(result.wall_s, 2),
                     "booted_after_s": None if result.booted_after_s is None else round(result.booted_after_s, 2),
                     "batches_in_boot": len(plans), "batch_guest_s": command.guest_s}
             outputs.append(BatchOutput(command.stdout, command.stderr + (f"\n{result.failure}" if result.failure else ""),
                                        command.exit_code, name, timed_out=bool(result.failure) and command.exit_code is None,
-                                       boot=boot))
+                                       boot=boot, received=handed))
         return outputs

@@ -18,15 +18,19 @@ from ..artefacts import images
 from .. import runs
 from ..model.behaviours import family_said
 from ..errors import UsageError
-from ..model.seccomp_json import DEFAULT_CAPS, resolve
+from ..model.seccomp_json import DEFAULT_CAPS, GOARCH, NATIVE_GOARCH, resolve
 from .base import PIDS_LIMIT, BatchOutput, BatchPlan, Runtime, oci_runtime_version, placed_probe_dir, stream_text
 from ..engines.docker import engine
 
 MEMORY_LIMIT_BYTES = 512 * 1024 * 1024
 
 
-def bundle_config(plan: BatchPlan, rootfs: Path, argv: list[str]) -> dict:
-    """An OCI runtime config close to what Docker would generate for the same batch."""
+def bundle_config(plan: BatchPlan, rootfs: Path, argv: list[str], probes: str | None = None,
+                  kernel_arch: str | None = None) -> dict:
+    """An OCI runtime config close to what Docker would generate for the same batch; `probes`:
+    where the runtime's host sees the probe build (plan.probe_dir unless said); `kernel_arch`:
+    the machine the runtime runs on (this one unless said), which a Docker-format profile's
+    arch-dependent rules are resolved for, as Docker there would."""
     caps = sorted(DEFAULT_CAPS)
     linux = {
         "namespaces": [{"type": t} for t in ("pid", "network", "ipc", "uts", "mount")],
@@ -35,7 +39,8 @@ def bundle_config(plan: BatchPlan, rootfs: Path, argv: list[str]) -> dict:
         "readonlyPaths": ["/proc/sys", "/proc/sysrq-trigger", "/proc/irq", "/proc/bus"],
     }
     if plan.profile.kind != "unconfined" and plan.profile.oci is not None:
-        linux["seccomp"] = resolve(plan.profile.oci)
+        linux["seccomp"] = resolve(plan.profile.oci, native=GOARCH.get(kernel_arch, NATIVE_GOARCH) if kernel_arch
+                                   else NATIVE_GOARCH)
     return {
         "ociVersion": "1.0.2",
         "process": {
@@ -55,7 +60,7 @@ def bundle_config(plan: BatchPlan, rootfs: Path, argv: list[str]) -> dict:
             {"destination": "/dev/shm", "type": "tmpfs", "source": "shm", "options": ["nosuid", "noexec", "nodev", "mode=1777", "size=65536k"]},
             {"destination": "/sys", "type": "sysfs", "source": "sysfs", "options": ["nosuid", "noexec", "nodev", "ro"]},
             {"destination": "/tmp", "type": "tmpfs", "source": "tmpfs", "options": ["nosuid", "nodev", "mode=1777"]},
-            {"destination": "/fbc", "type": "bind", "source": str(plan.probe_dir), "options": ["rbind", "ro"]},
+            {"destination": "/fbc", "type": "bind", "source": probes or str(plan.probe_dir), "options": ["rbind", "ro"]},
         ],
         "linux": linux,
     }

@@ -160,13 +160,36 @@ def expand(runtime_id: str) -> list[str]:
     return [runtime_id]
 
 
+def _kernel_local(host: str):
+    from .kernel import KernelRuntime
+
+    return KernelRuntime(host)
+
+
+def _kernel_oci(binary: str):
+    def make(host: str):
+        from .kernel_oci import KernelOciRuntime
+
+        return KernelOciRuntime(binary, host)
+    return make
+
+
+# The kinds that run on a kernel host (<kind>@linux-...: a Debian kernel booted in QEMU) rather
+# than on an engine host: `local`'s filter helper, and runc or crun from the OCI host root.
+KERNEL_HOST_KINDS = {"local": _kernel_local, "runc": _kernel_oci("runc"), "crun": _kernel_oci("crun")}
+
+
+def is_kernel_host(host_name: str) -> bool:
+    from ..artefacts.kernels import is_kernel_host as named_so
+
+    return named_so(host_name)
+
+
 def get(runtime_id: str) -> Runtime:
     kind, host_name = split_id(runtime_id)
-    if kind == "local" and host_name:  # a kernel host booted in QEMU (kernels.py; says if unknown)
-        if runtime_id not in _CACHE:
-            from .kernel import KernelRuntime
-
-            _CACHE[runtime_id] = KernelRuntime(host_name)
+    if host_name and kind in KERNEL_HOST_KINDS and (kind == "local" or is_kernel_host(host_name)):
+        if runtime_id not in _CACHE:  # a kernel host booted in QEMU (kernels.py; says if unknown)
+            _CACHE[runtime_id] = KERNEL_HOST_KINDS[kind](host_name)
         return _CACHE[runtime_id]
     if kind == "systemd-run":  # its `@` names a systemd host (systemdrun.make), not an engine host
         if runtime_id not in _CACHE:

@@ -22,10 +22,12 @@ from ..cache import cache_dir
 
 
 def _recipes() -> list:
-    """Every recipe whose build is current: target and builder images, engine generations."""
+    """Every recipe whose build is current: target and builder images, OCI host roots, engine
+    generations."""
     from ..hosts.recipes import GENERATIONS, SYSTEMD_HOSTS
 
-    return [*images.TARGETS.values(), *images.BUILDERS.values(), *GENERATIONS.values(), *SYSTEMD_HOSTS.values()]
+    return [*images.TARGETS.values(), *images.BUILDERS.values(), *images.OCI_HOSTS.values(), *GENERATIONS.values(),
+            *SYSTEMD_HOSTS.values()]
 
 
 def stale_paths() -> list[Path]:

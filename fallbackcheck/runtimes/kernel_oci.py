@@ -1,0 +1,118 @@
+"""`runc@<kernel host>`, `crun@<kernel host>`: Debian's runc or crun, run inside a boot of that
+kernel host (issue 33, stage 3: runc and crun on arm64).
+
+The guest's root is then not the image but the OCI host root (images/recipes.toml,
+[oci-host.*]: a Debian root with runc and crun installed), and the image is the containers'
+root: each batch is `runc run` (or `crun run`) of a bundle whose config is the same one the
+`runc` and `crun` columns of this machine get (oci.bundle_config), so what the runtime does
+with the profile, runc's ENOSYS stub included, is measured on that kernel's architecture.
+All batches of one image still share one boot (KernelRuntime.run_batches).
+
+An arm64 kernel runs arm64 images and armhf ones (32-bit tasks through the compat layer):
+runc computes its stub per architecture of the profile, so armhf cells measure the stub for
+SCMP_ARCH_ARM, where the largest number a profile names can be one of ARM's private calls
+(set_tls is 0xf0005; docs/arm64.md, "runc and crun on arm64").
+"""
+
+from __future__ import annotations
+
+import functools
+import json
+import subprocess
+from pathlib import Path
+
+from ..artefacts import images
+from ..errors import UsageError
+from ..model.behaviours import host_libseccomp_knows
+from .base import BatchPlan
+from .kernel import KernelRuntime
+from .oci import bundle_config
+
+# Per kernel architecture: the OCI host root its runc and crun run from.
+OCI_HOST_OF_ARCH = {"arm64": "oci-host-debian-12-arm64"}
+OCI_BINARIES = ("runc", "crun")
+CONTAINERS_ROOT = "/ctr"  # where the guest script grafts the image (hosts/guest.py, _OCI_HOST)
+
+
+def _package_versions(root: Path, names: tuple[str, ...]) -> dict[str, str | None]:
+    """The installed versions of `names` in a Debian root, from its dpkg status file."""
+    found: dict[str, str | None] = dict.fromkeys(names)
+    for stanza in (root / "var/lib/dpkg/status").read_text(errors="replace").split("\n\n"):
+        fields = dict(line.split(": ", 1) for line in stanza.splitlines() if ": " in line and not line[0].isspace())
+        if fields.get("Package") in found and fields.get("Status", "").endswith(" installed"):
+            found[fields["Package"]] = fields.get("Version")
+    return found
+
+
+def _upstream(debian_version: str | None) -> str | None:
+    """1.1.5+ds1-1+deb12u1 -> 1.1.5+ds1 (the part before the Debian revision)."""
+    return debian_version.rpartition("-")[0] or debian_version if debian_version else None
+
+
+class KernelOciRuntime(KernelRuntime):
+    shared_column = None  # a column of its own per runtime and kernel host
+    family = None  # no engine generation: the generation views leave it out
+    start_s = 30.0  # a kernel boot in QEMU, then runc's or crun's own start per batch
+
+    def __init__(self, binary: str, host: str):
+        super().__init__(host)
+        if binary not in OCI_BINARIES:
+            raise ValueError(binary)
+        if self.kernel_arch not in OCI_HOST_OF_ARCH:
+            raise UsageError(f"runtime {binary}@{host}: runc and crun run inside the arm64 kernel hosts only "
+                             f"({', '.join(f'{b}@linux-6.12-arm64' for b in OCI_BINARIES)}); on an x86 kernel host "
+                             f"use local@{host}, and on this machine's kernel {binary}")
+        self.binary = binary
+        self.kind = binary
+        self.id = f"{binary}@{host}"
+        self.column_order = 51 + self.oci_rank(binary)  # beside the kernels' column
+
+    def _oci_recipe(self) -> images.Recipe:
+        return images.OCI_HOSTS[OCI_HOST_OF_ARCH[self.kernel_arch]]
+
+    def _oci_host(self) -> Path:
+        return images.rootfs(self._oci_recipe())
+
+    def versions(self) -> dict:
+        out = super().versions()
+        recipe = self._oci_recipe()
+        installed = _package_versions(self._oci_host(), (self.binary, "libseccomp2"))
+        # Read from the root's dpkg status, not `--version`: that would need a boot of its own.
+        out.update({
+            "engine": f"none ({self.binary} in {recipe.id}, inside kernel host {self.host} booted in QEMU, TCG)",
+            "oci_runtime": self.binary,
+            "oci_runtime_version": (f"{self.binary} version {_upstream(installed[self.binary])} (Debian "
+                                    f"{self.binary} {installed[self.binary]} {recipe.arch}, {recipe.suite})"),
+            "libseccomp": f"{installed['libseccomp2']} (Debian libseccomp2:{recipe.arch}, linked dynamically)",
+            "oci_host": f"{recipe.id} ({recipe.suite}/{recipe.arch}, recipe {recipe.hash})",
+        })
+        return out
+
+    @functools.cached_property
+    def _same_libseccomp(self) -> bool:
+        guest = _package_versions(self._oci_host(), ("libseccomp2",))["libseccomp2"]
+        here = subprocess.run(["dpkg-query", "-W", "-f=${Version}", "libseccomp2"], capture_output=True,
+                              text=True).stdout.strip()
+        return bool(guest) and _upstream(guest) == _upstream(here)
+
+    def libseccomp_knows(self, name: str, arch: str) -> bool | None:
+        """What the guest's libseccomp resolves: this machine's answers it when both are the same
+        upstream release (libseccomp's syscall tables are the same on every architecture it
+        runs on); otherwise the rules that need the answer do not apply (None)."""
+        return host_libseccomp_knows(name, arch) if self._same_libseccomp else None
+
+    def default_seccomp(self) -> dict | None:
+        return {}  # as runc and crun here: no filter when the config names none
+
+    def _commands(self, plans: list[BatchPlan], work: Path) -> tuple[list[list[str]], list[dict | None]]:
+        commands, received = [], []
+        for n, plan in enumerate(plans):
+            bundle = work / f"bundle-{n}"
+            bundle.mkdir()
+            config = bundle_config(plan, Path(CONTAINERS_ROOT), plan.command(runner=self._runner()), probes="/fbc",
+                                   kernel_arch=self.kernel_arch)
+            (bundle / "config.json").write_text(json.dumps(config))
+            # Nothing stands between us and the runtime: what it receives is what we wrote.
+            received.append(config["linux"].get("seccomp") or {})
+            commands.append([self.binary, "run", "--bundle", f"/fbc-work/bundle-{n}", f"fbc-{n}"])
+        return commands, received
