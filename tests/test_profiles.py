@@ -93,3 +93,25 @@ def test_default_profile_is_what_the_runtime_says():
     assert default.asks("clone3", "amd64", Podmanish()) == "ENOSYS"
     assert default.asks("read", "amd64", Podmanish()) == "allowed"
     assert default.asks("clone3", "amd64", Opaque()) is None
+
+
+def test_a_file_profile_may_name_calls_of_architectures_our_table_does_not_carry(tmp_path):
+    """Docker's own default profile names s390's calls and sync_file_range2 (powerpc's), which
+    libseccomp knows (a pseudo number off those architectures) and runtimes keep: accepted. A
+    name libseccomp does not know either is still a typo, rejected in one line."""
+    import json
+
+    import pytest
+
+    from fallbackcheck.errors import UsageError
+    from fallbackcheck.model.profiles import parse
+
+    good = tmp_path / "docker-like.json"
+    good.write_text(json.dumps({"defaultAction": "SCMP_ACT_ERRNO", "syscalls": [
+        {"names": ["read", "s390_runtime_instr", "sync_file_range2"], "action": "SCMP_ACT_ALLOW"}]}))
+    assert parse(f"file:{good}").kind == "file"
+    bad = tmp_path / "typo.json"
+    bad.write_text(json.dumps({"defaultAction": "SCMP_ACT_ERRNO", "syscalls": [
+        {"names": ["read", "clone33"], "action": "SCMP_ACT_ALLOW"}]}))
+    with pytest.raises(UsageError, match=r"unknown syscall\(s\) \['clone33'\]"):
+        parse(f"file:{bad}")

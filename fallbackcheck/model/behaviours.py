@@ -6,7 +6,6 @@ Each behaviour carries its provenance (the runtime's PR or issue; docs/runtimes.
 
 from __future__ import annotations
 
-import ctypes
 import functools
 import re
 import shutil
@@ -53,19 +52,7 @@ def runtime_family(runtime) -> str:
 SCMP_ARCH = {"amd64": "x86_64", "i386": "x86", "arm64": "aarch64", "armhf": "arm"}
 
 
-@functools.lru_cache(maxsize=None)
-def _libseccomp():
-    """This machine's libseccomp (Debian libseccomp2: the library its runc and crun link), or
-    None where it cannot be loaded."""
-    try:
-        lib = ctypes.CDLL("libseccomp.so.2")
-        lib.seccomp_arch_resolve_name.argtypes = [ctypes.c_char_p]
-        lib.seccomp_arch_resolve_name.restype = ctypes.c_uint32
-        lib.seccomp_syscall_resolve_name_arch.argtypes = [ctypes.c_uint32, ctypes.c_char_p]
-        lib.seccomp_syscall_resolve_name_arch.restype = ctypes.c_int
-        return lib
-    except (OSError, AttributeError):
-        return None
+_libseccomp = syscalls.libseccomp  # where it is loaded: model/syscalls.py
 
 
 @functools.lru_cache(maxsize=None)

@@ -6,6 +6,7 @@ Data: data/syscalls.csv (provenance in data/syscalls.PROVENANCE.md).
 from __future__ import annotations
 
 import csv
+import ctypes
 from dataclasses import dataclass
 from functools import lru_cache
 
@@ -54,6 +55,35 @@ def numbers(arch: str) -> dict[str, int]:
 
 def is_known(name: str) -> bool:
     return name in table()
+
+
+@lru_cache(maxsize=None)
+def libseccomp():
+    """This machine's libseccomp (Debian libseccomp2: the library its runc and crun link), or
+    None where it cannot be loaded."""
+    try:
+        lib = ctypes.CDLL("libseccomp.so.2")
+        lib.seccomp_arch_resolve_name.argtypes = [ctypes.c_char_p]
+        lib.seccomp_arch_resolve_name.restype = ctypes.c_uint32
+        lib.seccomp_syscall_resolve_name_arch.argtypes = [ctypes.c_uint32, ctypes.c_char_p]
+        lib.seccomp_syscall_resolve_name_arch.restype = ctypes.c_int
+        lib.seccomp_syscall_resolve_name.argtypes = [ctypes.c_char_p]
+        lib.seccomp_syscall_resolve_name.restype = ctypes.c_int
+        return lib
+    except (OSError, AttributeError):
+        return None
+
+
+SCMP_ERROR = -1  # __NR_SCMP_ERROR: seccomp_syscall_resolve_name's answer for a name it does not know
+
+
+@lru_cache(maxsize=None)
+def libseccomp_has_name(name: str) -> bool:
+    """Whether libseccomp knows `name` on some architecture (Docker's default profile names
+    s390's and other architectures' calls, which our table does not carry: libseccomp resolves
+    them to a pseudo number elsewhere, and runtimes keep those rules rather than drop them)."""
+    lib = libseccomp()
+    return lib is not None and lib.seccomp_syscall_resolve_name(name.encode()) != SCMP_ERROR
 
 
 def existed_in(name: str, arch: str, kernel: str) -> bool:

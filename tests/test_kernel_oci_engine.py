@@ -1,0 +1,77 @@
+"""runc and crun for real inside Debian's 6.12 arm64 kernel in qemu-system-aarch64 (issue 33,
+stage 3): Debian 12's runc 1.1.5 and crun 1.8.1 from the OCI host root, an arm64 and an armhf
+image, unfiltered and under vintage:5.2:EPERM. Kept small for CI: four boots (one per runtime
+and image), 32 cells.
+
+What it pins down, raw facts first so that a catalogue bent to go green still fails here:
+runc's ENOSYS stub answers clone3 and fchmodat2 with ENOSYS for arm64 tasks (above fspick,
+433, the largest arm64 number the profile names), and does not for armhf tasks: for
+SCMP_ARCH_ARM the largest number named is ARM's private set_tls (0xf0005), so every new
+syscall meets the profile's EPERM (runc libcontainer/seccomp/patchbpf/enosys_linux.go,
+findLastSyscalls, unchanged from v1.1.5 to main). crun has no stub: EPERM for both.
+"""
+
+import uuid
+
+import pytest
+
+from fallbackcheck.hosts import guest
+from helpers import cells_by, load_report, run_suites
+
+pytestmark = pytest.mark.engine
+
+RUNC, CRUN = "runc@linux-6.12-arm64", "crun@linux-6.12-arm64"
+VINTAGE = "vintage:5.2:EPERM"
+
+
+def test_runc_stub_covers_arm64_tasks_and_not_armhf_ones_inside_the_arm64_kernel(tmp_path):
+    session = f"fbcocia-{uuid.uuid4().hex[:6]}"
+    proc = run_suites("--runtimes", f"{RUNC},{CRUN}", "--images", "debian-13-arm64,debian-13-armhf",
+                      "--profiles", f"unconfined,{VINTAGE}", "--probes", "pthread_create,lchmod,raw:clone3,raw:fchmodat2",
+                      report_dir=tmp_path / "report", env={"FALLBACKCHECK_SESSION": session}, timeout=2400)
+    assert proc.returncode == 0, proc.stdout[-3000:]
+    report = load_report(tmp_path / "report")
+    cells = report["cells"]
+    assert len(cells) == 32
+    for runtime in (RUNC, CRUN):
+        for image, arch in (("debian-13-arm64", "arm64"), ("debian-13-armhf", "armhf")):
+            mine = cells_by(report, runtime=runtime, image=image)
+            assert {c["arch"] for c in mine} == {arch}
+            assert len({c["batch"]["boot"]["boot"] for c in mine}) == 1  # both profiles, one boot
+        info = report["environment"]["runtimes"][runtime]
+        assert info["kernel_arch"] == "arm64" and info["kernel_release"].endswith("-arm64")
+        assert info["oci_runtime_version"].startswith(f"{runtime.split('@')[0]} version 1.")
+        kind = report["environment"]["runtime_kinds"][runtime]
+        assert (kind["kind"], kind["host"]) == (runtime.split("@")[0], "linux-6.12-arm64")
+
+    def cell(runtime, image, probe, profile=VINTAGE):
+        found = cells_by(report, runtime=runtime, image=image, probe=probe, profile=profile)
+        assert len(found) == 1, (runtime, image, probe, profile)
+        return found[0]
+
+    # Unfiltered, the containers call what the kernel has.
+    for runtime in (RUNC, CRUN):
+        for image in ("debian-13-arm64", "debian-13-armhf"):
+            assert cell(runtime, image, "pthread_create", "unconfined")["works"] is True
+            assert cell(runtime, image, "raw:fchmodat2", "unconfined")["delivered"] == {"fchmodat2": "allowed"}
+    # runc on arm64 tasks: the stub, named in the cell; the fallbacks work.
+    for raw, name in (("raw:clone3", "clone3"), ("raw:fchmodat2", "fchmodat2")):
+        stubbed = cell(RUNC, "debian-13-arm64", raw)
+        assert stubbed["delivered"] == {name: "ENOSYS"}
+        assert "runc's ENOSYS stub" in stubbed["behaviour"] and "fspick, 433" in stubbed["behaviour"]
+        # runc on armhf tasks and crun on both: the profile's EPERM.
+        assert cell(RUNC, "debian-13-armhf", raw)["delivered"] == {name: "EPERM"}
+        for image in ("debian-13-arm64", "debian-13-armhf"):
+            assert cell(CRUN, image, raw)["delivered"] == {name: "EPERM"}
+    for probe in ("pthread_create", "lchmod"):
+        assert cell(RUNC, "debian-13-arm64", probe)["works"] is True
+        for runtime, image in ((RUNC, "debian-13-armhf"), (CRUN, "debian-13-arm64"), (CRUN, "debian-13-armhf")):
+            broken = cell(runtime, image, probe)
+            assert (broken["works"], broken["errno"], broken["verdict"]) == (False, "EPERM", "expected-break"), broken
+    # What runc and crun were handed is recorded, and it is what was asked.
+    vintage = cell(RUNC, "debian-13-armhf", "raw:clone3")
+    assert vintage["batch"]["received_profile"].startswith("sha256:")
+    assert not vintage["batch"].get("profile_changes")
+    assert all(c["verdict"] not in ("unexpected", "error") for c in cells), \
+        [(c["runtime"], c["image"], c["probe"], c["profile"], c.get("detail")) for c in cells if c["verdict"] != "pass"]
+    assert guest.leftovers(session) == []
