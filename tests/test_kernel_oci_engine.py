@@ -1,14 +1,18 @@
 """runc and crun for real inside Debian's 6.12 arm64 kernel in qemu-system-aarch64 (issue 33,
 stage 3): Debian 12's runc 1.1.5 and crun 1.8.1 from the OCI host root, an arm64 and an armhf
-image, unfiltered and under vintage:5.2:EPERM. Kept small for CI: four boots (one per runtime
-and image), 32 cells.
+image, unfiltered, under vintage:5.2:EPERM and under Docker 20.10.24's default profile
+(docker-default:bookworm, fetched from Debian's archive). Kept small for CI: four boots (one per
+runtime and image), 48 cells.
 
 What it pins down, raw facts first so that a catalogue bent to go green still fails here:
 runc's ENOSYS stub answers clone3 and fchmodat2 with ENOSYS for arm64 tasks (above fspick,
 433, the largest arm64 number the profile names), and does not for armhf tasks: for
 SCMP_ARCH_ARM the largest number named is ARM's private set_tls (0xf0005), so every new
 syscall meets the profile's EPERM (runc libcontainer/seccomp/patchbpf/enosys_linux.go,
-findLastSyscalls, unchanged from v1.1.5 to main). crun has no stub: EPERM for both.
+findLastSyscalls, unchanged from v1.1.5 to main). crun has no stub: EPERM for both. Docker's
+own default allows set_tls for "arches": ["arm", "arm64"], so with Docker 20.10's profile lchmod
+(fchmodat2, unlisted there) works in arm64 containers and breaks with EPERM in armhf ones: the
+report of https://github.com/docker/docker-ce-packaging/issues/1007, reproduced.
 """
 
 import uuid
@@ -22,22 +26,23 @@ pytestmark = pytest.mark.engine
 
 RUNC, CRUN = "runc@linux-6.12-arm64", "crun@linux-6.12-arm64"
 VINTAGE = "vintage:5.2:EPERM"
+DOCKER_20_10 = "docker-default:bookworm"
 
 
 def test_runc_stub_covers_arm64_tasks_and_not_armhf_ones_inside_the_arm64_kernel(tmp_path):
     session = f"fbcocia-{uuid.uuid4().hex[:6]}"
     proc = run_suites("--runtimes", f"{RUNC},{CRUN}", "--images", "debian-13-arm64,debian-13-armhf",
-                      "--profiles", f"unconfined,{VINTAGE}", "--probes", "pthread_create,lchmod,raw:clone3,raw:fchmodat2",
+                      "--profiles", f"unconfined,{VINTAGE},{DOCKER_20_10}", "--probes", "pthread_create,lchmod,raw:clone3,raw:fchmodat2",
                       report_dir=tmp_path / "report", env={"FALLBACKCHECK_SESSION": session}, timeout=2400)
     assert proc.returncode == 0, proc.stdout[-3000:]
     report = load_report(tmp_path / "report")
     cells = report["cells"]
-    assert len(cells) == 32
+    assert len(cells) == 48
     for runtime in (RUNC, CRUN):
         for image, arch in (("debian-13-arm64", "arm64"), ("debian-13-armhf", "armhf")):
             mine = cells_by(report, runtime=runtime, image=image)
             assert {c["arch"] for c in mine} == {arch}
-            assert len({c["batch"]["boot"]["boot"] for c in mine}) == 1  # both profiles, one boot
+            assert len({c["batch"]["boot"]["boot"] for c in mine}) == 1  # every profile, one boot
         info = report["environment"]["runtimes"][runtime]
         assert info["kernel_arch"] == "arm64" and info["kernel_release"].endswith("-arm64")
         assert info["oci_runtime_version"].startswith(f"{runtime.split('@')[0]} version 1.")
@@ -68,6 +73,18 @@ def test_runc_stub_covers_arm64_tasks_and_not_armhf_ones_inside_the_arm64_kernel
         for runtime, image in ((RUNC, "debian-13-armhf"), (CRUN, "debian-13-arm64"), (CRUN, "debian-13-armhf")):
             broken = cell(runtime, image, probe)
             assert (broken["works"], broken["errno"], broken["verdict"]) == (False, "EPERM", "expected-break"), broken
+    # Docker 20.10's own default: fchmodat2 is unlisted; runc's stub covers it for arm64 tasks only.
+    stubbed = cell(RUNC, "debian-13-arm64", "raw:fchmodat2", DOCKER_20_10)
+    assert stubbed["delivered"] == {"fchmodat2": "ENOSYS"} and "runc's ENOSYS stub" in stubbed["behaviour"]
+    assert cell(RUNC, "debian-13-arm64", "lchmod", DOCKER_20_10)["works"] is True
+    for runtime, image in ((RUNC, "debian-13-armhf"), (CRUN, "debian-13-arm64"), (CRUN, "debian-13-armhf")):
+        assert cell(runtime, image, "raw:fchmodat2", DOCKER_20_10)["delivered"] == {"fchmodat2": "EPERM"}
+        broken = cell(runtime, image, "lchmod", DOCKER_20_10)
+        assert (broken["works"], broken["errno"], broken["verdict"]) == (False, "EPERM", "expected-break"), broken
+        # clone3 has Docker's own ENOSYS rule (moby #42681): pthread_create works everywhere
+        assert cell(runtime, image, "pthread_create", DOCKER_20_10)["works"] is True
+    facts = report["selection"]["profile_facts"][DOCKER_20_10]
+    assert facts["family"] == "docker-default" and facts["source"].startswith("golang-github-docker-docker-dev 20.10.24")
     # What runc and crun were handed is recorded, and it is what was asked.
     vintage = cell(RUNC, "debian-13-armhf", "raw:clone3")
     assert vintage["batch"]["received_profile"].startswith("sha256:")

@@ -6,6 +6,7 @@ import fnmatch
 from dataclasses import dataclass, field
 
 from ..artefacts import images
+from ..artefacts.engine_profiles import FETCHED
 from ..model import profiles
 from . import shard as shard_mod
 from ..model.catalogue import Catalogue
@@ -151,14 +152,15 @@ class Selection:
     def from_controller(cls, sent: dict) -> "Selection":
         """A worker's selection: the controller's, as resolved there (no engine is asked again,
         so every process runs the same runtimes)."""
-        selection = cls(sent["images"], sent["runtimes"], {pid: profiles.parse(pid) for pid in sent["profiles"]},
+        selection = cls(sent["images"], sent["runtimes"], {pid: profiles.parse(pid, FETCHED) for pid in sent["profiles"]},
                         sent["probes"], sent["skipped_runtimes"], sent["notes"])
         selection.shard = shard_mod.parse(sent["shard"])
         return selection
 
     def as_dict(self) -> dict:
         ids = {"images": self.images, "runtimes": self.runtimes, "profiles": list(self.profiles),
-               "probes": self.probes, "profile_facts": {pid: profiles.facts(pid) for pid in self.profiles}}
+               "probes": self.probes, "profile_facts": {pid: {**profiles.facts(pid), **({"source": p.source} if p.source else {})}
+                                   for pid, p in self.profiles.items()}}
         return {**ids, "shard": self.shard_info} if self.shard_info else ids
 
 
@@ -216,7 +218,7 @@ def resolve(catalogue: Catalogue, images_opt: str | None, runtimes_opt: str | No
     for image_id in image_ids:
         images.check_id(image_id)
     # The user's own profiles are checked before any engine is asked anything.
-    parsed = {pid: profiles.parse(pid) for pid in split_profiles(profiles_opt) if pid not in PROFILE_SETS}
+    parsed = {pid: profiles.parse(pid, FETCHED) for pid in split_profiles(profiles_opt) if pid not in PROFILE_SETS}
     probes = _select_probes(catalogue, split(probes_opt))
     runtimes, skipped = _select_runtimes(split(runtimes_opt))
     notes = []
@@ -234,7 +236,7 @@ def resolve(catalogue: Catalogue, images_opt: str | None, runtimes_opt: str | No
     if not wanted:
         wanted = default_profiles(catalogue, arches)
     expanded = [p for w in wanted for p in (PROFILE_SETS[w](catalogue, arches) if w in PROFILE_SETS else [w])]
-    parsed = {pid: parsed.get(pid) or profiles.parse(pid) for pid in dict.fromkeys(expanded)}
+    parsed = {pid: parsed.get(pid) or profiles.parse(pid, FETCHED) for pid in dict.fromkeys(expanded)}
     if "default" in parsed and any(is_kernel_runtime(r) for r in runtimes):
         notes.append("profile `default` is not applicable on kernel hosts (local@linux-*): there is no runtime "
                      "whose default could apply; their cells are left out")

@@ -212,7 +212,7 @@ def plan(rows, profiles: dict[str, Profile], directory: Path, catalogue,
                     action[name], how[name] = rule["action"], why
         added = [_rule([n for n in action if action[n] == a], a) for a in ("SCMP_ACT_ERRNO", "SCMP_ACT_ALLOW")
                  if a in action.values()]
-        original = Path(profile_id[len("file:"):]).expanduser().read_text() if profile.kind == "file" else None
+        original = profile.path.read_text() if profile.kind == "file" and profile.path is not None else None
         patched, text, removed_by_name = profile.oci, original, {}
         for rule in reversed(added):  # each goes first: the ENOSYS rule ends up first
             patched, removed = patch(patched, rule["names"], rule)

@@ -1,8 +1,9 @@
 """Profile ids -> seccomp profiles in the OCI/Docker JSON format, and what a profile asks for.
 
 Grammar (docs/design.md): unconfined | default | deny:<sys>[,<sys>...]:<ERRNO> |
-vintage:<kernel>:<ERRNO> | file:<path> | own:<name> (a filter a sandbox builds itself, by the
-name it gives it: firejail's `own:seccomp`, docs/sandboxes.md).
+vintage:<kernel>:<ERRNO> | file:<path> | docker-default:<suite> (Docker's default profile as Debian
+<suite> ships its source, fetched: artefacts/engine_profiles.py) | own:<name> (a filter a sandbox
+builds itself, by the name it gives it: firejail's `own:seccomp`, docs/sandboxes.md).
 """
 
 from __future__ import annotations
@@ -57,6 +58,8 @@ class Profile:
     id: str
     kind: str  # unconfined | default | deny | vintage | file | own | flatpak
     oci: dict | None  # the seccomp JSON; None for unconfined and for an unknown runtime default
+    path: Path | None = None  # the JSON file it was read from (file:, and fetched ones, e.g. docker-default:)
+    source: str = ""  # where a fetched profile came from (package, version, suite): its provenance
 
     def render(self) -> str:
         if self.oci is None:
@@ -193,7 +196,7 @@ def _file(profile_id: str, path_text: str) -> Profile:
     except json.JSONDecodeError as exc:
         raise UsageError(f"profile {profile_id!r}: {path} is not valid JSON (line {exc.lineno}, column {exc.colno}: {exc.msg})") from None
     validate_oci(data, f"profile {profile_id!r}")
-    return Profile(profile_id, "file", data)
+    return Profile(profile_id, "file", data, path=path)
 
 
 def _flatpak(profile_id: str, variant: str) -> Profile:
@@ -251,10 +254,15 @@ def facts(profile_id: str) -> dict:
         return {"family": family, "name": body}
     if sep and family == "flatpak":
         return {"family": family, "variant": body}
+    if sep and family == "docker-default":
+        return {"family": family, "suite": body}
     return {"family": "unknown"}
 
 
-def parse(profile_id: str) -> Profile:
+def parse(profile_id: str, fetched: dict | None = None) -> Profile:
+    """The profile an id names. `fetched`: family -> fetch(profile_id, body) -> (JSON, path,
+    provenance) for the families whose JSON is fetched rather than generated
+    (artefacts/engine_profiles.FETCHED, handed in by the selection: the model fetches nothing)."""
     text = profile_id.strip()
     if text == "unconfined":
         return Profile(text, "unconfined", None)
@@ -269,8 +277,13 @@ def parse(profile_id: str) -> Profile:
         return _file(text, body)
     if sep and kind == "flatpak":
         return _flatpak(text, body)
+    if sep and kind in (fetched or {}):
+        data, path, source = fetched[kind](text, body)
+        validate_oci(data, f"profile {text!r} ({source})")
+        return Profile(text, "file", data, path=path, source=source)  # a JSON file like file:'s, fetched
     if sep and kind == "own" and re.fullmatch(r"[a-z0-9][a-z0-9.-]*", body):
         return Profile(text, "own", None)  # the sandbox knows it by name (Runtime.unsupported_profile)
     raise UsageError(f"unknown profile {profile_id!r}: use unconfined, default, deny:<syscalls>:<ERRNO>, "
-                     "vintage:<kernel>:<ERRNO>, file:<path>, own:<name> (a sandbox's own filter) "
+                     "vintage:<kernel>:<ERRNO>, file:<path>, docker-default:<Debian suite> (Docker's default "
+                     "profile as that suite ships it), own:<name> (a sandbox's own filter) "
                      "or flatpak:run|flatpak:devel (Flatpak's filter)")
