@@ -11,6 +11,7 @@ the raw facts, so a catalogue bent to go green would still fail here.
 
 import json
 import signal
+import subprocess
 import uuid
 
 import pytest
@@ -59,17 +60,21 @@ def test_clone3_denied_on_the_arm64_kernel(tmp_path):
     assert guest.leftovers(session) == []
 
 
-def test_sigterm_during_an_arm64_boot_leaves_no_qemu(tmp_path):
+@pytest.mark.parametrize("runtime", [KERNEL, "runc@linux-6.12-arm64"])
+def test_sigterm_during_an_arm64_boot_leaves_no_qemu(tmp_path, runtime):
     """The kill paths are the x86 kernel hosts' (guest.py); this proves them on the aarch64
-    QEMU binary, as `timeout` or a CI runner would stop a run."""
+    QEMU binary, as `timeout` or a CI runner would stop a run; with runc inside the boot too,
+    whose containers and state live in the guest only."""
     session = f"fbcarmterm-{uuid.uuid4().hex[:6]}"
     try:
-        rc, out = stop_run("--runtimes", KERNEL, "--images", "debian-13-arm64", "--profiles", "unconfined",
+        rc, out = stop_run("--runtimes", runtime, "--images", "debian-13-arm64", "--profiles", "unconfined",
                            "--probes", "raw:clone3", session=session, report_dir=tmp_path,
                            wait_for=lambda: bool(guest.leftovers(session)), signum=signal.SIGTERM, timeout=2400)
         assert rc == 2, out[-2000:]  # pytest's "interrupted": the signal came during a boot
         assert "fallbackcheck: stopped by SIGTERM" in out, out[-2000:]
         assert guest.leftovers(session) == []
+        listed = subprocess.run(["runc", "list", "-q"], capture_output=True, text=True).stdout.split()
+        assert not [name for name in listed if session in name]  # nothing of it on this machine's runc
     finally:
         guest.kill(guest.leftovers(session))
 
