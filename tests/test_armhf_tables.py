@@ -116,7 +116,7 @@ ARMHF_APIS = {"pthread_create", "pthread_create.errno_after", "faccessat", "facc
               "ppoll.y2038.after_faccessat", "pselect.y2038", "pselect.y2038.stale", "utimensat", "utimensat.y2038",
               "pthread_cond_timedwait.y2038", "pthread_mutex_timedlock.y2038", "sem_timedwait.y2038",
               "sigtimedwait.y2038", "sigtimedwait.y2038.stale", "semtimedop.y2038", "mq_timedsend.y2038",
-              "mq_timedreceive.y2038"}
+              "mq_timedreceive.y2038", "posix_spawn", "closefrom", "statx"}
 
 
 def test_the_api_entries_opted_in_to_armhf():

@@ -34,7 +34,7 @@ from ..cache import cache_dir, digest, locked
 from ..errors import UsageError
 from ..batches.baseline import PROBE_TIMEOUT_S, KernelBaseline, raw_entries, runner_command
 from .base import BatchOutput, BatchPlan, Runtime
-from .local import render_policy
+from ..model.seccomp_policy import refusal, render_policy
 
 BOOT_TIMEOUT_ENV = "FALLBACKCHECK_BOOT_TIMEOUT"
 BOOT_LIMIT_S = 180.0  # TCG boots take 3-10 s here; this only catches a kernel that never comes up
@@ -121,6 +121,9 @@ class KernelRuntime(Runtime):
                 "kernel_arch": self.kernel_arch,
                 "kernel_package": f"{info['package']} {info['version']} ({info['suite']})",
                 "kernel_release": info["release"], "qemu": qemu[0] if qemu else None, "libseccomp": libseccomp}
+
+    def unsupported_profile(self, profile) -> str | None:
+        return super().unsupported_profile(profile) or refusal(profile, self.kernel_arch)
 
     def default_seccomp(self) -> dict | None:
         return None  # there is no runtime default here: `default` is not applicable (selection.py)
@@ -224,7 +227,7 @@ class KernelRuntime(Runtime):
         for n, plan in enumerate(plans):
             argv = plan.command(runner=self._runner())
             if plan.profile.oci is not None:  # unconfined has none
-                (work / f"policy-{n}").write_text(render_policy(plan.profile))
+                (work / f"policy-{n}").write_text(render_policy(plan.profile, self.kernel_arch))
                 argv = [helper, f"/fbc-work/policy-{n}", *argv]
             commands.append(argv)
         return commands, [None] * len(plans)

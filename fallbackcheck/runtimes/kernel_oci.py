@@ -24,7 +24,7 @@ from pathlib import Path
 from ..artefacts import images
 from ..errors import UsageError
 from ..model.behaviours import host_libseccomp_knows
-from .base import BatchPlan
+from .base import BatchPlan, Runtime
 from .kernel import KernelRuntime
 from .oci import bundle_config
 
@@ -100,6 +100,9 @@ class KernelOciRuntime(KernelRuntime):
         upstream release (libseccomp's syscall tables are the same on every architecture it
         runs on); otherwise the rules that need the answer do not apply (None)."""
         return host_libseccomp_knows(name, arch) if self._same_libseccomp else None
+
+    def unsupported_profile(self, profile) -> str | None:
+        return Runtime.unsupported_profile(self, profile)  # runc and crun take any OCI profile, as written
 
     def default_seccomp(self) -> dict | None:
         return {}  # as runc and crun here: no filter when the config names none

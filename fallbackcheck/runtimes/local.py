@@ -15,7 +15,7 @@ from pathlib import Path
 
 from ..artefacts import probebuild
 from ..batches.baseline import play_wrapper
-from ..model.seccomp_policy import render_policy
+from ..model.seccomp_policy import refusal, render_policy
 from .base import BatchOutput, BatchPlan, Runtime
 
 def host_runner_argv(plan: BatchPlan, hold_s: int = 0) -> list[str]:
@@ -40,6 +40,9 @@ class LocalRuntime(Runtime):
         libseccomp = subprocess.run(["dpkg-query", "-W", "-f=${Version}", "libseccomp2"], capture_output=True, text=True)
         return {"engine": "none (host process under a libseccomp filter)", "libc": os.confstr("CS_GNU_LIBC_VERSION") or None,
                 "libseccomp": libseccomp.stdout.strip() or None}
+
+    def unsupported_profile(self, profile) -> str | None:
+        return super().unsupported_profile(profile) or refusal(profile)
 
     def prepare_image(self, image_id: str) -> tuple[str, str]:
         return "host", "amd64"
