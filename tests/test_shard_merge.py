@@ -191,7 +191,7 @@ def test_the_example_workflow_is_what_run_workflow_locally_runs():
     text = (ROOT / "docs" / "examples" / "fallbackcheck-matrix.yml").read_text()
     names = [p["name"] for p in script["parts"](text)]
     assert names == ["shard-1", "shard-2", "shard-3", "gen-debian-13", "gen-debian-sid", "kernels", "sandboxes", "firejail",
-                     "systemd-run", "flatpak", "arm64"]
+                     "systemd-run", "flatpak", "arm64", "arm64-oci"]
     measure = script["runs"](text, "measure")
     assert any("--report-dir reports/${{ matrix.part.name }} ${{ matrix.part.args }}" in r for r in measure)
     assert script["runs"](text, "publish") == ["python3 -m fallbackcheck.report.merge site parts/report-*"]
