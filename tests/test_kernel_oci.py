@@ -123,3 +123,19 @@ def test_a_docker_format_profile_is_resolved_for_the_machine_the_runtime_runs_on
     # ... which is not a change from what was asked, on that machine.
     assert changes(DOCKER_SHAPED, received[0], kernel_arch="arm64") == []
     assert changes(DOCKER_SHAPED, received[0]) != []  # resolved for this x86 machine, it would differ
+
+
+def test_the_kernel_hosts_view_reads_each_kernels_own_arch_from_its_baseline():
+    from fallbackcheck.report.kernel_views import _kernel_hosts
+
+    info = {"kernel_host": "linux-6.12-arm64", "kernel_release": "6.12.118+deb13-arm64", "kernel_package": "p"}
+    report = {"cells": [], "environment": {
+        "runtimes": {"runc@linux-6.12-arm64": {**info, "kernel_arch": "arm64"},
+                     "local@linux-6.1": {"kernel_host": "linux-6.1", "kernel_release": "6.1.0-57-amd64",
+                                         "kernel_package": "q"}},
+        "kernel_baseline": {"linux-6.12-arm64": {"kernel": "6.12.118+deb13-arm64",
+                                                 "lacks": {"arm64": ["listns"], "armhf": ["listns", "x"]}},
+                            "linux-6.1": {"kernel": "6.1.0-57-amd64", "lacks": {"amd64": []}}}}}
+    [table] = _kernel_hosts(report)
+    lacks = {row[0]: row[-1] for row in table.rows}
+    assert lacks == {"`runc@linux-6.12-arm64`": "listns", "`local@linux-6.1`": "nothing"}

@@ -25,7 +25,8 @@ def _kernel_hosts(report: dict) -> list[Table]:
                   "Debian kernels booted in QEMU (TCG); each batch ran in a chroot of the image on that kernel. "
                   "`lacks`: raw probes the kernel answered ENOSYS with no filter (its baseline); in those rows a "
                   "delivered `kernel-ENOSYS` is the kernel's answer, not a filter's.",
-                  ["runtime", "package", "uname -r (guest)", "boots", "batch s (guest, median)", "lacks (amd64)"])
+                  ["runtime", "package", "uname -r (guest)", "boots", "batch s (guest, median)",
+                   "lacks (its own arch)"])
     boots: dict[str, set[str]] = defaultdict(set)
     batch_s: dict[str, dict[tuple, float]] = defaultdict(dict)
     for c in report["cells"]:
@@ -37,7 +38,8 @@ def _kernel_hosts(report: dict) -> list[Table]:
     for rid in sorted(hosts):
         info = env["runtimes"][rid]
         base = baselines.get(info.get("kernel_host"), {})
-        lacks = ", ".join((base.get("lacks") or {}).get("amd64", [])) or "?"
+        own = info.get("kernel_arch") or "amd64"  # an arm64 kernel's baseline is its arm64 column's
+        lacks = (", ".join(base["lacks"][own]) or "nothing") if own in (base.get("lacks") or {}) else "?"
         times = sorted(batch_s[rid].values())
         median = times[len(times) // 2] if times else "?"
         table.rows.append([f"`{rid}`", str(info.get("kernel_package")), base.get("kernel") or "?",
