@@ -41,7 +41,7 @@ def test_runc_at_a_generation_is_still_an_engine_generation_runtime():
 def test_the_guest_builds_an_oci_host_whose_containers_root_is_a_tmpfs():
     script = guest.boot_script([["runc", "run", "--bundle", "/fbc-work/bundle-0", "fbc-0"]], chroot=True,
                                oci_host=True)
-    assert "run 0 /bin/chroot /h runc run --bundle /fbc-work/bundle-0 fbc-0" in script
+    assert "run 0 /bin/chroot /h runc run --bundle /fbc-work/bundle-0 fbc-0" in script  # (the argv as given)
     # runc pivots into /ctr: it must be a mount of its own, off the initramfs
     assert "mount -t tmpfs -o mode=755 ctr $H/ctr" in script and "graft /img $H/ctr" in script
     assert "mount -t cgroup2 cgroup2 $H/sys/fs/cgroup" in script  # runc and crun place each container
@@ -61,8 +61,9 @@ def test_each_batch_is_a_bundle_of_the_image_at_ctr_with_the_profile_as_written(
     runtime = registry.get("runc@linux-6.12-arm64")
     commands, received = runtime._commands([_plan("unconfined", "armhf"), _plan("vintage:5.2:EPERM", "armhf")],
                                            tmp_path)
-    assert commands == [["runc", "run", "--bundle", "/fbc-work/bundle-0", "fbc-0"],
-                        ["runc", "run", "--bundle", "/fbc-work/bundle-1", "fbc-1"]]
+    limit = f"{_plan('unconfined', 'armhf').overall_timeout_s:g}"  # each batch its own limit in the guest
+    assert commands == [["timeout", "-k", "5", limit, "runc", "run", "--bundle", "/fbc-work/bundle-0", "fbc-0"],
+                        ["timeout", "-k", "5", limit, "runc", "run", "--bundle", "/fbc-work/bundle-1", "fbc-1"]]
     first, second = (json.loads((tmp_path / f"bundle-{n}" / "config.json").read_text()) for n in (0, 1))
     assert first["root"] == {"path": "/ctr", "readonly": True}
     assert {m["destination"]: m["source"] for m in first["mounts"]}["/fbc"] == "/fbc"

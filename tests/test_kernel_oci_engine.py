@@ -15,6 +15,7 @@ own default allows set_tls for "arches": ["arm", "arm64"], so with Docker 20.10'
 report of https://github.com/docker/docker-ce-packaging/issues/1007, reproduced.
 """
 
+import json
 import uuid
 
 import pytest
@@ -91,4 +92,26 @@ def test_runc_stub_covers_arm64_tasks_and_not_armhf_ones_inside_the_arm64_kernel
     assert not vintage["batch"].get("profile_changes")
     assert all(c["verdict"] not in ("unexpected", "error") for c in cells), \
         [(c["runtime"], c["image"], c["probe"], c["profile"], c.get("detail")) for c in cells if c["verdict"] != "pass"]
+    assert guest.leftovers(session) == []
+
+
+def test_a_runtime_that_hangs_in_the_guest_costs_only_its_own_batch(tmp_path):
+    """runc 1.1.5 never returns when its container's init meets a filter that denies all but
+    read (measured: `runc run` still running 200 s later). Each batch has its own limit inside
+    the guest (timeout(1)), so the boot's next batch is measured and the hung one says why."""
+    session = f"fbcociht-{uuid.uuid4().hex[:6]}"
+    deny_all = tmp_path / "deny-all.json"
+    deny_all.write_text(json.dumps({"defaultAction": "SCMP_ACT_ERRNO", "architectures": ["SCMP_ARCH_AARCH64"],
+                                    "syscalls": [{"names": ["read"], "action": "SCMP_ACT_ALLOW"}]}))
+    proc = run_suites("--runtimes", RUNC, "--images", "debian-13-arm64", "--probe-timeout", "1",
+                      "--profiles", f"unconfined,file:{deny_all},deny:clone3:EPERM", "--probes", "raw:clone3",
+                      report_dir=tmp_path / "report", env={"FALLBACKCHECK_SESSION": session}, timeout=1200)
+    report = load_report(tmp_path / "report")
+    got = {c["profile"]: c for c in report["cells"]}
+    assert len({c["batch"]["boot"]["boot"] for c in got.values()}) == 1  # one boot
+    hung = got[f"file:{deny_all}"]
+    assert hung["verdict"] == "error" and "did not finish within 62 s in the guest" in hung["detail"], hung["detail"]
+    assert got["deny:clone3:EPERM"]["delivered"] == {"clone3": "EPERM"}  # measured after it, same boot
+    assert got["unconfined"]["delivered"] == {"clone3": "allowed"}
+    assert proc.returncode == 1  # the errored cell fails the run, as it should
     assert guest.leftovers(session) == []
