@@ -26,11 +26,12 @@ def test_runc_and_crun_at_an_arm64_kernel_host_run_inside_it():
     assert type(registry.get("local@linux-6.12-arm64")) is KernelRuntime
 
 
-def test_an_x86_kernel_host_has_no_oci_host_and_says_so_in_one_line():
-    with pytest.raises(UsageError) as err:
-        registry.get("crun@linux-6.1")
-    assert "arm64 kernel hosts only" in str(err.value) and "local@linux-6.1" in str(err.value)
-    assert "\n" not in str(err.value)
+def test_the_x86_kernel_hosts_have_their_own_oci_host_root():
+    runtime = registry.get("crun@linux-6.1")
+    assert isinstance(runtime, KernelOciRuntime) and runtime.kernel_arch == "amd64"
+    assert runtime._oci_recipe().id == "oci-host-debian-12" and runtime._oci_recipe().arch == "amd64"
+    assert runtime.runs_arch("i386") and not runtime.runs_arch("arm64")
+    assert registry.get("runc@linux-6.12-arm64")._oci_recipe().id == "oci-host-debian-12-arm64"
 
 
 def test_runc_at_a_generation_is_still_an_engine_generation_runtime():

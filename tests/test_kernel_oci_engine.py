@@ -115,3 +115,30 @@ def test_a_runtime_that_hangs_in_the_guest_costs_only_its_own_batch(tmp_path):
     assert got["unconfined"]["delivered"] == {"clone3": "allowed"}
     assert proc.returncode == 1  # the errored cell fails the run, as it should
     assert guest.leftovers(session) == []
+
+
+def test_runc_and_crun_inside_debian_12s_x86_kernel(tmp_path):
+    """The x86 kernel hosts have an OCI host root too (Debian 12's amd64 runc and crun). Linux 6.1
+    has no fchmodat2 (6.6): unfiltered, lchmod falls back on the kernel's ENOSYS; under
+    vintage:5.2:EPERM runc's stub answers ENOSYS before the kernel is asked, and crun's filter
+    answers EPERM, so lchmod breaks even on a kernel that lacks the syscall."""
+    session = f"fbcocix-{uuid.uuid4().hex[:6]}"
+    runc, crun = "runc@linux-6.1", "crun@linux-6.1"
+    proc = run_suites("--runtimes", f"{runc},{crun}", "--images", "debian-13", "--profiles", f"unconfined,{VINTAGE}",
+                      "--probes", "lchmod,raw:fchmodat2", report_dir=tmp_path / "report",
+                      env={"FALLBACKCHECK_SESSION": session}, timeout=2400)
+    assert proc.returncode == 0, proc.stdout[-3000:]
+    report = load_report(tmp_path / "report")
+    got = {(c["runtime"], c["probe"], c["profile"]): c for c in report["cells"]}
+    assert len(got) == 8 and {c["arch"] for c in got.values()} == {"amd64"}
+    assert report["environment"]["runtimes"][runc]["kernel_release"].startswith("6.1.")
+    for runtime in (runc, crun):
+        assert got[(runtime, "raw:fchmodat2", "unconfined")]["na_reason"].startswith("kernel-lacks")
+        assert got[(runtime, "lchmod", "unconfined")]["works"] is True
+    # ENOSYS where the kernel lacks the call is the kernel's answer as far as a cell can tell
+    assert got[(runc, "raw:fchmodat2", VINTAGE)]["delivered"] == {"fchmodat2": "kernel-ENOSYS"}
+    assert got[(runc, "lchmod", VINTAGE)]["works"] is True
+    assert got[(crun, "raw:fchmodat2", VINTAGE)]["delivered"] == {"fchmodat2": "EPERM"}
+    broken = got[(crun, "lchmod", VINTAGE)]
+    assert (broken["works"], broken["errno"], broken["verdict"]) == (False, "EPERM", "expected-break"), broken
+    assert guest.leftovers(session) == []

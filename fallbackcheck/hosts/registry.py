@@ -52,8 +52,7 @@ def get(name: str) -> Host:
             raise UsageError(f"unknown engine host {name!r}: generations are {', '.join(GENERATIONS)}"
                              + (f"; engine hosts {', '.join(_STATE['engine_hosts'])}" if _STATE["engine_hosts"]
                                 else "; machines reached over ssh are named with --engine-hosts name=ssh://user@host")
-                             + "; kernel hosts run local@<kernel host> (local@linux-6.1), and the arm64 ones also "
-                             "runc@ and crun@<kernel host> (runc@linux-6.12-arm64)")
+                             + "; kernel hosts run local@, runc@ and crun@<kernel host> (local@linux-6.1, runc@linux-6.12-arm64)")
     return _HOSTS[name]
 
 

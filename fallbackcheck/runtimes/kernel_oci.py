@@ -1,5 +1,5 @@
 """`runc@<kernel host>`, `crun@<kernel host>`: Debian's runc or crun, run inside a boot of that
-kernel host (issue 33, stage 3: runc and crun on arm64).
+kernel host (issue 33, stage 3: runc and crun on arm64; the x86 kernel hosts the same way).
 
 The guest's root is then not the image but the OCI host root (images/recipes.toml,
 [oci-host.*]: a Debian root with runc and crun installed), and the image is the containers'
@@ -28,8 +28,8 @@ from .base import BatchOutput, BatchPlan, Runtime
 from .kernel import KernelRuntime
 from .oci import bundle_config
 
-# Per kernel architecture: the OCI host root its runc and crun run from.
-OCI_HOST_OF_ARCH = {"arm64": "oci-host-debian-12-arm64"}
+# Per kernel architecture: the OCI host root its runc and crun run from (both Debian 12's).
+OCI_HOST_OF_ARCH = {"arm64": "oci-host-debian-12-arm64", "amd64": "oci-host-debian-12"}
 OCI_BINARIES = ("runc", "crun")
 CONTAINERS_ROOT = "/ctr"  # where the guest script grafts the image (hosts/guest.py, _OCI_HOST)
 KILL_AFTER_S = 5
@@ -60,9 +60,8 @@ class KernelOciRuntime(KernelRuntime):
         if binary not in OCI_BINARIES:
             raise ValueError(binary)
         if self.kernel_arch not in OCI_HOST_OF_ARCH:
-            raise UsageError(f"runtime {binary}@{host}: runc and crun run inside the arm64 kernel hosts only "
-                             f"({', '.join(f'{b}@linux-6.12-arm64' for b in OCI_BINARIES)}); on an x86 kernel host "
-                             f"use local@{host}, and on this machine's kernel {binary}")
+            raise UsageError(f"runtime {binary}@{host}: no OCI host root for {self.kernel_arch} kernels "
+                             "(images/recipes.toml, [oci-host.*]); use local@" + host)
         self.binary = binary
         self.kind = binary
         self.id = f"{binary}@{host}"
