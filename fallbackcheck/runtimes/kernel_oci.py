@@ -79,10 +79,10 @@ class KernelOciRuntime(KernelRuntime):
         installed = _package_versions(self._oci_host(), (self.binary, "libseccomp2"))
         # Read from the root's dpkg status, not `--version`: that would need a boot of its own.
         out.update({
-            "engine": f"none ({self.binary} in {recipe.id}, inside kernel host {self.host} booted in QEMU, TCG)",
+            "engine": f"none (inside kernel host {self.host}, QEMU TCG)",
             "oci_runtime": self.binary,
-            "oci_runtime_version": (f"{self.binary} version {_upstream(installed[self.binary])} (Debian "
-                                    f"{self.binary} {installed[self.binary]} {recipe.arch}, {recipe.suite})"),
+            "oci_runtime_version": f"{self.binary} version {_upstream(installed[self.binary])}",
+            "oci_runtime_package": f"Debian {self.binary} {installed[self.binary]} {recipe.arch} ({recipe.suite})",
             "libseccomp": f"{installed['libseccomp2']} (Debian libseccomp2:{recipe.arch}, linked dynamically)",
             "oci_host": f"{recipe.id} ({recipe.suite}/{recipe.arch}, recipe {recipe.hash})",
         })
