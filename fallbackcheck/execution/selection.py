@@ -248,13 +248,13 @@ def resolve(catalogue: Catalogue, images_opt: str | None, runtimes_opt: str | No
     for image in image_ids:
         if image != "host" and image not in paired and images.lookup(image) and every:
             notes.append(f"image {image} ({selection.image_arch(image)}) runs on none of the selected runtimes: "
-                         "arm64 and armhf images run only on arm64 kernel hosts (local@linux-6.12-arm64), x86 images "
-                         "only on x86 kernels")
+                         "arm64 and armhf images run only on arm64 kernel hosts (local@, runc@ or crun@linux-6.12-arm64), "
+                         "x86 images only on x86 kernels")
     if not every:
         raise UsageError("the selection has no cells: the local runtime and wrap: pair only with --images host, "
                          "container runtimes and sandboxes only with container images, arm64 and armhf images only with "
-                         "arm64 kernel hosts (local@linux-6.12-arm64), and a runtime's cells are left out for the "
-                         "profiles it cannot take")
+                         "arm64 kernel hosts (local@, runc@ or crun@linux-6.12-arm64) and x86 images only with x86 "
+                         "kernels, and a runtime's cells are left out for the profiles it cannot take")
     if shard is not None:
         selection.shard = shard
         mine = selection.cells(catalogue)
