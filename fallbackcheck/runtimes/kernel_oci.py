@@ -47,7 +47,9 @@ def _package_versions(root: Path, names: tuple[str, ...]) -> dict[str, str | Non
 
 def _upstream(debian_version: str | None) -> str | None:
     """1.1.5+ds1-1+deb12u1 -> 1.1.5+ds1 (the part before the Debian revision)."""
-    return debian_version.rpartition("-")[0] or debian_version if debian_version else None
+    if not debian_version:
+        return None
+    return debian_version.rpartition("-")[0] or debian_version
 
 
 class KernelOciRuntime(KernelRuntime):
@@ -120,13 +122,9 @@ class KernelOciRuntime(KernelRuntime):
             # Each its own limit inside the guest: a runtime that hangs (runc 1.1.5 does, when its
             # init meets a filter that denies nearly everything) must not take the boot's other
             # batches down with it. coreutils' timeout: TERM, then KILL 5 s later.
-            commands.append(["timeout", "-k", str(KILL_AFTER_S), f"{self._limit(plan):g}", self.binary, "run",
+            commands.append(["timeout", "-k", str(KILL_AFTER_S), f"{plan.overall_timeout_s:g}", self.binary, "run",
                              "--bundle", f"/fbc-work/bundle-{n}", f"fbc-{n}"])
         return commands, received
-
-    @staticmethod
-    def _limit(plan: BatchPlan) -> float:
-        return plan.overall_timeout_s
 
     def run_batches(self, plans: list[BatchPlan]) -> list[BatchOutput]:
         outputs = super().run_batches(plans)
@@ -134,8 +132,8 @@ class KernelOciRuntime(KernelRuntime):
             spent = (output.boot or {}).get("batch_guest_s")
             # timeout(1) exits 124 when it stopped the command (137 when it had to KILL it); the
             # guest's clock tells a stopped runtime from a container that died of a SIGKILL
-            if output.exit_code in (124, 137) and spent is not None and spent >= self._limit(plan):
-                output.stderr += (f"\n{self.binary} did not finish within {self._limit(plan):g} s in the guest: "
+            if output.exit_code in (124, 137) and spent is not None and spent >= plan.overall_timeout_s:
+                output.stderr += (f"\n{self.binary} did not finish within {plan.overall_timeout_s:g} s in the guest: "
                                   "stopped there (timeout(1)); the boot's other batches went on")
                 output.exit_code, output.timed_out = None, True
         return outputs
