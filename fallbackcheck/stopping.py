@@ -27,8 +27,9 @@ SIGNAL_AT_ENV = "FALLBACKCHECK_SIGNAL_AT"
 CHECKPOINTS = ("provisioning", "images", "batch", "fixes", "report")
 
 _state = {"signal": None, "phase": None, "shield": 0, "phase_now": "starting", "installed": False, "raised": False,
-          "signalled": False}
+          "signalled": False, "held": False}
 requested = threading.Event()  # set by the first signal; fix reruns not yet started skip
+_CHECKPOINT_LOCK = threading.Lock()
 
 
 class Stopped(KeyboardInterrupt):
@@ -68,9 +69,16 @@ def checkpoint(name: str) -> None:
     if not spec or not _state["installed"] or _state["signalled"]:
         return
     point, _, sig = spec.partition(":")
-    if point == name:
+    if point != name:
+        return
+    # Fix reruns start on several pool threads at once: without the lock two of them could
+    # both see `signalled` unset and send two signals, the second one landing outside the
+    # clean-up (seen under load: a traceback from pytest's wrap_session).
+    with _CHECKPOINT_LOCK:
+        if _state["signalled"]:
+            return
         _state["signalled"] = True
-        os.kill(os.getpid(), getattr(signal, sig or "SIGINT"))
+    os.kill(os.getpid(), getattr(signal, sig or "SIGINT"))
 
 
 def stopped_by() -> str | None:
@@ -105,6 +113,23 @@ def shielded(raise_after: bool = False):
         raise Stopped(f"{_state['signal']} received")
 
 
+def hold() -> None:
+    """Shield from here until release(), across hooks: from the end of the cell loop to the
+    end of the report, pytest runs code of its own (wrap_session) where a raised signal would
+    meet nothing that catches it (seen under load: a fix rerun's checkpoint signal landing
+    there printed a traceback). A signal in between is handled as one during the report."""
+    if not _state["held"]:
+        _state["held"] = True
+        _state["shield"] += 1
+
+
+def release() -> None:
+    """The end of hold(); nothing if not holding."""
+    if _state["held"]:
+        _state["held"] = False
+        _state["shield"] -= 1
+
+
 def line(what_remains: str) -> str:
     """The one line a stopped run ends with."""
     return f"fallbackcheck: stopped by {_state['signal'] or 'SIGINT'} during {_state['phase'] or 'the run'}; {what_remains}"
@@ -112,5 +137,5 @@ def line(what_remains: str) -> str:
 
 def reset() -> None:
     """For tests: forget a stop."""
-    _state.update(signal=None, phase=None, shield=0, phase_now="starting", raised=False, signalled=False)
+    _state.update(signal=None, phase=None, shield=0, phase_now="starting", raised=False, signalled=False, held=False)
     requested.clear()

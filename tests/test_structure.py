@@ -203,7 +203,9 @@ def test_the_pytest_surface_is_small():
     # the plugin, the cell protocol, the progress line, and the installed command (pytest.main)
     assert set(importers) <= {"fallbackcheck.pytest_plugin.plugin", "fallbackcheck.pytest_plugin.cellprotocol", "fallbackcheck.pytest_plugin.progressline",
                               "fallbackcheck.tools.cli"}, sorted(importers)
-    assert lines <= 660, (lines, sorted(importers))  # 1,427 before the run moved out (issue 31)
+    # 1,427 before the run moved out (issue 31); 660 until the shield from the cell loop's end
+    # to the report (stopping.hold) took five more
+    assert lines <= 665, (lines, sorted(importers))
 
 
 def test_pytest_is_used_through_its_public_api_only():

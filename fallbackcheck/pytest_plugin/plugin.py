@@ -300,6 +300,12 @@ class ReportWriter:
     def pytest_keyboard_interrupt(self, excinfo):
         self.run.interrupt()
 
+    @pytest.hookimpl(wrapper=True)
+    def pytest_runtestloop(self, session):
+        result = yield
+        stopping.hold()  # the loop ended: shielded until the report is written (pytest's code between)
+        return result
+
     def pytest_sessionfinish(self, session, exitstatus):
         # Shielded: a signal now (a second Ctrl-C, a SIGTERM after a Ctrl-C, or the first one
         # during the fix reruns or the report) stops the fix reruns not yet started and marks
@@ -307,6 +313,7 @@ class ReportWriter:
         stopping.phase("the end of the run (fix reruns, removing containers, writing the report)")
         with stopping.shielded():
             self._finish(session, exitstatus)
+        stopping.release()
 
     def _finish(self, session, exitstatus):
         if session.config.option.collectonly:
