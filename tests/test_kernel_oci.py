@@ -141,3 +141,17 @@ def test_the_kernel_hosts_view_reads_each_kernels_own_arch_from_its_baseline():
     [table] = _kernel_hosts(report)
     lacks = {row[0]: row[-1] for row in table.rows}
     assert lacks == {"`runc@linux-6.12-arm64`": "listns", "`local@linux-6.1`": "nothing"}
+
+
+def test_without_mmdebstrap_and_no_built_root_it_says_what_to_run(tmp_path, monkeypatch):
+    import shutil as shutil_mod
+
+    from fallbackcheck.runtimes import kernel_oci
+
+    runtime = KernelOciRuntime("crun", "linux-6.12-arm64")
+    monkeypatch.setattr(KernelRuntime, "unavailable_reason", lambda self: None)
+    monkeypatch.setenv("FALLBACKCHECK_CACHE", str(tmp_path))  # nothing built here
+    monkeypatch.setattr(kernel_oci.shutil, "which", lambda name: None if name == "mmdebstrap" else shutil_mod.which(name))
+    reason = runtime.unavailable_reason()
+    assert reason == ("mmdebstrap missing (it builds oci-host-debian-12-arm64, where crun runs): "
+                      "run scripts/setup-host")

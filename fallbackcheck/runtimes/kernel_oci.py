@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import functools
 import json
+import shutil
 import subprocess
 from pathlib import Path
 
@@ -68,6 +69,13 @@ class KernelOciRuntime(KernelRuntime):
         self.kind = binary
         self.id = f"{binary}@{host}"
         self.column_order = 51 + self.oci_rank(binary)  # beside the kernels' column
+
+    def unavailable_reason(self) -> str | None:
+        reason = super().unavailable_reason()
+        built = images.tar_path(self._oci_recipe()).exists()
+        if reason is None and not built and shutil.which("mmdebstrap") is None:
+            return f"mmdebstrap missing (it builds {self._oci_recipe().id}, where {self.binary} runs): run scripts/setup-host"
+        return reason
 
     def _oci_recipe(self) -> images.Recipe:
         return images.OCI_HOSTS[OCI_HOST_OF_ARCH[self.kernel_arch]]
