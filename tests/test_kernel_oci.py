@@ -104,8 +104,8 @@ def test_a_docker_format_profile_is_resolved_for_the_machine_the_runtime_runs_on
     from fallbackcheck.model.profiles import asks_of, covers_arch
     from fallbackcheck.model.seccomp_json import resolve
 
-    on_arm = resolve(DOCKER_SHAPED, native="arm64")
-    on_x86 = resolve(DOCKER_SHAPED, native="amd64")
+    on_arm = resolve(DOCKER_SHAPED, kernel_arch="arm64")
+    on_x86 = resolve(DOCKER_SHAPED, kernel_arch="amd64")
     assert on_arm["architectures"] == ["SCMP_ARCH_AARCH64", "SCMP_ARCH_ARM"]
     assert on_x86["architectures"] == ["SCMP_ARCH_X86_64", "SCMP_ARCH_X86", "SCMP_ARCH_X32"]
     names = lambda plain: {n for rule in plain["syscalls"] for n in rule["names"]}  # noqa: E731
@@ -114,7 +114,7 @@ def test_a_docker_format_profile_is_resolved_for_the_machine_the_runtime_runs_on
     # What judging reads for an armhf cell is what Docker on an arm64 machine hands its runtime.
     assert asks_of(DOCKER_SHAPED, "set_tls", "armhf") == "allowed"
     assert covers_arch(DOCKER_SHAPED, "armhf") and covers_arch(DOCKER_SHAPED, "i386")
-    assert not covers_arch(resolve(DOCKER_SHAPED, native="amd64"), "armhf")  # x86's archMap entry only
+    assert not covers_arch(resolve(DOCKER_SHAPED, kernel_arch="amd64"), "armhf")  # x86's archMap entry only
     # The bundle handed to runc inside the arm64 kernel host carries the arm64 resolution ...
     from fallbackcheck.model.profiles import Profile
 

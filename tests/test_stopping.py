@@ -6,7 +6,6 @@ uses an engine generation (provisioning, image loads) are in test_generations.py
 
 import os
 import signal
-import sys
 import threading
 import uuid
 
@@ -100,37 +99,40 @@ def test_a_signal_between_the_cell_loop_and_the_report_is_held(stopping):
 def test_a_checkpoint_reached_by_many_threads_at_once_signals_once(stopping, monkeypatch):
     """Fix reruns start on several pool threads at once and each passes checkpoint("fixes"):
     exactly one signal must go out, or the second lands outside the clean-up (seen in CI under
-    load: a traceback from pytest's wrap_session)."""
+    load: a traceback from pytest's wrap_session). The spec is read slowly here, so that every
+    thread is past the `signalled` test before any sets it, as a loaded machine lets happen."""
+    import time
+
+    class SlowSpec(str):
+        def partition(self, sep):
+            time.sleep(0.05)
+            return str.partition(self, sep)
+
     sent = []
-    gate = threading.Barrier(8)
-
-    def kill(pid, sig):
-        sent.append(sig)
-
-    def reach():
-        gate.wait()
-        stopping.checkpoint("fixes")
-
-    monkeypatch.setenv(stopping.SIGNAL_AT_ENV, "fixes:SIGTERM")
-    monkeypatch.setattr(stopping.os, "kill", kill)
-    interval = sys.getswitchinterval()
-    sys.setswitchinterval(1e-6)  # threads switch between any two bytecodes, as on a loaded machine
-    try:
-        _reach_many_times(stopping, reach, sent)
-    finally:
-        sys.setswitchinterval(interval)
+    monkeypatch.setattr(stopping.os, "environ", {stopping.SIGNAL_AT_ENV: SlowSpec("fixes:SIGTERM")})
+    monkeypatch.setattr(stopping.os, "kill", lambda pid, sig: sent.append(sig))
+    threads = [threading.Thread(target=stopping.checkpoint, args=("fixes",)) for _ in range(8)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert sent == [signal.SIGTERM]
 
 
-def _reach_many_times(stopping, reach, sent):
-    for _ in range(200):  # the race needs its threads to meet: try it many times
-        stopping._state["signalled"] = False
-        sent.clear()
-        threads = [threading.Thread(target=reach) for _ in range(8)]
-        for t in threads:
-            t.start()
-        for t in threads:
-            t.join()
-        assert sent == [signal.SIGTERM]
+def test_the_report_writer_holds_signals_from_the_end_of_the_cell_loop(stopping):
+    """The wiring of hold(): the controller's wrapper of pytest_runtestloop holds once the loop
+    has returned, and the report's end releases (ReportWriter.pytest_sessionfinish)."""
+    from fallbackcheck.pytest_plugin.plugin import ReportWriter
+
+    wrapper = ReportWriter(run=None).pytest_runtestloop(session=None)
+    next(wrapper)  # the loop runs here
+    assert stopping._state["held"] is False
+    with pytest.raises(StopIteration) as done:
+        wrapper.send(True)
+    assert done.value.value is True and stopping._state["held"] is True
+    os.kill(os.getpid(), signal.SIGTERM)  # held: no exception
+    assert stopping.requested.is_set()
+    stopping.release()
 
 
 def test_every_checkpoint_is_reached_by_the_code():

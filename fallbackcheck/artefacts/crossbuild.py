@@ -112,17 +112,11 @@ def share(kernel_arch: str, arch: str) -> Path:
     with locked(f"probes-{out.name}"):
         if (out / ".complete").exists():
             return out
-        tmp = Path(tempfile.mkdtemp(prefix=".share-", dir=out.parent))
-        try:
-            tmp.chmod(0o755)
+        with probebuild.staged(out, ".share-") as tmp:
             for name, built in parts.items():
                 proc = subprocess.run(["cp", "-al", str(built / name), str(tmp / name)], capture_output=True, text=True)
                 if proc.returncode != 0:
                     raise RuntimeError(f"linking the {name} probes into {out.name}: {proc.stderr.strip()[-300:]}")
-            probebuild.finish(tmp, out)
-        except BaseException:
-            shutil.rmtree(tmp, ignore_errors=True)
-            raise
     return out
 
 
@@ -139,23 +133,16 @@ def build(arch: str) -> Path:
             return out.parent
         started = time.monotonic()
         progress(f"cross-compiling the {arch} probes ...")
-        out.parent.mkdir(parents=True, exist_ok=True)
         with tempfile.TemporaryDirectory(prefix=f"fbc-cross-{arch}-") as tmp:
             seccomp = _libseccomp(arch, Path(tmp))
             libdir = next(seccomp.glob("usr/lib/*/libseccomp.a")).parent
             compiler, _ = TOOLCHAINS[arch]
-            build_dir = Path(tempfile.mkdtemp(prefix=f".{arch}-", dir=out.parent))
-            try:  # a failed or interrupted build leaves nothing in the cache
-                build_dir.chmod(0o755)
+            with probebuild.staged(out, f".{arch}-") as build_dir:
                 proc = subprocess.run(["make", "-s", "-C", str(probebuild.PROBES), f"OUT={build_dir}",
                                        f"CC={compiler}", f"MUSLCC={compiler}",
                                        f"SECCOMP=-I{seccomp / 'usr/include'} -L{libdir}", "all", "guest-helper"],
                                       capture_output=True, text=True)
                 if proc.returncode != 0:
                     raise RuntimeError(f"cross-compiling the {arch} probes failed: {proc.stderr.strip()[-1500:]}")
-                probebuild.finish(build_dir, out)
-            except BaseException:
-                shutil.rmtree(build_dir, ignore_errors=True)
-                raise
         progress(f"cross-compiled the {arch} probes in {time.monotonic() - started:.1f} s")
     return out.parent

@@ -37,9 +37,7 @@ def docker_default(profile_id: str, suite: str) -> tuple[dict, Path, str]:
         raise UsageError(f"profile {profile_id!r}: give a Debian suite, e.g. docker-default:bookworm")
     try:
         package = debarchive.newest_cached((suite,), re.escape(DOCKER_SOURCE), "amd64")
-    except archives.SuiteNotFound as exc:
-        raise UsageError(f"profile {profile_id!r}: {exc}") from None
-    except RuntimeError as exc:
+    except (archives.SuiteNotFound, RuntimeError) as exc:  # no such suite; the archive unreachable
         raise UsageError(f"profile {profile_id!r}: {exc}") from None
     if package is None:
         raise UsageError(f"profile {profile_id!r}: Debian {suite} has no {DOCKER_SOURCE} (Docker's source): "

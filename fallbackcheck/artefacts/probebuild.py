@@ -7,6 +7,7 @@ static runner used for every image (the kernel is 64-bit, so it runs in i386 ima
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import shutil
 import subprocess
@@ -42,6 +43,21 @@ def finish(tmp: Path, out: Path) -> None:
     tmp.rename(out)
 
 
+@contextlib.contextmanager
+def staged(out: Path, prefix: str):
+    """A fresh directory beside `out` to build into, which becomes `out` (finish) when the block
+    ends and is removed if it raises, Ctrl-C included: a failed build leaves nothing behind."""
+    out.parent.mkdir(parents=True, exist_ok=True)
+    tmp = Path(tempfile.mkdtemp(prefix=prefix, dir=out.parent))
+    try:
+        tmp.chmod(0o755)  # the probe share is read in containers and guests as other users
+        yield tmp
+    except BaseException:
+        shutil.rmtree(tmp, ignore_errors=True)
+        raise
+    finish(tmp, out)
+
+
 def container_build_key(builders: dict) -> str:
     """One directory for every architecture's build, so that /fbc/amd64/runner sits beside
     /fbc/i386/<probe> in the single read-only mount of a batch."""
@@ -64,19 +80,15 @@ def build_in_container(engine, builders: dict, arch: str) -> Path:
         ref = engine.ensure(recipe)
         started = time.monotonic()
         progress(f"compiling the {arch} probes in {recipe.id} ...")
-        out.parent.mkdir(parents=True, exist_ok=True)
-        tmp = Path(tempfile.mkdtemp(prefix=f".{arch}-", dir=out.parent))
-        tmp.chmod(0o755)
         if arch.endswith("-musl"):
             command = ["make", "-s", "-C", "/src", "OUT=/out", "CC=musl-gcc", f"API_ONLY={' '.join(musl_probes())}", "api"]
         else:
             command = ["make", "-s", "-C", "/src", "OUT=/out", "all"]
-        logs = engine.run_tool(ref, command, {str(PROBES): {"bind": "/src", "mode": "ro"},
-                                               str(tmp): {"bind": "/out", "mode": "rw"}})
-        if not any(tmp.iterdir()) or (not arch.endswith("-musl") and not (tmp / "runner").exists()):
-            shutil.rmtree(tmp, ignore_errors=True)
-            raise RuntimeError(f"probe build for {arch} produced nothing usable; builder said: {logs[-2000:]}")
-        finish(tmp, out)
+        with staged(out, f".{arch}-") as tmp:
+            logs = engine.run_tool(ref, command, {str(PROBES): {"bind": "/src", "mode": "ro"},
+                                                   str(tmp): {"bind": "/out", "mode": "rw"}})
+            if not any(tmp.iterdir()) or (not arch.endswith("-musl") and not (tmp / "runner").exists()):
+                raise RuntimeError(f"probe build for {arch} produced nothing usable; builder said: {logs[-2000:]}")
         progress(f"compiled the {arch} probes in {time.monotonic() - started:.1f} s")
     return out.parent
 
@@ -104,15 +116,12 @@ def build_on_host() -> Path:
     with locked(f"probes-host-{out.parent.name}"):
         if (out / ".complete").exists():
             return out.parent
-        out.parent.mkdir(parents=True, exist_ok=True)
-        tmp = Path(tempfile.mkdtemp(prefix=".host-", dir=out.parent))
         # Without musl-gcc the static pieces are linked statically against glibc instead.
         musl = "musl-gcc" if shutil.which("musl-gcc") else "cc"
-        for target in ("all", "local-helper"):
-            proc = subprocess.run(["make", "-s", "-C", str(PROBES), f"OUT={tmp}", f"MUSLCC={musl}", target],
-                                  capture_output=True, text=True)
-            if proc.returncode != 0:
-                shutil.rmtree(tmp, ignore_errors=True)
-                raise RuntimeError(f"building the probes on the host failed ({target}): {proc.stderr.strip()[-1500:]}")
-        finish(tmp, out)
+        with staged(out, ".host-") as tmp:
+            for target in ("all", "local-helper"):
+                proc = subprocess.run(["make", "-s", "-C", str(PROBES), f"OUT={tmp}", f"MUSLCC={musl}", target],
+                                      capture_output=True, text=True)
+                if proc.returncode != 0:
+                    raise RuntimeError(f"building the probes on the host failed ({target}): {proc.stderr.strip()[-1500:]}")
     return out.parent

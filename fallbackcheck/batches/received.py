@@ -13,7 +13,7 @@ import json
 from ..cache import digest
 from ..memo import IdentityMemo
 from ..model.profiles import errno_name
-from ..model.seccomp_json import GOARCH, NATIVE_GOARCH, resolve
+from ..model.seccomp_json import resolve
 
 
 def _content_hash(received: dict) -> str:
@@ -57,8 +57,7 @@ def _changes(asked: dict, received: dict, limit: int, kernel_arch: str | None) -
     if asked == {} or received == {}:
         return [] if asked == received else [f"asked {'no filter' if asked == {} else 'a filter'}, "
                                              f"received {'no filter' if received == {} else 'a filter'}"]
-    native = GOARCH.get(kernel_arch, NATIVE_GOARCH) if kernel_arch else NATIVE_GOARCH
-    a, r = resolve(asked, native=native), resolve(received, native=native)
+    a, r = resolve(asked, kernel_arch=kernel_arch), resolve(received, kernel_arch=kernel_arch)
     out = []
     if a.get("defaultAction") != r.get("defaultAction"):
         out.append(f"defaultAction: asked {a.get('defaultAction')}, received {r.get('defaultAction')}")

@@ -22,9 +22,6 @@ DEFAULT_CAPS = frozenset({
 })
 # Docker's includes.arches uses Go's names for the daemon's own architecture.
 NATIVE_GOARCH = {"x86_64": "amd64", "i686": "386", "aarch64": "arm64"}.get(platform.machine(), platform.machine())
-# A kernel architecture (syscalls.NATIVE's values) -> Go's name, which an engine on a machine of
-# that architecture resolves a profile against (includes.arches; moby profiles/seccomp).
-GOARCH = {"amd64": "amd64", "arm64": "arm64"}
 # archMap: the engine keeps the entry of its own architecture, with its sub-architectures.
 SCMP_OF_GOARCH = {"amd64": "SCMP_ARCH_X86_64", "arm64": "SCMP_ARCH_AARCH64"}
 
@@ -53,11 +50,13 @@ def _applies(rule: dict, caps: frozenset[str], native: str) -> bool:
     return True
 
 
-def resolve(profile: dict, caps: frozenset[str] = DEFAULT_CAPS, native: str = NATIVE_GOARCH) -> dict:
+def resolve(profile: dict, caps: frozenset[str] = DEFAULT_CAPS, kernel_arch: str | None = None) -> dict:
     """The plain OCI seccomp object (linux.seccomp) for a Docker-format or OCI profile, as an
-    engine on a `native` machine (Go's name: amd64, arm64) resolves it: the rules its
-    includes/excludes.arches keep, and its own archMap entry. Docker's default profile allows
-    ARM's private calls (set_tls, cacheflush, ...) only under "arches": ["arm", "arm64"]."""
+    engine on a `kernel_arch` machine (syscalls.NATIVE's values; None: this one) resolves it:
+    the rules its includes/excludes.arches keep, and its own archMap entry. Docker's default
+    profile allows ARM's private calls (set_tls, cacheflush, ...) only under
+    "arches": ["arm", "arm64"]."""
+    native = kernel_arch or NATIVE_GOARCH  # the kernels here, amd64 and arm64, are named alike by Debian and Go
     out = {k: copy.deepcopy(v) for k, v in profile.items()
            if k in ("defaultAction", "defaultErrnoRet", "architectures", "flags", "listenerPath", "listenerMetadata")}
     archs = list(profile.get("architectures") or [])
@@ -85,7 +84,6 @@ _resolved = IdentityMemo(resolve)
 
 
 def resolved(profile: dict, kernel_arch: str | None = None) -> dict:
-    """resolve() remembered per profile object, as an engine on a `kernel_arch` machine
-    (syscalls.NATIVE's values: the machine a cell's arch runs on) resolves it; None: this one."""
-    native = GOARCH.get(kernel_arch, kernel_arch) if kernel_arch else NATIVE_GOARCH
-    return _resolved(profile, DEFAULT_CAPS, native)
+    """resolve() remembered per profile object (and kernel_arch: the machine a cell's arch runs
+    on, syscalls.NATIVE's values; None: this one)."""
+    return _resolved(profile, DEFAULT_CAPS, kernel_arch)

@@ -22,7 +22,7 @@ import tempfile
 from pathlib import Path
 
 from ..model.seccomp_json import DEFAULT_CAPS
-from ..model.seccomp_policy import render_policy
+from ..model.seccomp_policy import refusal, render_policy
 from .base import BatchOutput, BatchPlan
 from .sandbox import MARK, PATH, Sandbox, batch_name, run_group
 
@@ -46,11 +46,7 @@ class BwrapRuntime(Sandbox):
             return super().unsupported_profile(profile)
         if profile.kind in ("unconfined", "default", "flatpak"):
             return None
-        try:
-            render_policy(profile)
-        except (ValueError, KeyError) as exc:
-            return f"it cannot be compiled for bubblewrap's --seccomp: {exc}"
-        return None
+        return refusal(profile)  # its --seccomp program is compiled by the same helper
 
     def default_seccomp(self) -> dict | None:
         return {}  # bubblewrap alone installs no filter (bwrap(1), --seccomp)

@@ -18,7 +18,7 @@ from ..artefacts import images
 from .. import runs
 from ..model.behaviours import family_said
 from ..errors import UsageError
-from ..model.seccomp_json import DEFAULT_CAPS, GOARCH, NATIVE_GOARCH, resolve
+from ..model.seccomp_json import DEFAULT_CAPS, resolve
 from .base import PIDS_LIMIT, BatchOutput, BatchPlan, Runtime, oci_runtime_version, placed_probe_dir, stream_text
 from ..engines.docker import engine
 
@@ -39,8 +39,7 @@ def bundle_config(plan: BatchPlan, rootfs: Path, argv: list[str], probes: str | 
         "readonlyPaths": ["/proc/sys", "/proc/sysrq-trigger", "/proc/irq", "/proc/bus"],
     }
     if plan.profile.kind != "unconfined" and plan.profile.oci is not None:
-        linux["seccomp"] = resolve(plan.profile.oci, native=GOARCH.get(kernel_arch, NATIVE_GOARCH) if kernel_arch
-                                   else NATIVE_GOARCH)
+        linux["seccomp"] = resolve(plan.profile.oci, kernel_arch=kernel_arch)
     return {
         "ociVersion": "1.0.2",
         "process": {

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import re
 
+from ..artefacts.kernels import is_kernel_host
 from ..errors import UsageError
 from .base import Runtime
 
@@ -177,12 +178,6 @@ def _kernel_oci(binary: str):
 # The kinds that run on a kernel host (<kind>@linux-...: a Debian kernel booted in QEMU) rather
 # than on an engine host: `local`'s filter helper, and runc or crun from the OCI host root.
 KERNEL_HOST_KINDS = {"local": _kernel_local, "runc": _kernel_oci("runc"), "crun": _kernel_oci("crun")}
-
-
-def is_kernel_host(host_name: str) -> bool:
-    from ..artefacts.kernels import is_kernel_host as named_so
-
-    return named_so(host_name)
 
 
 def get(runtime_id: str) -> Runtime:
